@@ -1,0 +1,60 @@
+# tsrun build. `make` builds everything a container needs; `make test` runs every suite.
+SHELL := /bin/bash
+NODE_MODULES := node_modules/.package-lock.json
+EXECUTOR := build/tsrun-executor
+CC ?= gcc
+EXEC_CFLAGS := -O2 -g0 -Wall -Wextra -Werror=implicit-function-declaration -std=gnu11 -static -D_GNU_SOURCE
+EXEC_SRCS := $(wildcard native/executor/*.c)
+EXEC_HDRS := $(wildcard native/executor/*.h)
+TS_SRCS := $(shell find src test conformance scripts -name '*.ts' 2>/dev/null)
+BUSYBOX := /bin/busybox
+ROOTFS := build/rootfs-busybox/.done
+
+.PHONY: all deps ts executor rootfs bundles test test-unit test-integration test-conformance bench clean
+
+all: ts executor bundles
+
+# System packages the build and the integration tests need (Debian, as root). Skipped when present.
+deps:
+	@bash scripts/install-deps.sh
+
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+ts: dist/.built
+dist/.built: $(NODE_MODULES) $(TS_SRCS) tsconfig.json $(wildcard schemas/*.json)
+	npx tsc -p tsconfig.json
+	@touch $@
+
+executor: $(EXECUTOR)
+$(EXECUTOR): $(EXEC_SRCS) $(EXEC_HDRS)
+	@mkdir -p build
+	$(CC) $(EXEC_CFLAGS) -o $@ $(EXEC_SRCS)
+
+# A busybox rootfs built from Debian's busybox-static: the static binary plus its applet links.
+rootfs: $(ROOTFS)
+$(ROOTFS): scripts/make-rootfs.sh
+	bash scripts/make-rootfs.sh build/rootfs-busybox
+	@touch $@
+
+bundles: $(ROOTFS)
+	bash scripts/link-bundles.sh build/rootfs-busybox
+
+test: all
+	bash scripts/test-all.sh
+
+test-unit: ts
+	bash scripts/test-all.sh unit
+
+test-integration: all
+	bash scripts/test-all.sh integration
+
+test-conformance: all
+	bash scripts/test-all.sh conformance
+
+bench: all
+	bash test/bench/run.sh
+
+clean:
+	rm -rf dist build

@@ -1,0 +1,104 @@
+/**
+ * Errors that reach the user. Each carries enough context (operation, path, errno) to make one
+ * clear line; the CLI prints `error.message` and exits 1. Phrases that clients match on
+ * (CONTRACT.md section 4.6) live here and nowhere else.
+ */
+
+export class TsrunError extends Error {
+  override name = 'TsrunError';
+}
+
+/** config.json (or a --process file) is unreadable, not JSON, or breaks a schema or a rule. */
+export class ConfigError extends TsrunError {
+  override name = 'ConfigError';
+}
+
+/** A command-line usage error (missing ID, bad flag value). */
+export class UsageError extends TsrunError {
+  override name = 'UsageError';
+}
+
+export class ContainerNotExistError extends TsrunError {
+  override name = 'ContainerNotExistError';
+  constructor(readonly id: string) {
+    super(`container does not exist`);
+  }
+}
+
+export class ContainerExistsError extends TsrunError {
+  override name = 'ContainerExistsError';
+  constructor(readonly id: string) {
+    super(`container with given ID already exists`);
+  }
+}
+
+export class ContainerNotRunningError extends TsrunError {
+  override name = 'ContainerNotRunningError';
+  constructor(readonly id: string) {
+    super(`container not running`);
+  }
+}
+
+/** An operation that the container's current status does not allow. */
+export class IncorrectStatusError extends TsrunError {
+  override name = 'IncorrectStatusError';
+}
+
+/** Something the spec asks for that tsrun (or this host) cannot do; never silently skipped. */
+export class UnsupportedError extends TsrunError {
+  override name = 'UnsupportedError';
+}
+
+/** A system call failed: `op path: reason (ERRNO)`. */
+export class SysError extends TsrunError {
+  override name = 'SysError';
+  constructor(
+    readonly op: string,
+    readonly path: string | undefined,
+    readonly errno: string | number | undefined,
+    reason?: string,
+  ) {
+    super(`${op}${path ? ` ${path}` : ''}: ${reason ?? String(errno ?? 'failed')}`);
+  }
+
+  /** Wraps a Node fs error (with .code and .message) into one line naming op and path. */
+  static fromNode(op: string, path: string | undefined, err: unknown): SysError {
+    const e = err as NodeJS.ErrnoException;
+    const reason = e?.code ? `${describeCode(e.code)}` : String(e?.message ?? err);
+    return new SysError(op, path, e?.code, reason);
+  }
+}
+
+/** The executor reported a failure inside the container set-up. */
+export class ExecutorError extends TsrunError {
+  override name = 'ExecutorError';
+  constructor(
+    message: string,
+    readonly errno: number,
+    readonly opIndex: number,
+  ) {
+    super(message);
+  }
+}
+
+const CODE_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EEXIST: 'file exists',
+  EBUSY: 'device or resource busy',
+  EINVAL: 'invalid argument',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  ENOSPC: 'no space left on device',
+  ESRCH: 'no such process',
+  EROFS: 'read-only file system',
+  ELOOP: 'too many levels of symbolic links',
+  ENOTEMPTY: 'directory not empty',
+  EAGAIN: 'resource temporarily unavailable',
+};
+
+/** Go-style lower-case text for an errno code, as runc prints it (podman matches on these). */
+export function describeCode(code: string): string {
+  return CODE_TEXT[code] ? `${CODE_TEXT[code]} (${code})` : code;
+}

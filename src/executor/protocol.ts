@@ -1,0 +1,405 @@
+/**
+ * The wire protocol between tsrun (TypeScript) and tsrun-executor (C).
+ *
+ * One bidirectional AF_UNIX stream socket (libuv's stdio "pipe") links them; its fd number in the
+ * executor is given by the environment variable `_TSRUN_SYNCFD`. Every message is a frame:
+ *
+ *   u32 magic (FRAME_MAGIC) | u16 protocol version | u16 frame type | u32 payload length | payload
+ *
+ * All integers are little endian. The payload of a PLAN frame is a sequence of ops, each
+ *
+ *   u16 opcode | u16 reserved (0) | u32 body length | body, padded with zeros to 4 bytes
+ *
+ * and an op body is its fields in the order OP_FIELDS lists them: u32, u64, str (u32 length
+ * including a trailing NUL, then the bytes and the NUL), strs (u32 count, then that many str),
+ * u32s (u32 count, then that many u32), bytes (u32 length, then the bytes).
+ *
+ * Sync table (who sends what, and what answers it):
+ *
+ *   executor -> tsrun            tsrun -> executor            when
+ *   ----------------------------------------------------------------------------------------------
+ *   HELLO{version,build}         PLAN{ops}                    at start; tsrun checks the version
+ *   NEED_IDMAP{pid}              IDMAP_DONE                   after unshare(CLONE_NEWUSER)
+ *   SYNC{tag}                    SYNC_ACK | ABORT             at an OP_SYNC (hook points)
+ *   CHILD_PID{pid}               (none)                       from the intermediate process after
+ *                                                             OP_FORK, just before it exits
+ *   READY                        GO | ABORT                   every op before OP_READY succeeded
+ *   ERROR{errno,op,message}      (none)                       any op failed; the sender exits 1
+ *
+ * If the socket closes while the executor waits for an answer, the executor exits at once: a
+ * tsrun that died half-way never leaves a container waiting forever (DESIGN.md, pitfall 5).
+ *
+ * native/executor/proto.h is generated from this file (`node dist/scripts/gen-proto-h.js`);
+ * a unit test fails when the committed header differs from what this file generates.
+ */
+
+export const FRAME_MAGIC = 0x4e525354; // "TSRN" read as little endian bytes
+export const PROTOCOL_VERSION = 1;
+export const FRAME_HEADER_SIZE = 12;
+export const OP_HEADER_SIZE = 8;
+/** Upper bound on any frame, to refuse garbage early on both sides. */
+export const MAX_FRAME = 16 * 1024 * 1024;
+
+export enum FrameType {
+  HELLO = 1,
+  PLAN = 2,
+  NEED_IDMAP = 3,
+  IDMAP_DONE = 4,
+  SYNC = 5,
+  SYNC_ACK = 6,
+  CHILD_PID = 7,
+  READY = 8,
+  GO = 9,
+  ABORT = 10,
+  ERROR = 11,
+}
+
+/** Flags of OP_MOUNT, OP_MKNOD, OP_SYMLINK, OP_WRITE_FILE, OP_MKDIR (the `how` field). */
+export enum PathFlag {
+  /** Resolve the target beneath the root fd (OP_SET_ROOT) with RESOLVE_IN_ROOT. */
+  IN_ROOT = 1 << 0,
+  /** Create the target (and missing parents) as a directory when absent. */
+  CREATE_DIR = 1 << 1,
+  /** Create the target as an empty regular file (parents as directories) when absent. */
+  CREATE_FILE = 1 << 2,
+  /** A missing target is not an error: the op does nothing. */
+  IGNORE_ENOENT = 1 << 3,
+  /** OP_MOUNT: resolve the source beneath the root fd too (binds of paths inside the rootfs). */
+  SOURCE_IN_ROOT = 1 << 4,
+  /** OP_MOUNT: the source is a directory, so CREATE_DIR/CREATE_FILE choose by stat(source). */
+  CREATE_LIKE_SOURCE = 1 << 5,
+}
+
+export enum Op {
+  /** Mark every fd >= from close-on-exec (close_range CLOSE_RANGE_CLOEXEC). */
+  CLOEXEC_FROM = 1,
+  /** Clear close-on-exec on fd (a --preserve-fds or LISTEN_FDS fd). */
+  INHERIT_FD = 2,
+  /** Create the exec fifo at path (mode) and keep an O_PATH fd to it for OP_WAIT_FIFO. */
+  OPEN_FIFO = 3,
+  /** Connect to the console socket at path and keep the fd for OP_CONSOLE. */
+  CONSOLE_CONNECT = 4,
+  /** setns(open(path), nstype). */
+  SETNS = 5,
+  /** unshare(flags). */
+  UNSHARE = 6,
+  /** Send NEED_IDMAP{getpid()} and wait for IDMAP_DONE; then setresuid/setresgid(0). */
+  IDMAP_SYNC = 7,
+  /** Write data to /proc/self/timens_offsets. */
+  TIMENS_OFFSETS = 8,
+  /** fork(); the intermediate sends CHILD_PID and exits 0, the child goes on. */
+  FORK = 9,
+  /** setsid(). */
+  SETSID = 10,
+  /** mount(source, target, fstype, flags, data) with target (and source) resolution per `how`. */
+  MOUNT = 11,
+  /** Open path as the root fd that IN_ROOT resolves beneath. */
+  SET_ROOT = 12,
+  /** mknod(path, mode, makedev(major, minor)) then chown(uid, gid). */
+  MKNOD = 13,
+  /** symlink(target, path). */
+  SYMLINK = 14,
+  /** pivot_root into the root fd, detach the old root, chdir("/"); root fd becomes "/". */
+  PIVOT_ROOT = 15,
+  /** No pivot: move-mount the root fd onto "/", chroot("."), chdir("/"). */
+  MOVE_ROOT = 16,
+  /** Mask path: a read-only empty tmpfs over a directory, /dev/null over anything else. */
+  MASK_PATH = 17,
+  /** write(open(path, O_WRONLY|O_TRUNC), data). */
+  WRITE_FILE = 18,
+  SETHOSTNAME = 19,
+  SETDOMAINNAME = 20,
+  /** setrlimit(resource, {soft, hard}). */
+  RLIMIT = 21,
+  /** Open the container's /dev/pts/ptmx, size it, send the master over the console socket,
+   *  bind the peer over /dev/console, make it stdio and the controlling terminal. */
+  CONSOLE = 22,
+  CHDIR = 23,
+  UMASK = 24,
+  SETGROUPS = 25,
+  SETRESGID = 26,
+  /** setresuid(uid); capabilities survive it (PR_SET_KEEPCAPS) so OP_CAPSET can set them. */
+  SETRESUID = 27,
+  /** Drop from the bounding set every capability whose bit is not in mask. */
+  CAPS_BOUNDING = 28,
+  /** capset(effective, permitted, inheritable). */
+  CAPSET = 29,
+  /** Clear the ambient set, then raise every capability in mask. */
+  CAPS_AMBIENT = 30,
+  NO_NEW_PRIVS = 31,
+  /** seccomp(SECCOMP_SET_MODE_FILTER, flags, bpf program). */
+  SECCOMP = 32,
+  /** Find argv0 as execvp would with the given PATH; remember the result for OP_EXECVE. */
+  RESOLVE_EXEC = 33,
+  /** Send READY; wait for GO (go on) or ABORT/EOF (exit 1). */
+  READY = 34,
+  /** Open the fifo kept by OP_OPEN_FIFO for writing (blocks until `start`), write "0". */
+  WAIT_FIFO = 35,
+  /** execve(resolved path, argv, envp). */
+  EXECVE = 36,
+  /** Send SYNC{tag}; wait for SYNC_ACK (go on) or ABORT/EOF (exit 1). */
+  SYNC = 37,
+  /** mkdir -p path (resolution per `how`). */
+  MKDIR = 38,
+  /** Close the sync socket (after READY/GO, so a blocked init holds nothing of tsrun's). */
+  CLOSE_SYNC = 39,
+}
+
+export type FieldKind = 'u32' | 'u64' | 'str' | 'strs' | 'u32s' | 'bytes';
+
+/** The body layout of every op, field by field, in wire order. */
+export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> = {
+  [Op.CLOEXEC_FROM]: [['fd', 'u32']],
+  [Op.INHERIT_FD]: [['fd', 'u32']],
+  [Op.OPEN_FIFO]: [['mode', 'u32'], ['path', 'str']],
+  [Op.CONSOLE_CONNECT]: [['path', 'str']],
+  [Op.SETNS]: [['nstype', 'u32'], ['path', 'str']],
+  [Op.UNSHARE]: [['flags', 'u32']],
+  [Op.IDMAP_SYNC]: [],
+  [Op.TIMENS_OFFSETS]: [['data', 'str']],
+  [Op.FORK]: [],
+  [Op.SETSID]: [],
+  [Op.MOUNT]: [
+    ['how', 'u32'],
+    ['flags', 'u64'],
+    ['source', 'str'],
+    ['target', 'str'],
+    ['fstype', 'str'],
+    ['data', 'str'],
+  ],
+  [Op.SET_ROOT]: [['path', 'str']],
+  [Op.MKNOD]: [
+    ['how', 'u32'],
+    ['mode', 'u32'],
+    ['major', 'u32'],
+    ['minor', 'u32'],
+    ['uid', 'u32'],
+    ['gid', 'u32'],
+    ['path', 'str'],
+  ],
+  [Op.SYMLINK]: [['how', 'u32'], ['target', 'str'], ['path', 'str']],
+  [Op.PIVOT_ROOT]: [],
+  [Op.MOVE_ROOT]: [],
+  [Op.MASK_PATH]: [['path', 'str']],
+  [Op.WRITE_FILE]: [['how', 'u32'], ['path', 'str'], ['data', 'str']],
+  [Op.SETHOSTNAME]: [['name', 'str']],
+  [Op.SETDOMAINNAME]: [['name', 'str']],
+  [Op.RLIMIT]: [['resource', 'u32'], ['soft', 'u64'], ['hard', 'u64']],
+  [Op.CONSOLE]: [['rows', 'u32'], ['cols', 'u32']],
+  [Op.CHDIR]: [['path', 'str']],
+  [Op.UMASK]: [['mask', 'u32']],
+  [Op.SETGROUPS]: [['gids', 'u32s']],
+  [Op.SETRESGID]: [['gid', 'u32']],
+  [Op.SETRESUID]: [['uid', 'u32']],
+  [Op.CAPS_BOUNDING]: [['mask', 'u64']],
+  [Op.CAPSET]: [['effective', 'u64'], ['permitted', 'u64'], ['inheritable', 'u64']],
+  [Op.CAPS_AMBIENT]: [['mask', 'u64']],
+  [Op.NO_NEW_PRIVS]: [],
+  [Op.SECCOMP]: [['flags', 'u32'], ['program', 'bytes']],
+  [Op.RESOLVE_EXEC]: [['arg0', 'str'], ['path', 'str']],
+  [Op.READY]: [],
+  [Op.WAIT_FIFO]: [],
+  [Op.EXECVE]: [['argv', 'strs'], ['envp', 'strs']],
+  [Op.SYNC]: [['tag', 'u32']],
+  [Op.MKDIR]: [['how', 'u32'], ['mode', 'u32'], ['path', 'str']],
+  [Op.CLOSE_SYNC]: [],
+};
+
+/** A field value: numbers (u32), bigints (u64), strings (str), string lists (strs), bytes. */
+export type FieldValue = number | bigint | string | readonly string[] | readonly number[] | Uint8Array;
+
+/** One planned operation: its opcode and its named fields (see OP_FIELDS). */
+export interface PlanOp {
+  op: Op;
+  args: Record<string, FieldValue>;
+  /** Why this op is in the plan, for `tsrun plan` and for error messages. */
+  note?: string;
+}
+
+/** Encodes a frame header followed by payload. */
+export function encodeFrame(type: FrameType, payload: Uint8Array = new Uint8Array()): Buffer {
+  const head = Buffer.alloc(FRAME_HEADER_SIZE);
+  head.writeUInt32LE(FRAME_MAGIC, 0);
+  head.writeUInt16LE(PROTOCOL_VERSION, 4);
+  head.writeUInt16LE(type, 6);
+  head.writeUInt32LE(payload.length, 8);
+  return Buffer.concat([head, payload]);
+}
+
+class Writer {
+  private chunks: Buffer[] = [];
+  length = 0;
+  push(b: Buffer): void {
+    this.chunks.push(b);
+    this.length += b.length;
+  }
+  u32(v: number): void {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`u32 out of range: ${v}`);
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    this.push(b);
+  }
+  u64(v: bigint | number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)));
+    this.push(b);
+  }
+  str(s: string): void {
+    if (s.includes('\0')) throw new RangeError(`string contains a NUL byte: ${JSON.stringify(s)}`);
+    const bytes = Buffer.from(s + '\0', 'utf8');
+    this.u32(bytes.length);
+    this.push(bytes);
+  }
+  bytes(v: Uint8Array): void {
+    this.u32(v.length);
+    this.push(Buffer.from(v));
+  }
+  pad4(): void {
+    const rem = this.length % 4;
+    if (rem) this.push(Buffer.alloc(4 - rem));
+  }
+  done(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+function encodeField(w: Writer, kind: FieldKind, value: FieldValue | undefined, where: string): void {
+  switch (kind) {
+    case 'u32':
+      if (typeof value !== 'number') throw new TypeError(`${where}: expected a number`);
+      return w.u32(value);
+    case 'u64':
+      if (typeof value !== 'bigint' && typeof value !== 'number') throw new TypeError(`${where}: expected a bigint`);
+      return w.u64(value);
+    case 'str':
+      if (typeof value !== 'string') throw new TypeError(`${where}: expected a string`);
+      return w.str(value);
+    case 'strs':
+      if (!Array.isArray(value)) throw new TypeError(`${where}: expected a string list`);
+      w.u32(value.length);
+      for (const s of value as string[]) w.str(s);
+      return;
+    case 'u32s':
+      if (!Array.isArray(value)) throw new TypeError(`${where}: expected a number list`);
+      w.u32(value.length);
+      for (const n of value as number[]) w.u32(n);
+      return;
+    case 'bytes':
+      if (!(value instanceof Uint8Array)) throw new TypeError(`${where}: expected bytes`);
+      return w.bytes(value);
+  }
+}
+
+/** Encodes one op: header, body in OP_FIELDS order, zero padding to 4 bytes. */
+export function encodeOp(op: PlanOp): Buffer {
+  const body = new Writer();
+  for (const [name, kind] of OP_FIELDS[op.op]) encodeField(body, kind, op.args[name], `${Op[op.op]}.${name}`);
+  body.pad4();
+  const payload = body.done();
+  const head = Buffer.alloc(OP_HEADER_SIZE);
+  head.writeUInt16LE(op.op, 0);
+  head.writeUInt16LE(0, 2);
+  head.writeUInt32LE(payload.length, 4);
+  return Buffer.concat([head, payload]);
+}
+
+/** Encodes a whole plan as one PLAN frame. */
+export function encodePlan(ops: readonly PlanOp[]): Buffer {
+  const payload = Buffer.concat(ops.map(encodeOp));
+  if (payload.length + FRAME_HEADER_SIZE > MAX_FRAME) throw new RangeError(`plan too large: ${payload.length} bytes`);
+  return encodeFrame(FrameType.PLAN, payload);
+}
+
+/** A frame received from the executor. */
+export type ExecutorMessage =
+  | { type: FrameType.HELLO; version: number; build: string }
+  | { type: FrameType.NEED_IDMAP; pid: number }
+  | { type: FrameType.SYNC; tag: number }
+  | { type: FrameType.CHILD_PID; pid: number }
+  | { type: FrameType.READY }
+  | { type: FrameType.ERROR; errno: number; opIndex: number; message: string };
+
+export class ProtocolError extends Error {}
+
+/**
+ * Splits `buf` into complete frames. Returns the decoded messages and the bytes left over
+ * (an incomplete frame), so a stream reader can call it on every chunk.
+ */
+export function decodeFrames(buf: Buffer): { messages: ExecutorMessage[]; rest: Buffer } {
+  const messages: ExecutorMessage[] = [];
+  let off = 0;
+  while (buf.length - off >= FRAME_HEADER_SIZE) {
+    const magic = buf.readUInt32LE(off);
+    const version = buf.readUInt16LE(off + 4);
+    const type = buf.readUInt16LE(off + 6);
+    const len = buf.readUInt32LE(off + 8);
+    if (magic !== FRAME_MAGIC) throw new ProtocolError(`bad frame magic 0x${magic.toString(16)}`);
+    if (len > MAX_FRAME) throw new ProtocolError(`frame too large: ${len}`);
+    if (buf.length - off - FRAME_HEADER_SIZE < len) break;
+    const body = buf.subarray(off + FRAME_HEADER_SIZE, off + FRAME_HEADER_SIZE + len);
+    messages.push(decodeMessage(type, version, body));
+    off += FRAME_HEADER_SIZE + len;
+  }
+  return { messages, rest: buf.subarray(off) };
+}
+
+function readStr(body: Buffer, off: number): [string, number] {
+  const n = body.readUInt32LE(off);
+  const s = body.subarray(off + 4, off + 4 + n).toString('utf8').replace(/\0$/, '');
+  return [s, off + 4 + n];
+}
+
+function decodeMessage(type: number, version: number, body: Buffer): ExecutorMessage {
+  switch (type) {
+    case FrameType.HELLO: {
+      const v = body.readUInt32LE(0);
+      const [build] = readStr(body, 4);
+      return { type, version: v, build };
+    }
+    case FrameType.NEED_IDMAP:
+    case FrameType.CHILD_PID:
+      return { type, pid: body.readUInt32LE(0) };
+    case FrameType.SYNC:
+      return { type, tag: body.readUInt32LE(0) };
+    case FrameType.READY:
+      return { type };
+    case FrameType.ERROR: {
+      const errno = body.readInt32LE(0);
+      const opIndex = body.readUInt32LE(4);
+      const [message] = readStr(body, 8);
+      return { type, errno, opIndex, message };
+    }
+    default:
+      throw new ProtocolError(`unexpected frame type ${type} (protocol version ${version})`);
+  }
+}
+
+/** Renders the C header that mirrors this file's constants (see scripts/gen-proto-h.ts). */
+export function renderProtoHeader(): string {
+  const lines = [
+    '/* Generated from src/executor/protocol.ts by scripts/gen-proto-h.ts. Do not edit. */',
+    '#ifndef TSRUN_PROTO_H',
+    '#define TSRUN_PROTO_H',
+    '',
+    `#define TSRUN_FRAME_MAGIC 0x${FRAME_MAGIC.toString(16)}u`,
+    `#define TSRUN_PROTOCOL_VERSION ${PROTOCOL_VERSION}`,
+    `#define TSRUN_FRAME_HEADER_SIZE ${FRAME_HEADER_SIZE}`,
+    `#define TSRUN_OP_HEADER_SIZE ${OP_HEADER_SIZE}`,
+    `#define TSRUN_MAX_FRAME ${MAX_FRAME}`,
+    '',
+  ];
+  const enumBlock = (prefix: string, e: Record<string, string | number>) => {
+    for (const [name, value] of Object.entries(e)) if (typeof value === 'number') lines.push(`#define ${prefix}${name} ${value}`);
+    lines.push('');
+  };
+  enumBlock('FRAME_', FrameType);
+  enumBlock('PATH_', PathFlag);
+  enumBlock('OP_', Op);
+  lines.push('/* Op body layouts, in wire order:');
+  for (const [code, fields] of Object.entries(OP_FIELDS)) {
+    const desc = fields.map(([n, k]) => `${k} ${n}`).join(', ');
+    lines.push(` *   OP_${Op[Number(code)]}: ${desc || '(empty)'}`);
+  }
+  lines.push(' */', '', '#endif', '');
+  return lines.join('\n');
+}
