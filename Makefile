@@ -12,7 +12,7 @@ ROOTFS := build/rootfs-busybox/.done
 
 .PHONY: all deps ts executor rootfs bundles test test-unit test-integration test-conformance bench clean
 
-all: ts executor bundles
+all: deps ts executor bundles
 
 # System packages the build and the integration tests need (Debian, as root). Skipped when present.
 deps:

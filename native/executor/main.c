@@ -1,0 +1,141 @@
+/*
+ * tsrun-executor: runs a plan of operations sent by tsrun (src/executor/protocol.ts) and ends in
+ * execve of the container process. It holds no policy: every decision is in the plan. One error
+ * path (bail.c) reports the failing op to tsrun and exits 1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bail.h"
+#include "executor.h"
+
+int g_sync_fd = -1;
+int g_root_fd = -1;
+int g_root_is_slash;
+int g_fifo_fd = -1;
+int g_console_sock = -1;
+int g_seccomp_listener_fd = -1;
+int g_cap_last_cap = 40;
+uint32_t g_op_index = UINT32_MAX; /* errors before the plan is parsed name no op */
+const char *g_exec_path;
+
+typedef void (*handler)(const struct op *);
+
+static const handler handlers[] = {
+	[OP_CLOEXEC_FROM] = op_cloexec_from,
+	[OP_INHERIT_FD] = op_inherit_fd,
+	[OP_OPEN_FIFO] = op_open_fifo,
+	[OP_CONSOLE_CONNECT] = op_console_connect,
+	[OP_SETNS] = op_setns,
+	[OP_UNSHARE] = op_unshare,
+	[OP_IDMAP_SYNC] = op_idmap_sync,
+	[OP_TIMENS_OFFSETS] = op_timens_offsets,
+	[OP_FORK] = op_fork,
+	[OP_SETSID] = op_setsid,
+	[OP_MOUNT] = op_mount,
+	[OP_SET_ROOT] = op_set_root,
+	[OP_MKNOD] = op_mknod,
+	[OP_SYMLINK] = op_symlink,
+	[OP_PIVOT_ROOT] = op_pivot_root,
+	[OP_MOVE_ROOT] = op_move_root,
+	[OP_MASK_PATH] = op_mask_path,
+	[OP_WRITE_FILE] = op_write_file,
+	[OP_SETHOSTNAME] = op_sethostname,
+	[OP_SETDOMAINNAME] = op_setdomainname,
+	[OP_RLIMIT] = op_rlimit,
+	[OP_CONSOLE] = op_console,
+	[OP_CHDIR] = op_chdir,
+	[OP_UMASK] = op_umask,
+	[OP_SETGROUPS] = op_setgroups,
+	[OP_SETRESGID] = op_setresgid,
+	[OP_SETRESUID] = op_setresuid,
+	[OP_CAPS_BOUNDING] = op_caps_bounding,
+	[OP_CAPSET] = op_capset,
+	[OP_CAPS_AMBIENT] = op_caps_ambient,
+	[OP_NO_NEW_PRIVS] = op_no_new_privs,
+	[OP_SECCOMP] = op_seccomp,
+	[OP_RESOLVE_EXEC] = op_resolve_exec,
+	[OP_READY] = op_ready,
+	[OP_WAIT_FIFO] = op_wait_fifo,
+	[OP_EXECVE] = op_execve,
+	[OP_SYNC] = op_sync,
+	[OP_MKDIR] = op_mkdir,
+	[OP_CLOSE_SYNC] = op_close_sync,
+};
+
+static void read_cap_last_cap(void)
+{
+	char buf[16];
+	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	char *end;
+	long v = strtol(buf, &end, 10);
+	if (end != buf && v > 0 && v < 64)
+		g_cap_last_cap = (int)v;
+}
+
+static void send_hello(void)
+{
+	uint8_t buf[4 + 4 + sizeof EXECUTOR_BUILD];
+	uint32_t version = TSRUN_PROTOCOL_VERSION, slen = sizeof EXECUTOR_BUILD;
+	memcpy(buf, &version, 4);
+	memcpy(buf + 4, &slen, 4);
+	memcpy(buf + 8, EXECUTOR_BUILD, sizeof EXECUTOR_BUILD);
+	send_frame_or_exit(FRAME_HELLO, buf, sizeof buf);
+}
+
+int main(void)
+{
+	const char *env = getenv("_TSRUN_SYNCFD");
+	char *end;
+	long fd;
+	if (!env || !*env) {
+		say("_TSRUN_SYNCFD is not set: this program is started by tsrun, not by hand");
+		return 1;
+	}
+	fd = strtol(env, &end, 10);
+	if (*end || fd < 0 || fd > 1 << 20 || fcntl((int)fd, F_GETFD) < 0) {
+		say("_TSRUN_SYNCFD does not name an open file descriptor");
+		return 1;
+	}
+	g_sync_fd = (int)fd;
+	/* The socket never reaches the container process, and reads on it block. */
+	fcntl(g_sync_fd, F_SETFD, FD_CLOEXEC);
+	int fl = fcntl(g_sync_fd, F_GETFL);
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		fcntl(g_sync_fd, F_SETFL, fl & ~O_NONBLOCK);
+	/* The variable is ours, not the container's (envp comes from the plan anyway). */
+	unsetenv("_TSRUN_SYNCFD");
+
+	read_cap_last_cap();
+	send_hello();
+
+	uint16_t type, version;
+	uint8_t *plan;
+	uint32_t len, count;
+	read_frame(&type, &version, &plan, &len);
+	if (type != FRAME_PLAN)
+		bail_msg(EPROTO, "expected a PLAN frame, got frame type %u", type);
+	struct op *ops = parse_plan(plan, len, &count);
+
+	for (uint32_t i = 0; i < count; i++) {
+		g_op_index = i;
+		clear_step();
+		/* parse_plan refused unknown codes already; this guards the table. */
+		if (ops[i].code >= sizeof handlers / sizeof handlers[0] || !handlers[ops[i].code])
+			bail_msg(EINVAL, "unknown op %u", ops[i].code);
+		handlers[ops[i].code](&ops[i]);
+	}
+	/* A plan normally ends in OP_EXECVE; one that does not simply ends here. */
+	return 0;
+}

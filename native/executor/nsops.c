@@ -1,0 +1,204 @@
+/* Namespaces, id maps, time namespace offsets, fork, sessions; fd bookkeeping; sync points. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "bail.h"
+#include "executor.h"
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+void op_cloexec_from(const struct op *o)
+{
+	unsigned int from = o->u[0];
+	if (syscall(SYS_close_range, from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	if (errno != ENOSYS && errno != EINVAL)
+		bail_errno(errno, "close_range(%u, CLOEXEC)", from);
+	/* Old kernels: walk /proc/self/fd. */
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		bail_errno(errno, "mark fds from %u close-on-exec: open /proc/self/fd", from);
+	int self = dirfd(d);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		if (*end || end == e->d_name || fd < (long)from || fd == self)
+			continue;
+		int fl = fcntl((int)fd, F_GETFD);
+		if (fl >= 0)
+			fcntl((int)fd, F_SETFD, fl | FD_CLOEXEC);
+	}
+	closedir(d);
+}
+
+void op_inherit_fd(const struct op *o)
+{
+	int fd = (int)o->u[0];
+	int fl = fcntl(fd, F_GETFD);
+	if (fl < 0 || fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+		bail_errno(errno, "inherit fd %d", fd);
+}
+
+void op_open_fifo(const struct op *o)
+{
+	mode_t mode = o->u[0] & 07777;
+	const char *path = o->s[0];
+	if (mkfifo(path, mode) < 0)
+		bail_errno(errno, "mkfifo \"%s\"", path);
+	/* mkfifo applied the umask; the plan's mode is the one wanted. */
+	if (chmod(path, mode) < 0)
+		bail_errno(errno, "chmod \"%s\"", path);
+	/* O_PATH now, reopened through /proc/self/fd at OP_WAIT_FIFO: that works after pivot_root
+	 * and under a user mapping (DESIGN.md, pitfall 4). */
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		bail_errno(errno, "open \"%s\"", path);
+	if (g_fifo_fd >= 0)
+		close(g_fifo_fd);
+	g_fifo_fd = fd;
+}
+
+void op_setns(const struct op *o)
+{
+	int nstype = (int)o->u[0];
+	const char *path = o->s[0];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		bail_errno(errno, "setns \"%s\"", path);
+	if (setns(fd, nstype) < 0)
+		bail_errno(errno, "setns \"%s\" (nstype 0x%x)", path, (unsigned)nstype);
+	close(fd);
+}
+
+void op_unshare(const struct op *o)
+{
+	if (unshare((int)o->u[0]) < 0)
+		bail_errno(errno, "unshare(0x%x)", o->u[0]);
+}
+
+void op_idmap_sync(const struct op *o)
+{
+	(void)o;
+	uint32_t pid = (uint32_t)getpid();
+	send_frame_or_exit(FRAME_NEED_IDMAP, &pid, sizeof pid);
+	wait_for(FRAME_IDMAP_DONE, "IDMAP_DONE");
+}
+
+void op_timens_offsets(const struct op *o)
+{
+	const char *data = o->s[0];
+	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		bail_errno(errno, "open /proc/self/timens_offsets");
+	size_t n = strlen(data);
+	/* One write: the kernel takes the offsets of every clock at once. */
+	ssize_t w = write(fd, data, n);
+	if (w < 0)
+		bail_errno(errno, "write /proc/self/timens_offsets");
+	if ((size_t)w != n)
+		bail_errno(EIO, "write /proc/self/timens_offsets");
+	close(fd);
+}
+
+void op_fork(const struct op *o)
+{
+	(void)o;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		bail_errno(errno, "fork: pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		bail_errno(errno, "fork");
+	if (pid > 0) {
+		/* The intermediate: report the child and leave. The child waits for the pipe to close,
+		 * so nothing it sends can overtake CHILD_PID; the byte says CHILD_PID went out. */
+		close(p[0]);
+		uint32_t v = (uint32_t)pid;
+		if (send_frame(FRAME_CHILD_PID, &v, sizeof v) == 0) {
+			ssize_t w = write(p[1], "1", 1);
+			(void)w;
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	char c, ok = 0;
+	for (;;) {
+		ssize_t r = read(p[0], &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		ok = 1;
+	}
+	close(p[0]);
+	if (!ok)
+		_exit(1); /* the intermediate could not tell tsrun about us: tsrun is gone */
+}
+
+void op_setsid(const struct op *o)
+{
+	(void)o;
+	if (setsid() < 0 && errno != EPERM)
+		bail_errno(errno, "setsid");
+}
+
+void op_ready(const struct op *o)
+{
+	(void)o;
+	send_frame_or_exit(FRAME_READY, NULL, 0);
+	wait_for(FRAME_GO, "GO");
+}
+
+void op_sync(const struct op *o)
+{
+	uint32_t tag = o->u[0];
+	send_frame_or_exit(FRAME_SYNC, &tag, sizeof tag);
+	wait_for(FRAME_SYNC_ACK, "SYNC_ACK");
+}
+
+void op_close_sync(const struct op *o)
+{
+	(void)o;
+	if (g_sync_fd >= 0)
+		close(g_sync_fd);
+	g_sync_fd = -1;
+}
+
+void op_wait_fifo(const struct op *o)
+{
+	(void)o;
+	char path[64];
+	if (g_fifo_fd < 0)
+		bail_msg(EBADF, "wait on the exec fifo: no fifo opened (OP_OPEN_FIFO)");
+	snprintf(path, sizeof path, "/proc/self/fd/%d", g_fifo_fd);
+	int fd;
+	/* Blocks until `tsrun start` opens the fifo for reading. */
+	do
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		bail_errno(errno, "open exec fifo");
+	ssize_t w;
+	do
+		w = write(fd, "0", 1);
+	while (w < 0 && errno == EINTR);
+	if (w != 1)
+		bail_errno(w < 0 ? errno : EIO, "write exec fifo");
+	close(fd);
+	close(g_fifo_fd);
+	g_fifo_fd = -1;
+}

@@ -1,0 +1,336 @@
+/* Process ops: names, rlimits, console, ids, capabilities, seccomp, exec resolution, execve. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "bail.h"
+#include "executor.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+
+void op_sethostname(const struct op *o)
+{
+	const char *name = o->s[0];
+	if (sethostname(name, strlen(name)) < 0)
+		bail_errno(errno, "sethostname \"%s\"", name);
+}
+
+void op_setdomainname(const struct op *o)
+{
+	const char *name = o->s[0];
+	if (setdomainname(name, strlen(name)) < 0)
+		bail_errno(errno, "setdomainname \"%s\"", name);
+}
+
+void op_rlimit(const struct op *o)
+{
+	uint32_t res = o->u[0];
+	uint64_t soft = o->q[0], hard = o->q[1];
+	struct rlimit rl = {
+		.rlim_cur = soft == ~0ULL ? RLIM_INFINITY : (rlim_t)soft,
+		.rlim_max = hard == ~0ULL ? RLIM_INFINITY : (rlim_t)hard,
+	};
+	if (setrlimit((__rlimit_resource_t)res, &rl) < 0)
+		bail_errno(errno, "setrlimit(%u, soft %llu, hard %llu)", res, (unsigned long long)soft,
+			   (unsigned long long)hard);
+}
+
+void op_console_connect(const struct op *o)
+{
+	const char *path = o->s[0];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof sa.sun_path)
+		bail_errno(ENAMETOOLONG, "connect to console socket \"%s\"", path);
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		bail_errno(errno, "connect to console socket \"%s\": socket", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		bail_errno(errno, "connect to console socket \"%s\"", path);
+	if (g_console_sock >= 0)
+		close(g_console_sock);
+	g_console_sock = fd;
+}
+
+static void send_master(int master)
+{
+	static const char name[] = "/dev/pts/ptmx";
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct iovec iov = {.iov_base = (void *)name, .iov_len = sizeof name - 1};
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof u.buf,
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &master, sizeof(int));
+	ssize_t r;
+	do
+		r = sendmsg(g_console_sock, &msg, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		bail_errno(errno, "console: send the terminal master over the console socket");
+}
+
+void op_console(const struct op *o)
+{
+	uint32_t rows = o->u[0], cols = o->u[1];
+	int in_root = g_root_fd >= 0;
+	if (g_console_sock < 0)
+		bail_msg(EBADF, "console: no console socket (OP_CONSOLE_CONNECT)");
+	int master = open_path(in_root, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0);
+	if (master < 0)
+		bail_errno(errno, "console: open \"/dev/pts/ptmx\"");
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		bail_errno(errno, "console: unlockpt");
+	int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (peer < 0)
+		bail_errno(errno, "console: open the terminal peer");
+	unsigned int n;
+	if (ioctl(master, TIOCGPTN, &n) < 0)
+		bail_errno(errno, "console: get the terminal number");
+	if (rows || cols) {
+		struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
+			bail_errno(errno, "console: set the window size");
+	}
+	/* Bind the peer over /dev/console (through fds: no symlink can redirect either end). */
+	int cfd = create_file(in_root, "/dev/console");
+	if (cfd < 0)
+		bail_errno(errno, "console: create \"/dev/console\"");
+	char pts[32], sbuf[64], tbuf[64];
+	snprintf(pts, sizeof pts, "/dev/pts/%u", n);
+	const char *src = fd_path(peer, pts, sbuf, sizeof sbuf);
+	const char *tgt = in_root ? fd_path(cfd, "/dev/console", tbuf, sizeof tbuf) : "/dev/console";
+	if (mount(src, tgt, NULL, MS_BIND, NULL) < 0)
+		bail_errno(errno, "console: mount \"%s\" on \"/dev/console\"", pts);
+	close(cfd);
+	send_master(master);
+	close(master);
+	close(g_console_sock);
+	g_console_sock = -1;
+	if (ioctl(peer, TIOCSCTTY, 0) < 0)
+		bail_errno(errno, "console: make \"%s\" the controlling terminal", pts);
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(peer, fd) < 0)
+			bail_errno(errno, "console: dup2 \"%s\" to fd %d", pts, fd);
+	if (peer > 2)
+		close(peer);
+}
+
+void op_chdir(const struct op *o)
+{
+	if (chdir(o->s[0]) < 0)
+		bail_errno(errno, "chdir \"%s\"", o->s[0]);
+}
+
+void op_umask(const struct op *o)
+{
+	umask((mode_t)(o->u[0] & 0777));
+}
+
+void op_setgroups(const struct op *o)
+{
+	gid_t *list = (gid_t *)o->l; /* gid_t is 32 bits: the u32s array is the list */
+	_Static_assert(sizeof(gid_t) == sizeof(uint32_t), "gid_t is 32 bits");
+	if (setgroups(o->ln, o->ln ? list : NULL) < 0)
+		bail_errno(errno, "setgroups(%u groups)", o->ln);
+}
+
+void op_setresgid(const struct op *o)
+{
+	gid_t g = o->u[0];
+	if (setresgid(g, g, g) < 0)
+		bail_errno(errno, "setresgid(%u)", g);
+}
+
+void op_setresuid(const struct op *o)
+{
+	uid_t u = o->u[0];
+	/* Keep the permitted set across the uid change, so OP_CAPSET can still set it. */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		bail_errno(errno, "prctl(PR_SET_KEEPCAPS, 1)");
+	if (setresuid(u, u, u) < 0)
+		bail_errno(errno, "setresuid(%u)", u);
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		bail_errno(errno, "prctl(PR_SET_KEEPCAPS, 0)");
+}
+
+void op_caps_bounding(const struct op *o)
+{
+	uint64_t mask = o->q[0];
+	for (int cap = 0; cap <= g_cap_last_cap; cap++) {
+		if (mask & (1ULL << cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			bail_errno(errno, "drop capability %d from the bounding set", cap);
+	}
+}
+
+void op_capset(const struct op *o)
+{
+	uint64_t eff = o->q[0], prm = o->q[1], inh = o->q[2];
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct data[2] = {
+		{.effective = (uint32_t)eff, .permitted = (uint32_t)prm, .inheritable = (uint32_t)inh},
+		{.effective = (uint32_t)(eff >> 32),
+		 .permitted = (uint32_t)(prm >> 32),
+		 .inheritable = (uint32_t)(inh >> 32)},
+	};
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		bail_errno(errno, "capset(effective 0x%llx, permitted 0x%llx, inheritable 0x%llx)",
+			   (unsigned long long)eff, (unsigned long long)prm, (unsigned long long)inh);
+}
+
+void op_caps_ambient(const struct op *o)
+{
+	uint64_t mask = o->q[0];
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		bail_errno(errno, "clear the ambient capabilities");
+	for (int cap = 0; cap < 64; cap++)
+		if ((mask & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			bail_errno(errno, "raise ambient capability %d", cap);
+}
+
+void op_no_new_privs(const struct op *o)
+{
+	(void)o;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		bail_errno(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+}
+
+void op_seccomp(const struct op *o)
+{
+	uint32_t flags = o->u[0];
+	if (o->bn % sizeof(struct sock_filter) || o->bn == 0 ||
+	    o->bn / sizeof(struct sock_filter) > 0xffff)
+		bail_msg(EINVAL, "seccomp: the program is %u bytes, not a whole number of filter "
+				 "instructions (1 to 65535)",
+			 o->bn);
+	/* Copied for alignment: the bytes sit at any offset of the plan. */
+	struct sock_filter *insns = malloc(o->bn);
+	if (!insns)
+		bail_errno(ENOMEM, "seccomp");
+	memcpy(insns, o->b, o->bn);
+	struct sock_fprog prog = {.len = (unsigned short)(o->bn / sizeof(struct sock_filter)),
+				  .filter = insns};
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (r < 0)
+		bail_errno(errno, "seccomp(SECCOMP_SET_MODE_FILTER, flags 0x%x, %u instructions)", flags,
+			   prog.len);
+	free(insns);
+	if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+		/* TODO: the notify fd must reach the listener (linux.seccomp.listenerPath): a later
+		 * op (to be added to the protocol) sends it over a socket with SCM_RIGHTS. Kept
+		 * close-on-exec until then so it never reaches the container process. */
+		int fd = (int)r;
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		g_seccomp_listener_fd = fd;
+	}
+}
+
+/* Regular file with an execute bit for us. */
+static int is_executable(const char *path, int *exists)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return 0;
+	*exists = 1;
+	return S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+void op_resolve_exec(const struct op *o)
+{
+	const char *arg0 = o->s[0], *path = o->s[1];
+	if (strchr(arg0, '/')) {
+		struct stat st;
+		if (stat(arg0, &st) < 0)
+			bail_msg(errno, "exec: \"%s\": stat %s: %s", arg0, arg0, errtext(errno));
+		if (!S_ISREG(st.st_mode) || access(arg0, X_OK) < 0)
+			bail_msg(EACCES, "exec: \"%s\": permission denied", arg0);
+		g_exec_path = arg0;
+		return;
+	}
+	int denied = 0;
+	if (*arg0) {
+		const char *p = path;
+		for (;;) {
+			const char *e = strchrnul(p, ':');
+			size_t dl = (size_t)(e - p);
+			size_t need = (dl ? dl : 1) + 1 + strlen(arg0) + 1;
+			char *cand = malloc(need);
+			if (!cand)
+				bail_errno(ENOMEM, "exec: \"%s\"", arg0);
+			if (dl)
+				snprintf(cand, need, "%.*s/%s", (int)dl, p, arg0);
+			else
+				snprintf(cand, need, "./%s", arg0); /* empty entry: the current directory */
+			int exists = 0;
+			if (is_executable(cand, &exists)) {
+				g_exec_path = cand;
+				return;
+			}
+			denied |= exists;
+			free(cand);
+			if (!*e)
+				break;
+			p = e + 1;
+		}
+	}
+	if (denied)
+		bail_msg(EACCES, "exec: \"%s\": permission denied", arg0);
+	bail_msg(ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
+}
+
+void op_execve(const struct op *o)
+{
+	char **argv = o->v[0], **envp = o->v[1];
+	const char *path = g_exec_path ? g_exec_path : (o->vn[0] ? argv[0] : NULL);
+	if (!path)
+		bail_msg(EINVAL, "exec: no argv[0] and no resolved path");
+	execve(path, argv, envp);
+	int e = errno;
+	if (g_sync_fd >= 0)
+		bail_errno(e, "exec \"%s\"", path);
+	char msg[4200];
+	snprintf(msg, sizeof msg, "exec \"%s\": %s", path, errtext(e));
+	say(msg);
+	_exit(127);
+}

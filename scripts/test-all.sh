@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs the test suites (all by default, or those named: unit integration conformance) and ends
+# with one line "N passed, N failed" totalled over every suite, so a run that executed no test
+# cannot pass unnoticed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(unit integration conformance)
+passed=0 failed=0 skipped=0 status=0
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# Runs ava with TAP output, shows it, and adds its counts to the totals.
+run_ava() {
+  local name=$1; shift
+  echo "=== $name"
+  npx ava --tap "$@" 2>&1 | tee "$out/$name.tap"
+  local rc=${PIPESTATUS[0]}
+  local p f s
+  p=$(grep -E '^# pass ' "$out/$name.tap" | tail -1 | awk '{print $3}')
+  f=$(grep -E '^# fail ' "$out/$name.tap" | tail -1 | awk '{print $3}')
+  s=$(grep -E '^# skip ' "$out/$name.tap" | tail -1 | awk '{print $3}')
+  p=${p:-0} f=${f:-0} s=${s:-0}
+  # ava exits non-zero on a crash or a timeout that TAP counts may not show: count it as a failure.
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && { echo "$name: no test ran"; f=1; }
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+  echo "$name: $p passed, $f failed, $s skipped"
+}
+
+for suite in "${suites[@]}"; do
+  case $suite in
+    unit) run_ava unit 'dist/test/unit/**/*.test.js' ;;
+    integration)
+      if [ "$(id -u)" != 0 ]; then echo "integration: needs root"; failed=$((failed + 1)); continue; fi
+      run_ava integration --serial --timeout=3m 'dist/test/integration/**/*.test.js' ;;
+    conformance)
+      echo "=== conformance"
+      node dist/conformance/run.js --runtime "tsrun=$PWD/bin/tsrun" --rootfs build/rootfs-busybox 2>&1 | tee "$out/conformance.txt"
+      line=$(grep -E '^conformance: [0-9]+ passed, [0-9]+ failed' "$out/conformance.txt" | tail -1)
+      if [ -z "$line" ]; then echo "conformance: no result line"; failed=$((failed + 1)); continue; fi
+      p=$(echo "$line" | awk '{print $2}') f=$(echo "$line" | awk '{print $4}')
+      passed=$((passed + p)) failed=$((failed + f)) ;;
+    *) echo "unknown suite $suite"; exit 2 ;;
+  esac
+done
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

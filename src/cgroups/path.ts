@@ -1,0 +1,116 @@
+/**
+ * `linux.cgroupsPath` resolution, as runc's cgroupfs driver does it:
+ * - absolute ("/a/b"): that path under every hierarchy's mount point;
+ * - relative ("a/b"): under the caller's own cgroup, read from /proc/self/cgroup (per v1
+ *   hierarchy; on pure v2 under the parent of the caller's cgroup, because the caller's own
+ *   cgroup has processes and so cannot have controllers enabled for children);
+ * - empty: the relative path "<container id>" (runc: Name = id, Parent = "").
+ * Paths are cleaned like runc's utils.CleanPath, so "../.." cannot climb out of the hierarchy.
+ */
+import * as nodefs from 'node:fs';
+import * as posix from 'node:path/posix';
+import { ConfigError, SysError } from '../errors.js';
+import type { CgroupLayout, CgroupMount } from './detect.js';
+
+export interface ProcCgroup {
+  /** v1 controller (and "name=systemd") -> path. */
+  v1: Record<string, string>;
+  /** The "0::" line (cgroup2). */
+  unified?: string;
+}
+
+export function parseProcCgroup(text: string): ProcCgroup {
+  const out: ProcCgroup = { v1: {} };
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const first = line.indexOf(':');
+    const second = line.indexOf(':', first + 1);
+    if (first < 0 || second < 0) throw new SysError('cgroup: parse /proc/self/cgroup', undefined, undefined, `bad line ${JSON.stringify(line)}`);
+    const id = line.slice(0, first);
+    const ctrls = line.slice(first + 1, second);
+    const path = line.slice(second + 1);
+    if (id === '0' && ctrls === '') out.unified = path;
+    else for (const c of ctrls.split(',')) if (c) out.v1[c] = path;
+  }
+  return out;
+}
+
+export function readProcSelfCgroup(): ProcCgroup {
+  try {
+    return parseProcCgroup(nodefs.readFileSync('/proc/self/cgroup', 'utf8'));
+  } catch (err) {
+    if (err instanceof SysError) throw err;
+    throw SysError.fromNode('read', '/proc/self/cgroup', err);
+  }
+}
+
+/** runc's CleanPath: "" stays "", absolute stays absolute, relative cannot escape with "..". */
+export function cleanPath(p: string): string {
+  if (p === '') return '';
+  let c = posix.normalize(p);
+  if (!posix.isAbsolute(c)) {
+    c = posix.relative('/', posix.normalize('/' + c));
+    if (c === '') c = '.';
+  }
+  if (c.length > 1 && c.endsWith('/')) c = c.slice(0, -1);
+  return c;
+}
+
+export interface CgroupPaths {
+  /** The cleaned cgroupsPath (or the container id when empty). */
+  inner: string;
+  relative: boolean;
+  /** v1 controller -> absolute directory. Empty on v2. */
+  v1: Record<string, string>;
+  /** The cgroup2 directory (v2: the container's cgroup; hybrid: where it joins the unified tree). */
+  unified?: string;
+}
+
+export interface ResolveOptions {
+  cgroupsPath?: string;
+  id: string;
+  layout: CgroupLayout;
+  /** The caller's /proc/self/cgroup; read when needed and not given. */
+  self?: ProcCgroup;
+}
+
+function under(mount: CgroupMount, own: string, what: string): string {
+  const rel = posix.relative(mount.root, own);
+  if (rel.startsWith('..')) {
+    throw new SysError('cgroup: resolve', undefined, undefined, `own ${what} cgroup ${own} is outside the mounted ${mount.root}`);
+  }
+  return posix.join(mount.mountPoint, rel);
+}
+
+export function resolveCgroupPaths(opts: ResolveOptions): CgroupPaths {
+  if (!opts.id) throw new ConfigError('cgroup: the container id is empty');
+  const given = cleanPath(opts.cgroupsPath ?? '');
+  const inner = given === '' ? cleanPath(opts.id) : given;
+  if (inner === '.' || (inner === '/' && given === '')) throw new ConfigError(`linux.cgroupsPath: invalid container id ${JSON.stringify(opts.id)}`);
+  const relative = !posix.isAbsolute(inner);
+  let self = opts.self;
+  const own = (): ProcCgroup => (self ??= readProcSelfCgroup());
+  const { layout } = opts;
+  const v1: Record<string, string> = {};
+  for (const [c, h] of Object.entries(layout.v1)) {
+    if (!relative) v1[c] = posix.join(h.mountPoint, inner);
+    else {
+      const mine = own().v1[c];
+      if (mine === undefined) throw new SysError('cgroup: resolve', undefined, undefined, `no ${c} line in /proc/self/cgroup`);
+      v1[c] = posix.join(under(h, mine, c), inner);
+    }
+  }
+  let unified: string | undefined;
+  if (layout.unified) {
+    const u = layout.unified;
+    if (!relative) unified = posix.join(u.mountPoint, inner);
+    else {
+      const mine = own().unified;
+      if (mine === undefined) throw new SysError('cgroup: resolve', undefined, undefined, 'no 0:: line in /proc/self/cgroup');
+      // Pure v2: a sibling of the caller's cgroup (runc's defaultDirPath); hybrid: under it.
+      const base = layout.mode === 'v2' ? posix.dirname(mine) : mine;
+      unified = posix.join(under(u, base, 'cgroup2'), inner);
+    }
+  }
+  return unified === undefined ? { inner, relative, v1 } : { inner, relative, v1, unified };
+}

@@ -1,0 +1,13 @@
+/** The shape of one command module: yargs declarations plus a handler returning an exit code. */
+import type { Argv } from 'yargs';
+import type { Context, GlobalArgs } from './context.js';
+
+export interface TsrunCommand<A = Record<string, unknown>> {
+  command: string;
+  describe: string;
+  builder?: (y: Argv) => Argv;
+  run(args: A & GlobalArgs, ctx: Context): Promise<number | void> | number | void;
+}
+
+/** The container id positional, as a string even when it looks like a number. */
+export const idPositional = (y: Argv) => y.positional('id', { type: 'string', describe: 'container id' });

@@ -1,0 +1,41 @@
+/** What every command handler gets from the global flags. */
+import { writeSync } from 'node:fs';
+import { StateStore } from '../state/store.js';
+import { UnsupportedError } from '../errors.js';
+import { makeLogger, type Logger } from './log.js';
+
+export interface GlobalArgs {
+  root?: string;
+  log?: string;
+  'log-format'?: string;
+  debug?: boolean;
+  'systemd-cgroup'?: boolean;
+  rootless?: string;
+}
+
+export interface Context {
+  store: StateStore;
+  logger: Logger;
+  /** Positional arguments after the container id (exec, kill, ps), untouched by the parser. */
+  rest: string[];
+}
+
+export function makeContext(argv: GlobalArgs, rest: string[]): Context {
+  if (argv['systemd-cgroup']) throw new UnsupportedError('--systemd-cgroup: the systemd cgroup driver is not supported yet');
+  return {
+    store: new StateStore(argv.root),
+    logger: makeLogger({ log: argv.log, logFormat: argv['log-format'], debug: argv.debug }),
+    rest,
+  };
+}
+
+/** Writes to stdout without going through process.stdout (which may flip O_NONBLOCK on a shared fd). */
+export function writeOut(text: string): void {
+  let buf = Buffer.from(text);
+  while (buf.length > 0) {
+    const n = writeSync(1, buf);
+    buf = buf.subarray(n);
+  }
+}
+
+

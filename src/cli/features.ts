@@ -1,0 +1,37 @@
+import { OCI_VERSION } from '../lifecycle/default-spec.js';
+import { CAPABILITIES } from '../plan/linux-constants.js';
+import { supportedMountOptions } from '../plan/mount-options.js';
+import { NAMESPACE_FLAGS } from '../plan/namespaces.js';
+import type { TsrunCommand } from './command.js';
+import { writeOut } from './context.js';
+
+/** What this build of tsrun really does: clients (containerd, CRI) enable features from this. */
+export function features(): Record<string, unknown> {
+  return {
+    ociVersionMin: '1.0.0',
+    ociVersionMax: OCI_VERSION,
+    hooks: ['prestart', 'createRuntime', 'poststart', 'poststop'],
+    mountOptions: supportedMountOptions(),
+    linux: {
+      namespaces: Object.keys(NAMESPACE_FLAGS).sort(),
+      capabilities: [...CAPABILITIES],
+      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      seccomp: { enabled: false },
+      apparmor: { enabled: false },
+      selinux: { enabled: false },
+      intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: false } },
+    },
+    annotations: {
+      'org.opencontainers.runtime-spec.features.tsrun.version': '0.1.0',
+    },
+  };
+}
+
+export default {
+  command: 'features',
+  describe: 'print the features this tsrun supports (runtime-spec features.md)',
+  run() {
+    writeOut(JSON.stringify(features(), null, 4) + '\n');
+  },
+} satisfies TsrunCommand;

@@ -1,0 +1,48 @@
+/**
+ * Error and warning output. One plain line on stderr always; with --log, also a line in the log
+ * file: text, or runc's logrus JSON with --log-format json (containerd's shim stream-decodes the
+ * whole file and shows the last "error" msg; podman json-decodes it, so nothing else goes there).
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+
+export type LogFormat = 'text' | 'json';
+export type Level = 'debug' | 'info' | 'warning' | 'error';
+
+export interface Logger {
+  log(level: Level, msg: string): void;
+  debug: boolean;
+}
+
+export function checkLogFormat(format: string | undefined): LogFormat {
+  const f = format ?? 'text';
+  if (f !== 'text' && f !== 'json') throw new UsageError(`unknown log-format "${f}"`);
+  return f;
+}
+
+export function formatLogLine(level: Level, msg: string, format: LogFormat, now = new Date()): string {
+  if (format === 'json') return JSON.stringify({ level, msg, time: now.toISOString() }) + '\n';
+  return `time="${now.toISOString()}" level=${level} msg=${JSON.stringify(msg)}\n`;
+}
+
+export function makeLogger(opts: { log?: string; logFormat?: string; debug?: boolean }): Logger {
+  const format = checkLogFormat(opts.logFormat);
+  const debug = opts.debug === true;
+  return {
+    debug,
+    log(level, msg) {
+      if (level === 'debug' && !debug) return;
+      if (level === 'error' || level === 'warning' || debug) process.stderr.write(`${level === 'error' ? '' : `${level}: `}${msg}\n`);
+      if (!opts.log) return;
+      let fd: number | undefined;
+      try {
+        fd = openSync(opts.log, 'a', 0o644);
+        writeSync(fd, formatLogLine(level, msg, format));
+      } catch {
+        /* the log is best effort: stderr already has the message */
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SysError, UsageError } from '../errors.js';
+import { defaultSpec } from '../lifecycle/default-spec.js';
+import type { TsrunCommand } from './command.js';
+
+export default {
+  command: 'spec',
+  describe: 'write a default config.json into the bundle directory',
+  builder: (y) =>
+    y
+      .option('bundle', { alias: 'b', type: 'string', describe: 'where to write config.json (default: current directory)' })
+      .option('rootless', { type: 'boolean', describe: 'a config for a container run by a non-root user' }),
+  run(a) {
+    const file = join(resolve(a.bundle ?? '.'), 'config.json');
+    if (existsSync(file)) throw new UsageError(`File ${file} exists. Remove it first`);
+    try {
+      writeFileSync(file, JSON.stringify(defaultSpec({ rootless: a.rootless }), null, '\t') + '\n', { mode: 0o666 });
+    } catch (e) {
+      throw SysError.fromNode('write', file, e);
+    }
+  },
+} satisfies TsrunCommand<{ bundle?: string; rootless?: boolean }>;

@@ -1,0 +1,25 @@
+/** Commands runc has that tsrun does not do yet: each fails with one clear line, never a no-op. */
+import { UnsupportedError } from '../errors.js';
+import type { TsrunCommand } from './command.js';
+
+function notYet(name: string, describe: string): TsrunCommand {
+  return {
+    command: `${name} [args..]`,
+    describe: `${describe} (not supported yet)`,
+    builder: (y) => y.strict(false),
+    run() {
+      throw new UnsupportedError(`${name}: not supported by this version of tsrun`);
+    },
+  };
+}
+
+export const unsupported: TsrunCommand[] = [
+  notYet('exec', 'run a new process in a running container'),
+  notYet('ps', 'list the processes of a container'),
+  notYet('pause', 'freeze every process of a container'),
+  notYet('resume', 'thaw a paused container'),
+  notYet('update', 'change the resource limits of a container'),
+  notYet('events', 'print container events and statistics'),
+  notYet('checkpoint', 'checkpoint a running container'),
+  notYet('restore', 'restore a container from a checkpoint'),
+];

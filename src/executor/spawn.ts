@@ -1,0 +1,124 @@
+/**
+ * Starts tsrun-executor, hands it a plan and answers it, following the sync table at the top of
+ * protocol.ts. The caller decides what to do at each step (write id maps, run hooks, write state)
+ * through the callbacks; this file only speaks the protocol.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Socket } from 'node:net';
+import { ExecutorError, TsrunError } from '../errors.js';
+import { decodeFrames, encodeFrame, encodePlan, FrameType, Op, PROTOCOL_VERSION, type ExecutorMessage, type PlanOp } from './protocol.js';
+
+/**
+ * The executor binary: $TSRUN_EXECUTOR when set, else build/tsrun-executor of this checkout
+ * (this file is dist/src/executor/spawn.js).
+ */
+export function executorPath(): string {
+  const override = process.env.TSRUN_EXECUTOR;
+  if (override) return override;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const path = join(here, '..', '..', '..', 'build', 'tsrun-executor');
+  if (!existsSync(path)) throw new TsrunError(`executor not found at ${path}: run \`make\` (or set TSRUN_EXECUTOR)`);
+  return path;
+}
+
+export interface ExecutorCallbacks {
+  /** The executor process exists: put it in its cgroups before it reads the plan. */
+  onSpawn?(pid: number): void | Promise<void>;
+  /** The executor unshared a user namespace: write its uid and gid maps. */
+  onNeedIdmap?(pid: number): void | Promise<void>;
+  /** The container's init exists (host pid). */
+  onChildPid?(pid: number): void | Promise<void>;
+  /** An OP_SYNC point (hooks). Throwing aborts the container. */
+  onSync?(tag: number, initPid: number): void | Promise<void>;
+  /** Everything before the start gate succeeded: write state and the pid file. Throwing aborts. */
+  onReady(initPid: number): void | Promise<void>;
+}
+
+export interface ExecutorRun {
+  ops: readonly PlanOp[];
+  /** fds 3.. of this process that the container inherits, in order. */
+  extraFds: number;
+  /** Use /dev/null for the executor's stdio (a terminal replaces them; clients wait on our pipes). */
+  nullStdio?: boolean;
+}
+
+/** Runs a plan to its READY point; resolves with the init's host pid. */
+export async function runExecutor(run: ExecutorRun, cb: ExecutorCallbacks): Promise<number> {
+  const inherited: Array<number | 'ignore' | 'inherit' | 'pipe'> = run.nullStdio ? ['ignore', 'ignore', 'ignore'] : [0, 1, 2];
+  for (let fd = 3; fd < 3 + run.extraFds; fd++) inherited.push(fd);
+  inherited.push('pipe');
+  const syncFd = inherited.length - 1;
+  const child = spawn(executorPath(), [], {
+    stdio: inherited,
+    env: { _TSRUN_SYNCFD: String(syncFd) },
+    argv0: 'tsrun-init',
+  });
+  const sock = child.stdio[syncFd] as Socket;
+  const exited = new Promise<string>((res) => child.once('exit', (code, sig) => res(sig ? `signal ${sig}` : `status ${code}`)));
+  child.once('error', () => undefined);
+  let initPid = 0;
+  try {
+    if (!child.pid) throw new TsrunError(`cannot start the executor ${executorPath()}`);
+    await cb.onSpawn?.(child.pid);
+    sock.write(encodePlan(run.ops));
+    for await (const msg of messages(sock)) {
+      switch (msg.type) {
+        case FrameType.HELLO:
+          if (msg.version !== PROTOCOL_VERSION) throw new TsrunError(`executor speaks protocol ${msg.version} (${msg.build}), tsrun speaks ${PROTOCOL_VERSION}: rebuild with \`make\``);
+          break;
+        case FrameType.NEED_IDMAP:
+          await cb.onNeedIdmap?.(msg.pid);
+          sock.write(encodeFrame(FrameType.IDMAP_DONE));
+          break;
+        case FrameType.CHILD_PID:
+          initPid = msg.pid;
+          await cb.onChildPid?.(msg.pid);
+          break;
+        case FrameType.SYNC:
+          await cb.onSync?.(msg.tag, initPid);
+          sock.write(encodeFrame(FrameType.SYNC_ACK));
+          break;
+        case FrameType.READY:
+          await cb.onReady(initPid);
+          await new Promise<void>((res) => sock.end(encodeFrame(FrameType.GO), () => res()));
+          return initPid;
+        case FrameType.ERROR:
+          throw new ExecutorError(msg.message, msg.errno, msg.opIndex);
+      }
+    }
+    throw new TsrunError(`the container's executor exited before it was ready (${await exited})`);
+  } catch (e) {
+    // Leave no process behind: the init (if it exists) and the executor itself.
+    if (initPid > 0) tryKill(initPid);
+    if (child.exitCode === null) child.kill('SIGKILL');
+    sock.destroy();
+    throw e;
+  } finally {
+    // The intermediate process exits right after the fork; reap it before returning.
+    if (child.exitCode === null && child.signalCode === null) await exited;
+  }
+}
+
+function tryKill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Decoded frames from the sync socket, in order, until it closes. */
+async function* messages(sock: Socket): AsyncGenerator<ExecutorMessage> {
+  let pending: Buffer = Buffer.alloc(0);
+  for await (const chunk of sock) {
+    pending = Buffer.concat([pending, chunk as Buffer]);
+    const { messages: msgs, rest } = decodeFrames(pending);
+    pending = rest;
+    yield* msgs;
+  }
+}
+
+export { Op };

@@ -1,0 +1,76 @@
+/**
+ * OCI hooks: each runs as its own process with the container's state JSON on stdin, its args
+ * (args[0] is argv[0], as execv), env and an optional timeout in seconds. A failing hook fails the
+ * operation, except poststop whose failures are only reported (runtime-spec config.md).
+ */
+import { spawn } from 'node:child_process';
+import { TsrunError } from '../errors.js';
+
+export interface Hook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: number;
+}
+
+export type HookPhase = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
+
+export class HookError extends TsrunError {
+  override name = 'HookError';
+}
+
+/** Runs one hook to completion; rejects with a HookError naming the phase, index and reason. */
+export function runHook(hook: Hook, state: object, phase: HookPhase, index: number): Promise<void> {
+  const where = `${phase} hook #${index} (${hook.path})`;
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string> = {};
+    for (const e of hook.env ?? []) {
+      const i = e.indexOf('=');
+      if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);
+    }
+    const [argv0, ...rest] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
+    const child = spawn(hook.path, rest, { argv0, env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      if (stderr.length < 4096) stderr += d.toString();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    if (hook.timeout !== undefined) {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new HookError(`${where}: timed out after ${hook.timeout}s`));
+      }, hook.timeout * 1000);
+    }
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new HookError(`${where}: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+    });
+    child.on('close', (code, sig) => {
+      clearTimeout(timer);
+      if (code === 0) return resolve();
+      const why = sig ? `killed by ${sig}` : `exit status ${code}`;
+      reject(new HookError(`${where}: ${why}${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`));
+    });
+    // A hook that does not read its stdin must not fail the write.
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(JSON.stringify(state));
+  });
+}
+
+/** Runs the hooks of one phase in order, stopping at the first failure. */
+export async function runHooks(hooks: readonly Hook[] | undefined, state: object, phase: HookPhase): Promise<void> {
+  for (const [i, h] of (hooks ?? []).entries()) await runHook(h, state, phase, i);
+}
+
+/** Runs every hook of a phase, collecting failures instead of stopping (poststop). */
+export async function runHooksReportingErrors(hooks: readonly Hook[] | undefined, state: object, phase: HookPhase): Promise<string[]> {
+  const errors: string[] = [];
+  for (const [i, h] of (hooks ?? []).entries()) {
+    try {
+      await runHook(h, state, phase, i);
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  return errors;
+}

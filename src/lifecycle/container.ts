@@ -1,0 +1,75 @@
+/**
+ * A container as the commands see it: its record from the state dir and its live status.
+ * Status is derived, never trusted from the file (CONTRACT.md 4.1): frozen → paused; the init
+ * gone, a zombie or a different process under the same pid → stopped; the exec fifo still
+ * there → created; otherwise running.
+ */
+import { existsSync } from 'node:fs';
+import { IncorrectStatusError } from '../errors.js';
+import { StateStore, type ContainerRecord } from '../state/store.js';
+import { isSameLiveProcess } from '../sys/proc.js';
+import { cgroupOf } from './cgroup.js';
+
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+export interface Container {
+  rec: ContainerRecord;
+  status: Status;
+  store: StateStore;
+}
+
+export function deriveStatus(store: StateStore, rec: ContainerRecord): Status {
+  if (!isSameLiveProcess(rec.pid, rec.starttime)) return 'stopped';
+  if (cgroupOf(rec)?.isFrozen()) return 'paused';
+  if (existsSync(store.fifoPath(rec.id))) return 'created';
+  return 'running';
+}
+
+export function loadContainer(store: StateStore, id: string): Container {
+  const rec = store.load(id);
+  return { rec, status: deriveStatus(store, rec), store };
+}
+
+/** The OCI state object (runtime-spec runtime.md "State"), in runc's key order. */
+export function ociState(c: Container): Record<string, unknown> {
+  const { rec, status } = c;
+  return {
+    ociVersion: rec.ociVersion,
+    id: rec.id,
+    pid: status === 'stopped' ? 0 : rec.pid,
+    status,
+    bundle: rec.bundle,
+    rootfs: rec.rootfs,
+    created: rec.created,
+    ...(rec.annotations && Object.keys(rec.annotations).length > 0 ? { annotations: rec.annotations } : {}),
+    owner: '',
+  };
+}
+
+/** The state handed to hooks: like `state`, with the status the phase implies. */
+export function hookState(rec: ContainerRecord, status: Status): Record<string, unknown> {
+  return {
+    ociVersion: rec.ociVersion,
+    id: rec.id,
+    status,
+    pid: rec.pid,
+    bundle: rec.bundle,
+    ...(rec.annotations && Object.keys(rec.annotations).length > 0 ? { annotations: rec.annotations } : {}),
+  };
+}
+
+/** Guards of the lifecycle, named after what they allow (youki's can_* functions). */
+export const canStart = (s: Status) => s === 'created';
+export const canKill = (s: Status) => s === 'created' || s === 'running' || s === 'paused';
+export const canDelete = (s: Status) => s === 'stopped' || s === 'created';
+export const canPause = (s: Status) => s === 'running' || s === 'created';
+export const canResume = (s: Status) => s === 'paused';
+export const canExec = (s: Status) => s === 'running' || s === 'created';
+
+export function requireStatus(c: Container, allowed: (s: Status) => boolean, what: string): void {
+  if (!allowed(c.status)) {
+    throw new IncorrectStatusError(
+      c.status === 'stopped' ? `cannot ${what} a container that has stopped` : `cannot ${what} a container in status ${c.status}`,
+    );
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * create: validate the bundle, make the state dir and cgroup, run the plan to the start gate,
+ * write state.json and the pid file, and return with the init blocked on exec.fifo. Any failure
+ * removes everything this call made: process, state dir, cgroup.
+ */
+import { realpathSync, writeFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError, SysError, UnsupportedError, UsageError } from '../errors.js';
+import { runExecutor } from '../executor/spawn.js';
+import { Op, type PlanOp } from '../executor/protocol.js';
+import { runHooks } from '../hooks/index.js';
+import { buildCreatePlan, type PlanContext } from '../plan/index.js';
+import { loadSpec, type Spec } from '../spec/index.js';
+import { StateStore, writePidFile, type ContainerRecord } from '../state/store.js';
+import { readProcStat } from '../sys/proc.js';
+import { hookState } from './container.js';
+
+export interface CreateOptions {
+  id: string;
+  bundle?: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+  /** `run` in the foreground keeps the terminal itself; `create` and `run -d` need a console socket. */
+  detached: boolean;
+  /** Skip the exec fifo: `run` starts the container at once. */
+  noStartGate?: boolean;
+}
+
+/** Tag of the OP_SYNC where prestart and createRuntime hooks run (namespaces made, before pivot). */
+export const SYNC_CREATE_RUNTIME = 1;
+
+/** runc's checkTerminal (utils_linux.go): the terminal flag and the console socket go together. */
+export function checkTerminal(spec: Spec, consoleSocket: string | undefined, detached: boolean): void {
+  const terminal = spec.process?.terminal === true;
+  if (terminal && detached && !consoleSocket) throw new UsageError('cannot allocate tty if tsrun will detach without setting console socket');
+  if (!terminal && consoleSocket) throw new UsageError('cannot use console socket if tsrun will not detach or allocate tty');
+  if (terminal && !detached) throw new UnsupportedError('process.terminal in the foreground (run without --detach) is not supported yet: use --detach with --console-socket');
+}
+
+/** fds the container inherits: --preserve-fds plus systemd socket activation (LISTEN_FDS). */
+export function inheritedFds(preserveFds: number | undefined, env: NodeJS.ProcessEnv = process.env): { count: number; listenEnv: string[] } {
+  let count = preserveFds ?? 0;
+  const listen = Number(env.LISTEN_FDS);
+  if (env.LISTEN_PID === String(process.pid) && listen > 0) {
+    count = Math.max(count, listen);
+    return { count, listenEnv: [`LISTEN_FDS=${listen}`, 'LISTEN_PID=1'] };
+  }
+  return { count, listenEnv: [] };
+}
+
+export function resolveRootfs(spec: Spec, bundle: string): string {
+  const p = spec.root?.path;
+  if (!p) throw new ConfigError('config.json: /root/path: required');
+  const abs = isAbsolute(p) ? p : resolve(bundle, p);
+  try {
+    return realpathSync(abs);
+  } catch (e) {
+    throw SysError.fromNode('rootfs', abs, e);
+  }
+}
+
+/** Puts the SYNC op for createRuntime hooks right before the pivot. */
+function withHookSync(ops: PlanOp[], spec: Spec): PlanOp[] {
+  const h = spec.hooks;
+  if (!h?.prestart?.length && !h?.createRuntime?.length) return ops;
+  const at = ops.findIndex((o) => o.op === Op.PIVOT_ROOT || o.op === Op.MOVE_ROOT);
+  return [...ops.slice(0, at), { op: Op.SYNC, args: { tag: SYNC_CREATE_RUNTIME }, note: 'prestart + createRuntime hooks' }, ...ops.slice(at)];
+}
+
+export async function createContainer(store: StateStore, opts: CreateOptions): Promise<ContainerRecord> {
+  const bundle = resolve(opts.bundle ?? process.cwd());
+  const spec = loadSpec(bundle);
+  checkTerminal(spec, opts.consoleSocket, opts.detached);
+  if (spec.hooks?.createContainer?.length || spec.hooks?.startContainer?.length) {
+    throw new UnsupportedError('config.json: /hooks: createContainer and startContainer hooks are not supported yet');
+  }
+  const dir = store.createDir(opts.id);
+  let created = false;
+  try {
+    const rootfs = resolveRootfs(spec, bundle);
+    const fds = inheritedFds(opts.preserveFds);
+    if (fds.listenEnv.length && spec.process) spec.process.env = [...(spec.process.env ?? []), ...fds.listenEnv];
+    const ctx: PlanContext = {
+      rootfs,
+      bundle,
+      fifoPath: opts.noStartGate ? undefined : store.fifoPath(opts.id),
+      consoleSocket: opts.consoleSocket ? resolve(opts.consoleSocket) : undefined,
+      noPivot: opts.noPivot,
+      extraFds: fds.count,
+    };
+    const plan = buildCreatePlan(spec, ctx);
+    const rec: ContainerRecord = {
+      recordVersion: 1,
+      id: opts.id,
+      ociVersion: spec.ociVersion,
+      pid: 0,
+      starttime: 0,
+      bundle,
+      rootfs,
+      created: new Date().toISOString(),
+      annotations: spec.annotations,
+      uid: process.getuid?.() ?? 0,
+      config: spec as unknown as Record<string, unknown>,
+    };
+    await runExecutor(
+      { ops: withHookSync(plan.ops, spec), extraFds: fds.count, nullStdio: spec.process?.terminal === true },
+      {
+        onNeedIdmap(pid) {
+          writeIdMaps(pid, plan.idmap!);
+        },
+        async onSync(_tag, initPid) {
+          const state = hookState({ ...rec, pid: initPid }, 'creating');
+          await runHooks(spec.hooks?.prestart, state, 'prestart');
+          await runHooks(spec.hooks?.createRuntime, state, 'createRuntime');
+        },
+        onReady(initPid) {
+          rec.pid = initPid;
+          rec.starttime = readProcStat(initPid)?.starttime ?? 0;
+          store.save(rec);
+          created = true;
+          if (opts.pidFile) writePidFile(opts.pidFile, initPid);
+        },
+      },
+    );
+    return rec;
+  } catch (e) {
+    store.remove(opts.id);
+    if (created) void 0;
+    throw e;
+  } finally {
+    void dir;
+  }
+}
+
+/** Writes the id maps of a new user namespace: each map in one write (DESIGN.md pitfall 6). */
+function writeIdMaps(pid: number, idmap: { uidMap: string; gidMap: string }): void {
+  for (const [file, text] of [
+    ['uid_map', idmap.uidMap],
+    ['gid_map', idmap.gidMap],
+  ] as const) {
+    const path = `/proc/${pid}/${file}`;
+    try {
+      writeFileSync(path, text);
+    } catch (e) {
+      throw SysError.fromNode(`write ${JSON.stringify(text.trim())} to`, path, e);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The config `tsrun spec` writes: runc's default (a `sh` in a busybox-style rootfs, every
+ * namespace but user, runc's capabilities, masked and read-only paths), and with --rootless a
+ * user namespace mapping the caller's ids, no devices of its own and sysfs bound read-only.
+ */
+
+export const OCI_VERSION = '1.3.0';
+
+const DEFAULT_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+
+const MASKED_PATHS = [
+  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/sys/devices/virtual/powercap', '/proc/scsi',
+];
+
+const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: number } = {}): Record<string, unknown> {
+  const mounts: Array<Record<string, unknown>> = [
+    { destination: '/proc', type: 'proc', source: 'proc' },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+  ];
+  const namespaces = [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  const linux: Record<string, unknown> = {
+    resources: { devices: [{ allow: false, access: 'rwm' }] },
+    namespaces,
+    maskedPaths: MASKED_PATHS,
+    readonlyPaths: READONLY_PATHS,
+  };
+  if (opts.rootless) {
+    const uid = opts.uid ?? process.getuid?.() ?? 0;
+    const gid = opts.gid ?? process.getgid?.() ?? 0;
+    namespaces.splice(1, 1); // a rootless container cannot make a usable network namespace by itself
+    namespaces.push({ type: 'user' });
+    linux.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
+    linux.gidMappings = [{ containerID: 0, hostID: gid, size: 1 }];
+    delete linux.resources;
+    // No new sysfs outside a network namespace of one's own: bind the host's, read-only.
+    mounts[5] = { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
+    mounts.splice(6, 1);
+    // gid=5 does not exist in a one-id mapping.
+    mounts[2]!.options = ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'];
+  }
+  return {
+    ociVersion: OCI_VERSION,
+    process: {
+      terminal: true,
+      user: { uid: 0, gid: 0 },
+      args: ['sh'],
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+      cwd: '/',
+      capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: true },
+    hostname: 'tsrun',
+    mounts,
+    linux,
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * delete: stopped → destroy; created → SIGKILL, then destroy (runc's behaviour, which containerd
+ * relies on); running or paused → error unless --force, which kills first and waits up to 10 s.
+ * Destroy removes only what create made (the cgroup it created, the state dir), then runs poststop.
+ */
+import { ContainerNotExistError, IncorrectStatusError, TsrunError } from '../errors.js';
+import { runHooksReportingErrors, type Hook } from '../hooks/index.js';
+import type { ContainerRecord, StateStore } from '../state/store.js';
+import { isSameLiveProcess } from '../sys/proc.js';
+import { cgroupOf } from './cgroup.js';
+import { hookState, loadContainer, type Container } from './container.js';
+import { signalAll } from './kill.js';
+
+const KILL_WAIT_MS = 10_000;
+
+/** Returns warnings (poststop hook failures) for the caller to log. */
+export async function deleteContainer(store: StateStore, id: string, force: boolean): Promise<string[]> {
+  if (!store.exists(id)) {
+    if (force) return [];
+    throw new ContainerNotExistError(id);
+  }
+  return store.withLock(id, async () => {
+    let c: Container;
+    try {
+      c = loadContainer(store, id);
+    } catch (e) {
+      // A create killed half-way leaves a folder without state.json: only --force removes it.
+      if (e instanceof ContainerNotExistError || e instanceof TsrunError) {
+        if (!force) throw e;
+        store.remove(id);
+        return [];
+      }
+      throw e;
+    }
+    if (c.status === 'running' || c.status === 'paused') {
+      if (!force) throw new IncorrectStatusError(`cannot delete container ${id} that is not stopped: ${c.status}`);
+    }
+    if (c.status !== 'stopped') await killAndWait(c.rec);
+    return destroy(store, c.rec);
+  });
+}
+
+async function killAndWait(rec: ContainerRecord): Promise<void> {
+  const cg = cgroupOf(rec);
+  signalAll(rec, 9);
+  // A frozen process cannot die: thaw after the signal is queued.
+  if (cg?.isFrozen()) cg.thaw();
+  const deadline = Date.now() + KILL_WAIT_MS;
+  while (isSameLiveProcess(rec.pid, rec.starttime)) {
+    if (Date.now() > deadline) throw new TsrunError(`container ${rec.id}: init process ${rec.pid} did not die within ${KILL_WAIT_MS / 1000}s of SIGKILL`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function sharesHostPidNs(rec: ContainerRecord): boolean {
+  const ns = ((rec.config.linux as { namespaces?: Array<{ type: string; path?: string }> } | undefined)?.namespaces ?? []).find((n) => n.type === 'pid');
+  return ns === undefined || ns.path !== undefined;
+}
+
+async function destroy(store: StateStore, rec: ContainerRecord): Promise<string[]> {
+  const cg = cgroupOf(rec);
+  // Without a pid namespace of its own, the init's death does not take the rest with it.
+  if (cg && sharesHostPidNs(rec)) signalAll(rec, 9);
+  cg?.destroy();
+  store.remove(rec.id);
+  const hooks = (rec.config.hooks as { poststop?: Hook[] } | undefined)?.poststop;
+  return runHooksReportingErrors(hooks, hookState(rec, 'stopped'), 'poststop');
+}

@@ -1,0 +1,43 @@
+/** kill: signal the init, or with --all every process of the container's cgroup. */
+import { ContainerNotRunningError } from '../errors.js';
+import type { StateStore } from '../state/store.js';
+import { isSameLiveProcess } from '../sys/proc.js';
+import { cgroupOf } from './cgroup.js';
+import { canKill, loadContainer } from './container.js';
+
+export async function killContainer(store: StateStore, id: string, signal: number, all: boolean): Promise<void> {
+  await store.withLock(id, () => {
+    const c = loadContainer(store, id);
+    if (all) {
+      // runc 1.2+ (and podman) rely on --all reaching every process, and on success when stopped.
+      signalAll(c.rec, signal);
+      return;
+    }
+    if (!canKill(c.status)) throw new ContainerNotRunningError(id);
+    signalInit(c.rec.pid, c.rec.starttime, signal, id);
+  });
+}
+
+function signalInit(pid: number, starttime: number, signal: number, id: string): void {
+  // The start-time check just before the signal keeps a recycled pid from being hit.
+  if (!isSameLiveProcess(pid, starttime)) throw new ContainerNotRunningError(id);
+  try {
+    process.kill(pid, signal);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new ContainerNotRunningError(id);
+    throw e;
+  }
+}
+
+export function signalAll(rec: { pid: number; starttime: number; cgroup?: unknown }, signal: number): void {
+  const cg = cgroupOf(rec as never);
+  const pids = new Set<number>(cg?.pids() ?? []);
+  if (isSameLiveProcess(rec.pid, rec.starttime)) pids.add(rec.pid);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+}

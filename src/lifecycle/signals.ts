@@ -1,0 +1,22 @@
+/** Signal names and numbers as runc's parseSignal accepts them: "KILL", "SIGKILL", "kill", "9". */
+import { constants } from 'node:os';
+import { UsageError } from '../errors.js';
+
+export function parseSignal(raw: string | undefined): number {
+  const s = (raw ?? 'SIGTERM').trim();
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n < 1 || n > 64) throw new UsageError(`invalid signal: ${s}`);
+    return n;
+  }
+  const name = s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`;
+  const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name) ?? /^SIGRTMAX(?:-(\d+))?$/.exec(name);
+  if (rt) {
+    const off = Number(rt[1] ?? 0);
+    const n = name.startsWith('SIGRTMIN') ? 34 + off : 64 - off;
+    if (n >= 34 && n <= 64) return n;
+  }
+  const n = (constants.signals as Record<string, number>)[name];
+  if (n === undefined) throw new UsageError(`unknown signal "${s}"`);
+  return n;
+}

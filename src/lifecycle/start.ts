@@ -1,0 +1,55 @@
+/**
+ * start: release the init blocked on exec.fifo, then run poststart hooks. The fifo is read
+ * once without blocking first: 1 byte means released, 0 bytes means nobody is waiting (the init
+ * died), EAGAIN means the init is just about to write (DESIGN.md pitfall 3).
+ */
+import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
+import { IncorrectStatusError, SysError, TsrunError } from '../errors.js';
+import { runHooks } from '../hooks/index.js';
+import type { StateStore } from '../state/store.js';
+import { isSameLiveProcess } from '../sys/proc.js';
+import { hookState, loadContainer } from './container.js';
+import type { Hook } from '../hooks/index.js';
+
+const RELEASE_TIMEOUT_MS = 10_000;
+
+export async function startContainer(store: StateStore, id: string): Promise<void> {
+  const rec = await store.withLock(id, async () => {
+    const c = loadContainer(store, id);
+    if (c.status === 'stopped') throw new IncorrectStatusError('cannot start a container that has stopped');
+    if (c.status !== 'created') throw new IncorrectStatusError('cannot start an already running container');
+    await releaseInit(store.fifoPath(id), () => isSameLiveProcess(c.rec.pid, c.rec.starttime));
+    return c.rec;
+  });
+  const hooks = (rec.config.hooks as { poststart?: Hook[] } | undefined)?.poststart;
+  await runHooks(hooks, hookState(rec, 'running'), 'poststart');
+}
+
+async function releaseInit(fifo: string, alive: () => boolean): Promise<void> {
+  let fd: number;
+  try {
+    fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw SysError.fromNode('open exec fifo', fifo, e);
+  }
+  try {
+    const buf = Buffer.alloc(1);
+    const deadline = Date.now() + RELEASE_TIMEOUT_MS;
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, 1, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw SysError.fromNode('read exec fifo', fifo, e);
+        if (!alive() || Date.now() > deadline) throw new TsrunError('cannot start container: its init process is not waiting');
+        await new Promise((r) => setTimeout(r, 1));
+        continue;
+      }
+      if (n === 0) throw new TsrunError('cannot start container: its init process died before start');
+      break;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(fifo);
+}

@@ -1,0 +1,75 @@
+/**
+ * config.json → the executor's plan, in one place (like runc's specconv). Pure: the same spec and
+ * context always give the same ops, so plans are unit-tested as data and `tsrun plan` prints them.
+ */
+import { Op, type PlanOp } from '../executor/protocol.js';
+import { CLONE } from './linux-constants.js';
+import { namespaceOps, renderIdMap, findNamespace } from './namespaces.js';
+import { credentialOps, processSetupOps } from './process.js';
+import { rootfsOps } from './rootfs.js';
+import type { Plan, PlanContext, Spec } from './types.js';
+
+export type { Plan, PlanContext, CgroupMountSource } from './types.js';
+export { capabilityMask } from './process.js';
+export { parseMountOptions } from './mount-options.js';
+
+/** The fds every plan starts with: nothing of tsrun's may leak into the container. */
+function fdOps(extraFds: number): PlanOp[] {
+  const ops: PlanOp[] = [{ op: Op.CLOEXEC_FROM, args: { fd: 3 }, note: 'no inherited fd reaches the container' }];
+  for (let fd = 3; fd < 3 + extraFds; fd++) ops.push({ op: Op.INHERIT_FD, args: { fd }, note: 'preserved fd' });
+  return ops;
+}
+
+/** The plan of a new container (`create` and `run`). */
+export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
+  const linux = spec.linux;
+  const ops: PlanOp[] = [...fdOps(ctx.extraFds)];
+  // Host paths are reached before any namespace changes what they name.
+  if (ctx.fifoPath) ops.push({ op: Op.OPEN_FIFO, args: { mode: 0o622, path: ctx.fifoPath }, note: 'the start gate' });
+  if (ctx.consoleSocket) ops.push({ op: Op.CONSOLE_CONNECT, args: { path: ctx.consoleSocket } });
+
+  ops.push(...namespaceOps(linux));
+  // From here on the ops run in the container's init.
+  ops.push({ op: Op.SETSID, args: {} });
+  const oom = spec.process?.oomScoreAdj;
+  if (oom !== undefined) ops.push({ op: Op.WRITE_FILE, args: { how: 0, path: '/proc/self/oom_score_adj', data: String(oom) }, note: 'process.oomScoreAdj' });
+
+  const fs = rootfsOps(spec, ctx);
+  ops.push(...fs.beforePivot, ...fs.pivot);
+  // Console first (it binds /dev/console), then sysctls, hostname and rlimits, all before
+  // masked and read-only paths hide or freeze what they write (/proc/sys).
+  ops.push(...processSetupOps(spec, ctx));
+  ops.push(...fs.afterPivot);
+  const cred = credentialOps(spec.process!, ctx);
+  ops.push(...cred.beforeGate);
+  ops.push({ op: Op.READY, args: {}, note: 'tsrun writes state and the pid file, then says go' });
+  ops.push({ op: Op.CLOSE_SYNC, args: {} });
+  if (ctx.fifoPath) ops.push({ op: Op.WAIT_FIFO, args: {}, note: 'blocks until `tsrun start`' });
+  ops.push(...cred.afterGate);
+
+  const user = findNamespace(linux, 'user');
+  const plan: Plan = { ops };
+  if (user && !user.path) plan.idmap = { uidMap: renderIdMap(linux?.uidMappings), gidMap: renderIdMap(linux?.gidMappings) };
+  return plan;
+}
+
+/** Renders a plan as text, one op a line, for `tsrun plan` and for debugging. */
+export function describePlan(plan: Plan): string {
+  const lines = plan.ops.map((o, i) => {
+    const args = Object.entries(o.args)
+      .map(([k, v]) => `${k}=${renderValue(k, v)}`)
+      .join(' ');
+    return `${String(i).padStart(3)} ${Op[o.op]}${args ? ' ' + args : ''}${o.note ? `  # ${o.note}` : ''}`;
+  });
+  if (plan.idmap) lines.push(`uid_map: ${JSON.stringify(plan.idmap.uidMap)} gid_map: ${JSON.stringify(plan.idmap.gidMap)}`);
+  return lines.join('\n');
+}
+
+function renderValue(key: string, v: unknown): string {
+  if (v instanceof Uint8Array) return `<${v.length} bytes>`;
+  if (typeof v === 'bigint') return key === 'flags' || key.endsWith('mask') || ['effective', 'permitted', 'inheritable'].includes(key) ? `0x${v.toString(16)}` : v.toString();
+  if (typeof v === 'number') return key === 'flags' || key === 'nstype' || key === 'mode' || key === 'how' ? `0x${v.toString(16)}` : String(v);
+  return JSON.stringify(v);
+}
+
+export { CLONE };

@@ -1,0 +1,90 @@
+/**
+ * The container's process: session, terminal, rlimits, user and groups, capabilities,
+ * no_new_privs, seccomp, the executable's lookup (a create-time error), the start gate, execve.
+ */
+import { ConfigError } from '../errors.js';
+import { Op, type PlanOp } from '../executor/protocol.js';
+import { CAPABILITIES, RLIMIT } from './linux-constants.js';
+import type { PlanContext, Spec, SpecProcess } from './types.js';
+
+/** Bit mask of a capability list; an unknown name is a config error naming it. */
+export function capabilityMask(names: readonly string[] | undefined, where: string): bigint {
+  let mask = 0n;
+  for (const [i, name] of (names ?? []).entries()) {
+    const bit = (CAPABILITIES as readonly string[]).indexOf(name);
+    if (bit < 0) throw new ConfigError(`config.json: ${where}/${i}: unknown capability "${name}"`);
+    mask |= 1n << BigInt(bit);
+  }
+  return mask;
+}
+
+const U64_MAX = 0xffffffffffffffffn;
+
+function rlimitOps(proc: SpecProcess): PlanOp[] {
+  return (proc.rlimits ?? []).map((r, i) => {
+    const resource = RLIMIT[r.type];
+    if (resource === undefined) throw new ConfigError(`config.json: /process/rlimits/${i}/type: unknown rlimit "${r.type}"`);
+    const clamp = (v: number) => (BigInt(v) > U64_MAX ? U64_MAX : BigInt(v));
+    return { op: Op.RLIMIT, args: { resource, soft: clamp(r.soft), hard: clamp(r.hard) }, note: r.type };
+  });
+}
+
+/** The value of PATH in the process's environment, where the executable is looked up. */
+export function pathOf(env: readonly string[] | undefined): string {
+  const entry = [...(env ?? [])].reverse().find((e) => e.startsWith('PATH='));
+  // Go's exec.LookPath (runc) sees an empty PATH when the env has none; use the usual default instead.
+  return entry ? entry.slice(5) : '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+}
+
+/** Ops from the console up to, not including, the start gate. */
+export function processSetupOps(spec: Spec, ctx: PlanContext): PlanOp[] {
+  const proc = spec.process;
+  if (!proc) throw new ConfigError('config.json: /process: required to create a container');
+  const ops: PlanOp[] = [];
+  if (proc.terminal) {
+    const size = proc.consoleSize;
+    ops.push({ op: Op.CONSOLE, args: { rows: size?.height ?? 0, cols: size?.width ?? 0 }, note: 'pty from the container devpts' });
+  }
+  if (spec.hostname !== undefined) ops.push({ op: Op.SETHOSTNAME, args: { name: spec.hostname } });
+  if (spec.domainname !== undefined) ops.push({ op: Op.SETDOMAINNAME, args: { name: spec.domainname } });
+  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
+    ops.push({ op: Op.WRITE_FILE, args: { how: 0, path: `/proc/sys/${key.replace(/\./g, '/')}`, data: value }, note: `sysctl ${key}` });
+  }
+  ops.push(...rlimitOps(proc));
+  return ops;
+}
+
+/** User, groups, capabilities and the rest of the process's credentials, then the exec lookup. */
+export function credentialOps(proc: SpecProcess, ctx: PlanContext): { beforeGate: PlanOp[]; afterGate: PlanOp[] } {
+  const caps = proc.capabilities ?? {};
+  const user = proc.user ?? { uid: 0, gid: 0 };
+  const beforeGate: PlanOp[] = [];
+  const afterGate: PlanOp[] = [];
+  beforeGate.push({ op: Op.CAPS_BOUNDING, args: { mask: capabilityMask(caps.bounding, '/process/capabilities/bounding') } });
+  beforeGate.push({ op: Op.SETGROUPS, args: { gids: [...(user.additionalGids ?? [])] } });
+  beforeGate.push({ op: Op.SETRESGID, args: { gid: user.gid ?? 0 } });
+  beforeGate.push({ op: Op.SETRESUID, args: { uid: user.uid ?? 0 } });
+  // After the user switch, as runc does, so a cwd the user cannot enter fails here.
+  beforeGate.push({ op: Op.CHDIR, args: { path: proc.cwd ?? '/' } });
+  if (user.umask !== undefined) beforeGate.push({ op: Op.UMASK, args: { mask: user.umask } });
+  const seccompOp = ctx.seccomp ? { op: Op.SECCOMP, args: { flags: ctx.seccomp.flags, program: ctx.seccomp.program } } : undefined;
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before dropping capabilities.
+  if (seccompOp && !proc.noNewPrivileges) beforeGate.push(seccompOp);
+  beforeGate.push({
+    op: Op.CAPSET,
+    args: {
+      effective: capabilityMask(caps.effective, '/process/capabilities/effective'),
+      permitted: capabilityMask(caps.permitted, '/process/capabilities/permitted'),
+      inheritable: capabilityMask(caps.inheritable, '/process/capabilities/inheritable'),
+    },
+  });
+  beforeGate.push({ op: Op.CAPS_AMBIENT, args: { mask: capabilityMask(caps.ambient, '/process/capabilities/ambient') } });
+  if (proc.noNewPrivileges) beforeGate.push({ op: Op.NO_NEW_PRIVS, args: {} });
+  const args = proc.args ?? [];
+  if (args.length === 0) throw new ConfigError('config.json: /process/args: must have at least one element');
+  beforeGate.push({ op: Op.RESOLVE_EXEC, args: { arg0: args[0]!, path: pathOf(proc.env) }, note: 'a missing binary fails create, not start' });
+  // With no_new_privs the filter goes last, so it needs to allow nothing but execve.
+  if (seccompOp && proc.noNewPrivileges) afterGate.push(seccompOp);
+  afterGate.push({ op: Op.EXECVE, args: { argv: args, envp: proc.env ?? [] } });
+  return { beforeGate, afterGate };
+}

@@ -1,0 +1,196 @@
+/**
+ * The container's filesystem: the rootfs made a mount point, every spec mount in order, /dev,
+ * pivot_root (or a move mount for --no-pivot), masked and read-only paths. Mount targets are
+ * resolved by the executor beneath the rootfs (openat2 RESOLVE_IN_ROOT), so a symlink in the image
+ * can never send a mount to the host.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { Op, PathFlag, type PlanOp } from '../executor/protocol.js';
+import { MS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.js';
+import { parseMountOptions } from './mount-options.js';
+import { createsNamespace } from './namespaces.js';
+import type { PlanContext, Spec, SpecDevice, SpecLinux, SpecMount } from './types.js';
+
+const IN_ROOT = PathFlag.IN_ROOT;
+
+/** The devices every container gets (runc's default set), besides linux.devices. */
+export const DEFAULT_DEVICES: ReadonlyArray<{ path: string; major: number; minor: number }> = [
+  { path: '/dev/null', major: 1, minor: 3 },
+  { path: '/dev/zero', major: 1, minor: 5 },
+  { path: '/dev/full', major: 1, minor: 7 },
+  { path: '/dev/random', major: 1, minor: 8 },
+  { path: '/dev/urandom', major: 1, minor: 9 },
+  { path: '/dev/tty', major: 5, minor: 0 },
+];
+
+const DEFAULT_SYMLINKS: ReadonlyArray<[target: string, path: string]> = [
+  ['/proc/self/fd', '/dev/fd'],
+  ['/proc/self/fd/0', '/dev/stdin'],
+  ['/proc/self/fd/1', '/dev/stdout'],
+  ['/proc/self/fd/2', '/dev/stderr'],
+  ['pts/ptmx', '/dev/ptmx'],
+];
+
+const ROOTFS_PROPAGATION: Record<string, number> = {
+  shared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE | MS.REC,
+  private: MS.PRIVATE | MS.REC,
+  unbindable: MS.UNBINDABLE | MS.REC,
+};
+
+function mountOp(how: number, flags: number, source: string, target: string, fstype = '', data = '', note?: string): PlanOp {
+  return { op: Op.MOUNT, args: { how, flags: BigInt(flags), source, target, fstype, data }, ...(note ? { note } : {}) };
+}
+
+/** Refuses a destination that is relative or climbs with "..": it could name anything. */
+function checkDestination(dest: string, where: string): void {
+  if (!isAbsolute(dest)) throw new ConfigError(`config.json: ${where}/destination: must be an absolute path, got "${dest}"`);
+  if (dest.split('/').includes('..')) throw new ConfigError(`config.json: ${where}/destination: must not contain "..", got "${dest}"`);
+}
+
+/** Ops for one spec mount. */
+export function mountOps(m: SpecMount, index: number, ctx: PlanContext): PlanOp[] {
+  const where = `/mounts/${index}`;
+  checkDestination(m.destination, where);
+  const opts = parseMountOptions(m.options, `config.json: ${where}/options`);
+  const type = m.type ?? '';
+  const ops: PlanOp[] = [];
+  const bind = opts.bind || type === 'bind';
+  const note = `mounts[${index}] ${m.destination}`;
+  const extraFlags = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+
+  if (bind) {
+    if (!m.source) throw new ConfigError(`config.json: ${where}/source: a bind mount needs a source`);
+    const source = isAbsolute(m.source) ? m.source : resolve(ctx.bundle, m.source);
+    ops.push(mountOp(IN_ROOT | PathFlag.CREATE_LIKE_SOURCE, MS.BIND | (opts.flags & MS.REC), source, m.destination, '', '', note));
+    // Bind mounts ignore every other flag: they take effect on a remount of the new mount.
+    if (extraFlags) ops.push(mountOp(IN_ROOT, MS.BIND | MS.REMOUNT | extraFlags, '', m.destination, '', '', `${note}: remount with its flags`));
+  } else if (type === 'cgroup') {
+    ops.push(...cgroupMountOps(m, where, opts.flags, ctx));
+  } else {
+    ops.push(mountOp(IN_ROOT | PathFlag.CREATE_DIR, opts.flags, m.source ?? type, m.destination, type, opts.data, note));
+  }
+  for (const p of opts.propagation) ops.push(mountOp(IN_ROOT, p, '', m.destination, '', '', `${note}: propagation`));
+  return ops;
+}
+
+/**
+ * `cgroup` mounts. On cgroup v2 a cgroup2 filesystem; on v1 (and hybrid), like runc, a tmpfs with
+ * one bind mount per hierarchy of the container's own cgroup, read-only when the mount is.
+ */
+function cgroupMountOps(m: SpecMount, where: string, flags: number, ctx: PlanContext): PlanOp[] {
+  const note = `${where} ${m.destination} (cgroup)`;
+  if (!ctx.cgroupV1Mounts) return [mountOp(IN_ROOT | PathFlag.CREATE_DIR, flags, 'cgroup2', m.destination, 'cgroup2', '', note)];
+  const base = flags & ~MS.RDONLY;
+  const ops = [mountOp(IN_ROOT | PathFlag.CREATE_DIR, base, 'tmpfs', m.destination, 'tmpfs', 'mode=755', note)];
+  for (const h of ctx.cgroupV1Mounts) {
+    const dest = `${m.destination.replace(/\/$/, '')}/${h.name}`;
+    ops.push(mountOp(IN_ROOT | PathFlag.CREATE_DIR, MS.BIND | MS.REC, h.hostPath, dest, '', '', `${note}: ${h.name}`));
+    ops.push(mountOp(IN_ROOT, MS.BIND | MS.REMOUNT | flags, '', dest, '', '', `${note}: ${h.name} flags`));
+  }
+  if (flags & MS.RDONLY) ops.push(mountOp(IN_ROOT, MS.REMOUNT | flags, '', m.destination, '', '', `${note}: read-only`));
+  return ops;
+}
+
+function deviceMode(d: SpecDevice, where: string): number {
+  const perm = d.fileMode ?? 0o666;
+  switch (d.type) {
+    case 'c':
+    case 'u':
+      return S_IFCHR | perm;
+    case 'b':
+      return S_IFBLK | perm;
+    case 'p':
+      return S_IFIFO | perm;
+    default:
+      throw new ConfigError(`config.json: ${where}/type: must be one of c, b, u, p`);
+  }
+}
+
+/** Whether the spec itself mounts something at /dev (then runc-style defaults are still made in it). */
+function bindsHostDev(spec: Spec): boolean {
+  return (spec.mounts ?? []).some((m) => m.destination === '/dev' && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')));
+}
+
+/**
+ * /dev: the default devices and linux.devices, then the standard symlinks. In a user namespace
+ * mknod is not allowed, so devices are bind mounts of the host's nodes (as runc does).
+ */
+export function deviceOps(spec: Spec, inUserNs: boolean): PlanOp[] {
+  if (bindsHostDev(spec)) return [];
+  const ops: PlanOp[] = [];
+  const custom = spec.linux?.devices ?? [];
+  const customPaths = new Set(custom.map((d) => d.path));
+  const devices: Array<{ d: SpecDevice; where: string }> = [
+    ...DEFAULT_DEVICES.filter((d) => !customPaths.has(d.path)).map((d) => ({ d: { ...d, type: 'c', fileMode: 0o666, uid: 0, gid: 0 } as SpecDevice, where: `default device ${d.path}` })),
+    ...custom.map((d, i) => ({ d, where: `/linux/devices/${i}` })),
+  ];
+  for (const { d, where } of devices) {
+    checkDestination(d.path, where);
+    if (!d.path.startsWith('/dev/')) throw new ConfigError(`config.json: ${where}/path: devices must be under /dev, got "${d.path}"`);
+    const mode = deviceMode(d, where);
+    if (inUserNs) {
+      ops.push(mountOp(IN_ROOT | PathFlag.CREATE_FILE, MS.BIND, d.path, d.path, '', '', `device ${d.path} (bind: no mknod in a user namespace)`));
+    } else {
+      ops.push({
+        op: Op.MKNOD,
+        args: { how: IN_ROOT | PathFlag.CREATE_DIR, mode, major: d.major ?? 0, minor: d.minor ?? 0, uid: d.uid ?? 0, gid: d.gid ?? 0, path: d.path },
+        note: `device ${d.path}`,
+      });
+    }
+  }
+  for (const dir of ['/dev/pts', '/dev/shm']) ops.push({ op: Op.MKDIR, args: { how: IN_ROOT, mode: 0o755, path: dir } });
+  for (const [target, path] of DEFAULT_SYMLINKS) ops.push({ op: Op.SYMLINK, args: { how: IN_ROOT, target, path } });
+  return ops;
+}
+
+/** Ops from "/ is private" up to the set root fd, before any spec mount. */
+export function prepareRootOps(linux: SpecLinux | undefined, rootfs: string): PlanOp[] {
+  const prop = linux?.rootfsPropagation;
+  if (prop !== undefined && !(prop in ROOTFS_PROPAGATION)) {
+    throw new ConfigError(`config.json: /linux/rootfsPropagation: must be one of ${Object.keys(ROOTFS_PROPAGATION).join(', ')}`);
+  }
+  // Host mount events must not leak in (DESIGN.md pitfall 7): slave unless the spec says otherwise.
+  const flags = prop ? ROOTFS_PROPAGATION[prop]! : MS.SLAVE | MS.REC;
+  return [
+    mountOp(0, flags, '', '/', '', '', `/ made ${prop ?? 'rslave'}`),
+    // pivot_root needs the rootfs to be a mount point: bind it onto itself.
+    mountOp(0, MS.BIND | MS.REC, rootfs, rootfs, '', '', 'rootfs bound onto itself'),
+    { op: Op.SET_ROOT, args: { path: rootfs } },
+  ];
+}
+
+/** After pivot: masked paths, read-only paths, a read-only root, shared-root propagation. */
+export function finishRootOps(spec: Spec): PlanOp[] {
+  const linux = spec.linux;
+  const ops: PlanOp[] = [];
+  for (const [i, p] of (linux?.maskedPaths ?? []).entries()) {
+    if (!isAbsolute(p)) throw new ConfigError(`config.json: /linux/maskedPaths/${i}: must be an absolute path`);
+    ops.push({ op: Op.MASK_PATH, args: { path: p } });
+  }
+  for (const [i, p] of (linux?.readonlyPaths ?? []).entries()) {
+    if (!isAbsolute(p)) throw new ConfigError(`config.json: /linux/readonlyPaths/${i}: must be an absolute path`);
+    const how = IN_ROOT | PathFlag.IGNORE_ENOENT;
+    ops.push(mountOp(how | PathFlag.SOURCE_IN_ROOT, MS.BIND | MS.REC, p, p, '', '', `readonly path ${p}`));
+    ops.push(mountOp(how, MS.BIND | MS.REMOUNT | MS.RDONLY, '', p, '', '', `readonly path ${p}: remount read-only`));
+  }
+  if (spec.root?.readonly) ops.push(mountOp(IN_ROOT, MS.BIND | MS.REMOUNT | MS.RDONLY, '', '/', '', '', 'root.readonly'));
+  return ops;
+}
+
+/** Every filesystem op of a new container, in order, up to (not including) the console. */
+export function rootfsOps(spec: Spec, ctx: PlanContext): { beforePivot: PlanOp[]; pivot: PlanOp[]; afterPivot: PlanOp[] } {
+  const linux = spec.linux;
+  if (!createsNamespace(linux, 'mount')) {
+    throw new ConfigError('config.json: /linux/namespaces: a new mount namespace is required (tsrun does not set up a rootfs in the host mount namespace)');
+  }
+  const inUserNs = (linux?.namespaces ?? []).some((n) => n.type === 'user');
+  const beforePivot = [
+    ...prepareRootOps(linux, ctx.rootfs),
+    ...(spec.mounts ?? []).flatMap((m, i) => mountOps(m, i, ctx)),
+    ...deviceOps(spec, inUserNs),
+  ];
+  const pivot = [ctx.noPivot ? { op: Op.MOVE_ROOT, args: {}, note: '--no-pivot' } : { op: Op.PIVOT_ROOT, args: {} }];
+  return { beforePivot, pivot, afterPivot: finishRootOps(spec) };
+}

@@ -1,0 +1,40 @@
+/** Shapes shared by the plan builders. */
+import type { Spec } from '../spec/index.js';
+import type { PlanOp } from '../executor/protocol.js';
+
+export type { Spec };
+export type SpecLinux = NonNullable<Spec['linux']>;
+export type SpecProcess = NonNullable<Spec['process']>;
+export type SpecMount = NonNullable<Spec['mounts']>[number];
+export type SpecNamespace = NonNullable<SpecLinux['namespaces']>[number];
+export type SpecDevice = NonNullable<SpecLinux['devices']>[number];
+
+/** A cgroup v1 hierarchy as a container sees it: bound at <mount dest>/<name> from hostPath. */
+export interface CgroupMountSource {
+  name: string;
+  hostPath: string;
+}
+
+/** Everything besides config.json that decides the plan. */
+export interface PlanContext {
+  /** Absolute real path of the rootfs (symlinks resolved by the caller). */
+  rootfs: string;
+  /** Absolute bundle dir: relative bind sources are resolved against it. */
+  bundle: string;
+  /** The exec fifo (create blocks on it until start); absent for exec. */
+  fifoPath?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  /** Count of fds from 3 up that the container inherits (--preserve-fds plus LISTEN_FDS). */
+  extraFds: number;
+  /** Sources for `cgroup` type mounts on a v1 host; undefined on a pure v2 host. */
+  cgroupV1Mounts?: CgroupMountSource[];
+  /** A compiled seccomp filter (see src/seccomp) when linux.seccomp is set. */
+  seccomp?: { program: Uint8Array; flags: number };
+}
+
+export interface Plan {
+  ops: PlanOp[];
+  /** Id maps tsrun writes when the executor asks (IDMAP_SYNC), as /proc/PID/{uid,gid}_map text. */
+  idmap?: { uidMap: string; gidMap: string };
+}

@@ -1,0 +1,120 @@
+/**
+ * On-disk cache of compiled seccomp programs, so repeated `create`s of containers with the same
+ * profile skip libseccomp entirely (the default profile costs several milliseconds to compile).
+ *
+ * Key: SHA-256 of the canonical JSON of everything the program depends on (the normalised
+ * profile, the libseccomp version, the native architecture, the compiler's own format version
+ * and options). One file per key, `<dir>/<key>.json`, holding the program (base64), its SHA-256
+ * and libseccomp's warnings. Files are written to a temp name and renamed, so readers never see
+ * a partial entry; an entry that fails to parse or verify is treated as a miss, recompiled and
+ * overwritten.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SysError } from '../errors.js';
+
+export const DEFAULT_SECCOMP_CACHE_DIR = '/run/tsrun/.seccomp-cache';
+
+/** Bump when the compiler's output for the same input changes. */
+export const CACHE_FORMAT = 1;
+
+export interface CachedProgram {
+  program: Uint8Array;
+  /** Messages produced while compiling (unknown syscalls ...), replayed on every hit. */
+  warnings: string[];
+}
+
+/** JSON with object keys sorted at every level and bigints written as decimal strings. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(canonical(value));
+}
+
+function canonical(value: unknown): unknown {
+  if (typeof value === 'bigint') return `${value.toString()}n`;
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = canonical(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+export function cacheKey(parts: unknown): string {
+  return crypto.createHash('sha256').update(canonicalJson(parts)).digest('hex');
+}
+
+interface EntryFile {
+  format: number;
+  key: string;
+  sha256: string;
+  program: string;
+  warnings: string[];
+}
+
+export class SeccompCache {
+  constructor(readonly dir: string = DEFAULT_SECCOMP_CACHE_DIR) {}
+
+  pathFor(key: string): string {
+    if (!/^[0-9a-f]{64}$/.test(key)) throw new Error(`seccomp cache: bad key ${JSON.stringify(key)}`);
+    return path.join(this.dir, `${key}.json`);
+  }
+
+  /** The entry for key, or undefined when absent, unreadable or corrupt. */
+  get(key: string): CachedProgram | undefined {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.pathFor(key), 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const e = JSON.parse(text) as EntryFile;
+      if (e.format !== CACHE_FORMAT || e.key !== key || typeof e.program !== 'string') return undefined;
+      if (!Array.isArray(e.warnings) || !e.warnings.every((w) => typeof w === 'string')) return undefined;
+      const program = Buffer.from(e.program, 'base64');
+      if (program.length === 0 || program.length % 8 !== 0) return undefined;
+      if (sha256(program) !== e.sha256) return undefined;
+      return { program: new Uint8Array(program.buffer, program.byteOffset, program.length), warnings: e.warnings };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stores an entry atomically (temp file + rename). Throws SysError on failure. */
+  put(key: string, entry: CachedProgram): void {
+    const file = this.pathFor(key);
+    const body: EntryFile = {
+      format: CACHE_FORMAT,
+      key,
+      sha256: sha256(entry.program),
+      program: Buffer.from(entry.program).toString('base64'),
+      warnings: entry.warnings,
+    };
+    const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+    try {
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw SysError.fromNode('mkdir', this.dir, err);
+    }
+    try {
+      fs.writeFileSync(tmp, JSON.stringify(body), { mode: 0o600, flag: 'wx' });
+      fs.renameSync(tmp, file);
+    } catch (err) {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        // never created
+      }
+      throw SysError.fromNode('write', file, err);
+    }
+  }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return crypto.createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,0 +1,179 @@
+/**
+ * Schema validation of config.json, --process files, state and features output.
+ *
+ * The validators are ajv "standalone" functions compiled from schemas/*.json at build time
+ * (validators.generated.ts, written by scripts/gen-types.ts): loading them costs a few
+ * milliseconds, where loading ajv and compiling the schemas costs hundreds. If the generated
+ * module is missing, or TSRUN_SPEC_RUNTIME_AJV=1 is set, the schemas are compiled with ajv
+ * at run time instead; both paths use the same options (schemas.ts) and behave identically.
+ *
+ * Only the first error is reported, as one line: `<source>: <JSON pointer>: <rule>`.
+ */
+import type { ErrorObject } from 'ajv';
+import { ConfigError } from '../errors.js';
+import { VALIDATORS, createAjv, readSchemas, type ValidatorName } from './schemas.js';
+import type { Features, Process, Spec, State } from './types.generated.js';
+import { checkProcess, checkSpec, type CheckOptions } from './checks.js';
+import { oneLine } from './text.js';
+
+/** An ajv validation function (standalone or compiled): true, or false with `.errors`. */
+export interface SchemaValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
+export type Validators = Record<ValidatorName, SchemaValidator>;
+
+/** Compiles every validator with ajv now (the slow path; also used by tests to cross-check). */
+export function compileValidators(): Validators {
+  const ajv = createAjv(readSchemas(), false);
+  const out: Partial<Validators> = {};
+  for (const [name, id] of Object.entries(VALIDATORS) as [ValidatorName, string][]) {
+    const v = ajv.getSchema(id);
+    if (!v) throw new Error(`schema ${id} not found`);
+    out[name] = v as SchemaValidator;
+  }
+  return out as Validators;
+}
+
+async function loadValidators(): Promise<{ validators: Validators; standalone: boolean }> {
+  if (process.env.TSRUN_SPEC_RUNTIME_AJV !== '1') {
+    // A variable specifier: the module is generated, and tsc must not require it to exist.
+    const generated = './validators.generated.js';
+    try {
+      return { validators: (await import(generated)) as Validators, standalone: true };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException)?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    }
+  }
+  return { validators: compileValidators(), standalone: false };
+}
+
+const loaded = await loadValidators();
+
+/** Whether the pre-compiled standalone validators are in use (false: compiled at run time). */
+export const usingStandaloneValidators: boolean = loaded.standalone;
+
+/** The validator functions in use, by name. */
+export const validators: Readonly<Validators> = loaded.validators;
+
+/** Throws a ConfigError describing the first schema error, or returns `data` typed as T. */
+function run<T>(name: ValidatorName, data: unknown, source: string): T {
+  const v = validators[name];
+  if (v(data)) return data as T;
+  throw new ConfigError(oneLine(`${source}: ${describeError(v.errors?.[0], data)}`, 600));
+}
+
+export interface ValidateOptions extends CheckOptions {
+  /** Run the semantic checks (checks.ts) after the schema; default true. */
+  checks?: boolean;
+}
+
+/**
+ * Validates a parsed config.json against the schema, then (unless `checks: false`) the
+ * semantic checks. Throws ConfigError with one line naming the field.
+ */
+export function validateSpec(obj: unknown, source = 'config.json', opts: ValidateOptions = {}): Spec {
+  const spec = run<Spec>('validateConfig', obj, source);
+  if (opts.checks !== false) checkSpec(spec, source, opts);
+  return spec;
+}
+
+/** Validates a runtime-spec Process object (the JSON file given to `exec --process`). */
+export function validateProcess(obj: unknown, source = 'process.json', opts: { checks?: boolean } = {}): Process {
+  const proc = run<Process>('validateProcess', obj, source);
+  if (opts.checks !== false) checkProcess(proc, source);
+  return proc;
+}
+
+/** Validates an OCI state object (what `state` prints). */
+export function validateState(obj: unknown, source = 'state.json'): State {
+  return run<State>('validateState', obj, source);
+}
+
+/** Validates a features object (what `features` prints). */
+export function validateFeatures(obj: unknown, source = 'features.json'): Features {
+  return run<Features>('validateFeatures', obj, source);
+}
+
+/**
+ * One line for an ajv error: `<pointer>: <what is wrong>`, naming the property for
+ * required/additionalProperties and listing the allowed values of an enum.
+ */
+export function describeError(e: ErrorObject | undefined, root: unknown): string {
+  if (!e) return 'invalid';
+  const at = e.instancePath;
+  const p = e.params as Record<string, unknown>;
+  const value = valueAt(root, at);
+  switch (e.keyword) {
+    case 'required':
+      return `${pointer(`${at}/${escapeToken(String(p.missingProperty))}`)}: is required`;
+    case 'additionalProperties':
+      return `${pointer(`${at}/${escapeToken(String(p.additionalProperty))}`)}: is not an allowed property here`;
+    case 'propertyNames':
+      return `${pointer(at)}: property name ${show(p.propertyName)} is not allowed`;
+    case 'type':
+      return `${pointer(at)}: must be ${article(String(p.type))}, got ${typeName(value)}`;
+    case 'enum':
+      return `${pointer(at)}: must be one of ${(p.allowedValues as unknown[]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')} (got ${show(value)})`;
+    case 'const':
+      return `${pointer(at)}: must be ${show(p.allowedValue)} (got ${show(value)})`;
+    case 'pattern':
+      return `${pointer(at)}: must match ${p.pattern} (got ${show(value)})`;
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return `${pointer(at)}: must be ${p.comparison} ${p.limit} (got ${show(value)})`;
+    case 'minItems':
+      return `${pointer(at)}: must have at least ${p.limit} item${p.limit === 1 ? '' : 's'}`;
+    case 'minLength':
+      return `${pointer(at)}: must not be empty`;
+    default:
+      return `${pointer(at)}: ${oneLine(e.message ?? e.keyword)}`;
+  }
+}
+
+/** A JSON pointer for display: `(root)` for the whole document, control characters escaped. */
+function pointer(p: string): string {
+  return p === '' ? '(root)' : oneLine(p, 200);
+}
+
+function escapeToken(t: string): string {
+  return t.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function valueAt(root: unknown, ptr: string): unknown {
+  let node = root;
+  for (const raw of ptr.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'number' && !Number.isFinite(v)) return 'a number out of range';
+  if (typeof v === 'number' && !Number.isInteger(v)) return `a fraction (${v})`;
+  return `${article(typeof v)} (${show(v)})`;
+}
+
+function article(t: string): string {
+  const name = t === 'object' ? 'an object' : t === 'array' ? 'an array' : t === 'integer' ? 'an integer' : `a ${t}`;
+  return name.replace(/^a (?=[aeiou])/, 'an ');
+}
+
+/** A short one-line rendering of a value for messages. */
+function show(v: unknown): string {
+  let s: string;
+  try {
+    s = typeof v === 'object' && v !== null ? (Array.isArray(v) ? 'an array' : 'an object') : (JSON.stringify(v) ?? String(v));
+  } catch {
+    s = String(v);
+  }
+  return oneLine(s, 60);
+}

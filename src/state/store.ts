@@ -1,0 +1,226 @@
+/**
+ * The state directory: one folder per container under the root (default /run/tsrun), holding
+ * state.json (written atomically), exec.fifo while the container is created, and a lock file
+ * that serialises concurrent commands on one container. The format is tsrun's own (CONTRACT.md
+ * section 5: no client reads it).
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ContainerExistsError, ContainerNotExistError, SysError, TsrunError, UsageError } from '../errors.js';
+import { isSameLiveProcess, readProcStat } from '../sys/proc.js';
+
+export const DEFAULT_ROOT = '/run/tsrun';
+export const STATE_FILE = 'state.json';
+export const FIFO_FILE = 'exec.fifo';
+const LOCK_FILE = '.lock';
+const RECORD_VERSION = 1;
+
+/** What tsrun remembers about a container between commands. */
+export interface ContainerRecord {
+  recordVersion: number;
+  id: string;
+  ociVersion: string;
+  /** Host pid of the container's init (the process that execs the user's program). */
+  pid: number;
+  /** The init's start time (clock ticks), to tell it from a later process with the same pid. */
+  starttime: number;
+  bundle: string;
+  rootfs: string;
+  /** RFC 3339 creation time. */
+  created: string;
+  annotations?: Record<string, string>;
+  /** The owner's uid, for `list`. */
+  uid: number;
+  /** The cgroup manager's description (see src/cgroups), to find and remove what create made. */
+  cgroup?: unknown;
+  /** The validated config.json, for hooks and exec defaults. */
+  config: Record<string, unknown>;
+}
+
+/** Validates a container id as runc does: non-empty, [A-Za-z0-9_+.-], and not . or .. */
+export function checkContainerId(id: string | undefined): string {
+  if (!id) throw new UsageError('container id cannot be empty');
+  if (!/^[\w+.-]+$/.test(id) || id === '.' || id === '..') throw new UsageError(`invalid container id format: ${id}`);
+  return id;
+}
+
+/** Resolves --root: absolute, never "/". */
+export function resolveRoot(root: string | undefined): string {
+  const dir = resolve(root ?? DEFAULT_ROOT);
+  if (dir === '/') throw new UsageError('--root: refusing to use / as the state directory');
+  return dir;
+}
+
+export class StateStore {
+  readonly root: string;
+  constructor(root?: string) {
+    this.root = resolveRoot(root);
+  }
+
+  dir(id: string): string {
+    return join(this.root, checkContainerId(id));
+  }
+
+  fifoPath(id: string): string {
+    return join(this.dir(id), FIFO_FILE);
+  }
+
+  /** Makes the container's directory; it must not exist yet (that is how ids stay unique). */
+  createDir(id: string): string {
+    const dir = this.dir(id);
+    try {
+      mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    } catch (e) {
+      throw SysError.fromNode('mkdir', this.root, e);
+    }
+    try {
+      mkdirSync(dir, { mode: 0o711 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(id);
+      throw SysError.fromNode('mkdir', dir, e);
+    }
+    return dir;
+  }
+
+  exists(id: string): boolean {
+    return existsSync(this.dir(id));
+  }
+
+  /** Loads a container's record; a folder without a readable state.json does not count. */
+  load(id: string): ContainerRecord {
+    const file = join(this.dir(id), STATE_FILE);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ContainerNotExistError(id);
+      throw SysError.fromNode('read', file, e);
+    }
+    let rec: ContainerRecord;
+    try {
+      rec = JSON.parse(text) as ContainerRecord;
+    } catch (e) {
+      throw new TsrunError(`${file}: corrupt state: ${(e as Error).message}`);
+    }
+    if (rec.recordVersion !== RECORD_VERSION) throw new TsrunError(`${file}: state written by an incompatible tsrun (version ${rec.recordVersion})`);
+    return rec;
+  }
+
+  /** Writes state.json atomically: a temporary file in the same folder, then rename. */
+  save(rec: Omit<ContainerRecord, 'recordVersion'>): void {
+    const dir = this.dir(rec.id);
+    writeFileAtomic(join(dir, STATE_FILE), JSON.stringify({ recordVersion: RECORD_VERSION, ...rec }));
+  }
+
+  remove(id: string): void {
+    rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  /** Ids of every folder under the root (whether or not it holds a loadable container). */
+  ids(): string[] {
+    try {
+      return readdirSync(this.root, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+        .map((d) => d.name)
+        .sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw SysError.fromNode('readdir', this.root, e);
+    }
+  }
+
+  /**
+   * Takes the container's lock, runs fn, releases it. The lock is a file created with O_EXCL that
+   * names its holder (pid and start time); a lock whose holder is gone is stale and taken over.
+   */
+  async withLock<T>(id: string, fn: () => Promise<T> | T, timeoutMs = 30_000): Promise<T> {
+    const lock = join(this.dir(id), LOCK_FILE);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const got = tryLock(lock);
+      if (got === 'ok') break;
+      if (got === 'nodir') throw new ContainerNotExistError(id);
+      if (Date.now() > deadline) throw new TsrunError(`container ${id} is locked by another tsrun process (${got})`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    try {
+      return await fn();
+    } finally {
+      try {
+        unlinkSync(lock);
+      } catch {
+        /* the folder may be gone: delete removes it while holding the lock */
+      }
+    }
+  }
+}
+
+function tryLock(lock: string): 'ok' | 'nodir' | string {
+  const self = readProcStat(process.pid);
+  try {
+    const fd = openSync(lock, 'wx', 0o600);
+    writeSync(fd, `${process.pid} ${self?.starttime ?? 0}`);
+    closeSync(fd);
+    return 'ok';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'nodir';
+    if (code !== 'EEXIST') throw SysError.fromNode('create lock', lock, e);
+  }
+  let holder = '';
+  try {
+    holder = readFileSync(lock, 'utf8');
+  } catch {
+    return 'retry';
+  }
+  const [pid, start] = holder.split(' ').map(Number);
+  // A holder that died (or a half-written lock from a killed tsrun) must not block forever.
+  if (holder !== '' && !isSameLiveProcess(pid!, start!)) {
+    try {
+      unlinkSync(lock);
+    } catch {
+      /* someone else took it over first */
+    }
+    return 'retry';
+  }
+  return `pid ${pid}`;
+}
+
+/** Writes a file atomically (temp file in the same folder + rename). */
+export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    const fd = openSync(tmp, 'w', mode);
+    try {
+      writeSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw SysError.fromNode('write', path, e);
+  }
+}
+
+/**
+ * Writes the pid file the way runc does (CONTRACT.md 4.2): the decimal pid with no newline, into
+ * `.<name>` beside it with O_EXCL, then renamed into place. A relative path is the caller's cwd's.
+ */
+export function writePidFile(path: string, pid: number): void {
+  const abs = isAbsolute(path) ? path : resolve(process.cwd(), path);
+  const slash = abs.lastIndexOf('/');
+  const tmp = `${abs.slice(0, slash)}/.${abs.slice(slash + 1)}`;
+  try {
+    const fd = openSync(tmp, 'wx', 0o666);
+    try {
+      writeSync(fd, String(pid));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, abs);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw SysError.fromNode('write pid file', abs, e);
+  }
+}

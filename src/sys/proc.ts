@@ -1,0 +1,52 @@
+/**
+ * Facts about processes read from /proc. Plain fs reads: no FFI, so the commands that only look
+ * at a container (state, list, kill, delete) never load koffi.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface ProcStat {
+  pid: number;
+  /** Single-letter state: R S D Z T t X ... */
+  state: string;
+  ppid: number;
+  /** Start time in clock ticks since boot: with the pid, identifies a process across pid reuse. */
+  starttime: number;
+}
+
+/** Parses /proc/PID/stat text. The command name may hold spaces and parentheses: split at the last ')'. */
+export function parseProcStat(text: string): ProcStat {
+  const close = text.lastIndexOf(')');
+  const pid = Number.parseInt(text, 10);
+  const fields = text.slice(close + 2).trim().split(/\s+/);
+  // fields[0] is field 3 (state); starttime is field 22.
+  return { pid, state: fields[0] ?? '?', ppid: Number(fields[1]), starttime: Number(fields[19]) };
+}
+
+/** Reads /proc/PID/stat, or undefined when the process does not exist. */
+export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | undefined {
+  try {
+    return parseProcStat(readFileSync(`${procRoot}/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when pid is alive (not a zombie) and is the very process that started at `starttime`.
+ * This is what keeps `kill` and `state` from acting on a recycled pid.
+ */
+export function isSameLiveProcess(pid: number, starttime: number, procRoot = '/proc'): boolean {
+  if (!(pid > 0)) return false;
+  const st = readProcStat(pid, procRoot);
+  return st !== undefined && st.state !== 'Z' && st.state !== 'X' && st.starttime === starttime;
+}
+
+/** The fields of /proc/PID/status as a map (Name, State, Uid, CapEff, ...). */
+export function readProcStatus(pid: number | 'self'): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) out.set(line.slice(0, i), line.slice(i + 1).trim());
+  }
+  return out;
+}

@@ -1,0 +1,102 @@
+/**
+ * Shared helpers of the integration tests: a private state root, bundles on the busybox rootfs,
+ * running bin/tsrun, and clean-up of every container a test made, even when it fails.
+ */
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ExecutionContext } from 'ava';
+import { defaultSpec } from '../../src/lifecycle/default-spec.js';
+
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
+export const TSRUN = join(REPO, 'bin', 'tsrun');
+export const ROOTFS = join(REPO, 'build', 'rootfs-busybox');
+export const isRoot = process.getuid?.() === 0;
+
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A private --root for one test, removed (with any container left in it) at teardown. */
+export function privateRoot(t: ExecutionContext): string {
+  const root = mkdtempSync(join(tmpdir(), 'tsrun-root-'));
+  t.teardown(() => cleanupRoot(root));
+  return root;
+}
+
+export function cleanupRoot(root: string): void {
+  if (!existsSync(root)) return;
+  const ids = spawnSync('ls', [root], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  for (const id of ids) spawnSync(TSRUN, ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
+  rmSync(root, { recursive: true, force: true });
+}
+
+let counter = 0;
+export const uniqueId = (prefix = 't') => `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+
+/** A bundle in a temp dir whose rootfs is the shared busybox rootfs; `patch` edits the config. */
+export function makeBundle(t: ExecutionContext, patch: (spec: any) => void = () => undefined, rootfs = ROOTFS): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrun-bundle-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const spec = defaultSpec() as any;
+  spec.process.terminal = false;
+  spec.root = { path: rootfs, readonly: true };
+  patch(spec);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec, null, 2));
+  return dir;
+}
+
+export function makeDir(t: ExecutionContext, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Runs tsrun with a --root and returns its exit code and output. */
+export function tsrun(root: string, args: string[], opts: SpawnOptions & { input?: string; timeoutMs?: number } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSRUN, ['--root', root, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d) => (stdout += d));
+    child.stderr?.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`tsrun ${args.join(' ')} timed out; stderr: ${stderr}`));
+    }, opts.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    // 'exit', not 'close': a created container legitimately keeps create's stdout open.
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      setImmediate(() => resolve({ code, stdout, stderr }));
+    });
+    child.stdin?.end(opts.input ?? '');
+  });
+}
+
+/** Polls until fn() is true or the deadline passes. */
+export async function waitFor(fn: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function stateOf(root: string, id: string): Promise<any> {
+  const r = await tsrun(root, ['state', id]);
+  if (r.code !== 0) throw new Error(`state ${id}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** The test needs root and the built tree; otherwise it is skipped with the reason. */
+export function requireRootAndBuild(): string | undefined {
+  if (!isRoot) return 'needs root';
+  if (!existsSync(ROOTFS)) return `needs ${ROOTFS} (run make)`;
+  return undefined;
+}

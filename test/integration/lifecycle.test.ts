@@ -1,0 +1,157 @@
+import test from 'ava';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeBundle, makeDir, privateRoot, requireRootAndBuild, stateOf, tsrun, uniqueId, waitFor, REPO } from './helpers.js';
+
+const skip = requireRootAndBuild();
+const it = skip ? test.skip : test.serial;
+if (skip) test('lifecycle (skipped)', (t) => { t.log(skip); t.pass(); });
+
+it('run of bundles/hello prints its hostname and pid 1', async (t) => {
+  const root = privateRoot(t);
+  const r = await tsrun(root, ['run', '--bundle', join(REPO, 'bundles', 'hello'), uniqueId('hello')]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /hello/);
+  t.regex(r.stdout, /pid 1\b/);
+  t.deepEqual(readdirSync(root), []);
+});
+
+it('a manager\'s sequence: create, state, start, output, stopped, delete', async (t) => {
+  const root = privateRoot(t);
+  const dir = makeDir(t, 'tsrun-io-');
+  const bundle = makeBundle(t, (s) => (s.process.args = ['sh', '-c', 'echo out-$$; echo err >&2; touch /tmp/ran']));
+  const id = uniqueId('seq');
+  const out = openSync(join(dir, 'stdout'), 'w');
+  const err = openSync(join(dir, 'stderr'), 'w');
+  const pidFile = join(dir, 'init.pid');
+  const c = await tsrun(root, ['create', '--bundle', bundle, '--pid-file', pidFile, id], { stdio: ['ignore', out, err] });
+  closeSync(out);
+  closeSync(err);
+  t.is(c.code, 0, readFileSync(join(dir, 'stderr'), 'utf8'));
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  t.regex(readFileSync(pidFile, 'utf8'), /^\d+$/);
+  const st = await stateOf(root, id);
+  t.is(st.status, 'created');
+  t.is(st.pid, pid);
+  t.is(st.id, id);
+  t.is(st.bundle, bundle);
+  t.false(Number.isNaN(Date.parse(st.created)));
+  t.is(readFileSync(join(dir, 'stdout'), 'utf8'), '', 'nothing runs before start');
+  const s = await tsrun(root, ['start', id]);
+  t.is(s.code, 0, s.stderr);
+  await waitFor(async () => (await stateOf(root, id)).status === 'stopped', 10_000, 'stopped');
+  t.is(readFileSync(join(dir, 'stdout'), 'utf8'), 'out-1\n');
+  t.is(readFileSync(join(dir, 'stderr'), 'utf8'), 'err\n');
+  t.is((await stateOf(root, id)).pid, 0);
+  const again = await tsrun(root, ['start', id]);
+  t.is(again.code, 1);
+  t.regex(again.stderr, /cannot start a container that has stopped/);
+  const k = await tsrun(root, ['kill', id, 'KILL']);
+  t.is(k.code, 1);
+  t.regex(k.stderr, /container not running/);
+  const d = await tsrun(root, ['delete', id]);
+  t.is(d.code, 0, d.stderr);
+  const gone = await tsrun(root, ['state', id]);
+  t.is(gone.code, 1);
+  t.regex(gone.stderr, /container does not exist/);
+  t.deepEqual(readdirSync(root), []);
+});
+
+it('kill of a sleeping container and delete --force of a running one', async (t) => {
+  const root = privateRoot(t);
+  const bundle = makeBundle(t, (s) => (s.process.args = ['sleep', '1000']));
+  const a = uniqueId('kill');
+  const b = uniqueId('force');
+  for (const id of [a, b]) t.is((await tsrun(root, ['run', '-d', '-b', bundle, id], { stdio: ['ignore', 'ignore', 'pipe'] })).code, 0);
+  t.is((await stateOf(root, a)).status, 'running');
+  const k = await tsrun(root, ['kill', a, 'SIGKILL']);
+  t.is(k.code, 0, k.stderr);
+  await waitFor(async () => (await stateOf(root, a)).status === 'stopped', 10_000, 'killed');
+  t.is((await tsrun(root, ['delete', a])).code, 0);
+  const pid = (await stateOf(root, b)).pid;
+  const refused = await tsrun(root, ['delete', b]);
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /not stopped: running/);
+  const f = await tsrun(root, ['delete', '--force', b]);
+  t.is(f.code, 0, f.stderr);
+  t.false(existsSync(`/proc/${pid}/stat`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'));
+  t.deepEqual(readdirSync(root), []);
+});
+
+it('kill of a created container, and delete of a created one kills it', async (t) => {
+  const root = privateRoot(t);
+  const bundle = makeBundle(t, (s) => (s.process.args = ['sleep', '1000']));
+  const id = uniqueId('created');
+  t.is((await tsrun(root, ['create', '-b', bundle, id], { stdio: ['ignore', 'ignore', 'pipe'] })).code, 0);
+  const pid = (await stateOf(root, id)).pid;
+  t.is((await tsrun(root, ['kill', id, '0'])).code, 0, 'signal 0 probes');
+  t.is((await tsrun(root, ['delete', id])).code, 0);
+  await waitFor(() => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), 5000, 'init gone');
+  t.deepEqual(readdirSync(root), []);
+});
+
+it('run in the foreground returns the container\'s exit status', async (t) => {
+  const root = privateRoot(t);
+  const bundle = makeBundle(t, (s) => (s.process.args = ['sh', '-c', 'exit 7']));
+  t.is((await tsrun(root, ['run', '-b', bundle, uniqueId('exit')])).code, 7);
+  const killed = makeBundle(t, (s) => (s.process.args = ['sh', '-c', 'kill -9 $$']));
+  t.is((await tsrun(root, ['run', '-b', killed, uniqueId('sig')])).code, 137);
+});
+
+it('a second create with the same id fails and leaves the first intact', async (t) => {
+  const root = privateRoot(t);
+  const bundle = makeBundle(t, (s) => (s.process.args = ['sleep', '1000']));
+  const id = uniqueId('dup');
+  t.is((await tsrun(root, ['create', '-b', bundle, id], { stdio: ['ignore', 'ignore', 'pipe'] })).code, 0);
+  const before = await stateOf(root, id);
+  const dup = await tsrun(root, ['create', '-b', bundle, id]);
+  t.is(dup.code, 1);
+  t.is(dup.stderr.trim(), 'container with given ID already exists');
+  t.deepEqual(await stateOf(root, id), before);
+});
+
+it('while created, the init holds at most 2 MiB and one thread', async (t) => {
+  const root = privateRoot(t);
+  const bundle = makeBundle(t, (s) => (s.process.args = ['true']));
+  const id = uniqueId('rss');
+  t.is((await tsrun(root, ['create', '-b', bundle, id], { stdio: ['ignore', 'ignore', 'pipe'] })).code, 0);
+  const { pid } = await stateOf(root, id);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]);
+  const threads = Number(/Threads:\s+(\d+)/.exec(status)![1]);
+  t.log(`init RSS ${rss} kB, ${threads} thread(s)`);
+  t.true(rss <= 2048, `RSS ${rss} kB`);
+  t.is(threads, 1);
+});
+
+it('errors are one line in json in --log with --log-format json', async (t) => {
+  const root = privateRoot(t);
+  const dir = makeDir(t, 'tsrun-log-');
+  const log = join(dir, 'log.json');
+  writeFileSync(log, '');
+  const r = await tsrun(root, ['--log', log, '--log-format', 'json', 'start', 'nope']);
+  t.is(r.code, 1);
+  t.is(r.stderr.trim().split('\n').length, 1);
+  const lines = readFileSync(log, 'utf8').trim().split('\n');
+  const last = JSON.parse(lines.at(-1)!);
+  t.is(last.level, 'error');
+  t.regex(last.msg, /container does not exist/);
+  t.false(Number.isNaN(Date.parse(last.time)));
+});
+
+it('--preserve-fds passes fd 3 and nothing else leaks', async (t) => {
+  const root = privateRoot(t);
+  const dir = makeDir(t, 'tsrun-fds-');
+  const extra = openSync(join(dir, 'fd3'), 'w');
+  const leak = openSync(join(dir, 'leak'), 'w'); // fd 4 in tsrun: must not reach the container
+  const bundle = makeBundle(t, (s) => (s.process.args = ['sh', '-c', 'echo via-fd3 >&3; ls /proc/self/fd']));
+  const r = await tsrun(root, ['run', '--preserve-fds', '1', '-b', bundle, uniqueId('fds')], { stdio: ['ignore', 'pipe', 'pipe', extra, leak] });
+  closeSync(extra);
+  closeSync(leak);
+  t.is(r.code, 0, r.stderr);
+  t.is(readFileSync(join(dir, 'fd3'), 'utf8'), 'via-fd3\n');
+  // ls itself holds one more fd for the directory it reads.
+  const fds = r.stdout.trim().split(/\s+/).map(Number).sort((a, b) => a - b);
+  t.deepEqual(fds.slice(0, 4), [0, 1, 2, 3]);
+  t.true(fds.length <= 5, `fds: ${fds}`);
+});

@@ -1,0 +1,154 @@
+import test from 'ava';
+import { Op, PathFlag, type PlanOp } from '../../src/executor/protocol.js';
+import { defaultSpec } from '../../src/lifecycle/default-spec.js';
+import { buildCreatePlan, capabilityMask, describePlan, parseMountOptions, type PlanContext } from '../../src/plan/index.js';
+import { CLONE, MS } from '../../src/plan/linux-constants.js';
+import type { Spec } from '../../src/spec/index.js';
+
+const ctx: PlanContext = { rootfs: '/b/rootfs', bundle: '/b', fifoPath: '/run/tsrun/x/exec.fifo', extraFds: 0 };
+const spec = (patch: (s: any) => void = () => undefined): Spec => {
+  const s = defaultSpec() as any;
+  s.process.terminal = false;
+  patch(s);
+  return s as Spec;
+};
+const names = (ops: PlanOp[]) => ops.map((o) => Op[o.op]);
+const index = (ops: PlanOp[], op: Op) => ops.findIndex((o) => o.op === op);
+
+test('the default spec plans namespaces, fork, rootfs, gate and exec in order', (t) => {
+  const { ops } = buildCreatePlan(spec(), ctx);
+  const n = names(ops);
+  t.is(n[0], 'CLOEXEC_FROM');
+  t.is(n[1], 'OPEN_FIFO');
+  const order = [Op.UNSHARE, Op.FORK, Op.SET_ROOT, Op.PIVOT_ROOT, Op.MASK_PATH, Op.SETHOSTNAME, Op.CAPSET, Op.RESOLVE_EXEC, Op.READY, Op.CLOSE_SYNC, Op.WAIT_FIFO, Op.EXECVE];
+  const at = order.map((o) => index(ops, o));
+  t.deepEqual([...at].sort((a, b) => a - b), at, describePlan({ ops }));
+  t.false(at.includes(-1));
+  const unshare = ops[index(ops, Op.UNSHARE)]!;
+  t.is(unshare.args.flags, CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWIPC | CLONE.NEWUTS | CLONE.NEWNS | CLONE.NEWCGROUP);
+  t.is(n.at(-1), 'EXECVE');
+});
+
+test('sysctls are written before read-only paths freeze /proc/sys', (t) => {
+  const { ops } = buildCreatePlan(spec((s) => (s.linux.sysctl = { 'net.ipv4.ip_forward': '1' })), ctx);
+  const write = ops.findIndex((o) => o.op === Op.WRITE_FILE && o.args.path === '/proc/sys/net/ipv4/ip_forward');
+  const ro = ops.findIndex((o) => o.op === Op.MOUNT && o.args.target === '/proc/sys');
+  t.true(write > 0 && ro > write);
+});
+
+test('a user namespace comes first, with id maps and a switch to its root', (t) => {
+  const plan = buildCreatePlan(
+    spec((s) => {
+      s.linux.namespaces.push({ type: 'user' });
+      s.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    }),
+    ctx,
+  );
+  const n = names(plan.ops);
+  const u = n.indexOf('UNSHARE');
+  t.deepEqual(n.slice(u, u + 5), ['UNSHARE', 'IDMAP_SYNC', 'SETRESGID', 'SETRESUID', 'UNSHARE']);
+  t.is(plan.ops[u]!.args.flags, CLONE.NEWUSER);
+  t.deepEqual(plan.idmap, { uidMap: '0 100000 65536\n', gidMap: '0 100000 65536\n' });
+  // No mknod in a user namespace: devices are bind mounts of the host's.
+  t.false(n.includes('MKNOD'));
+  t.true(plan.ops.some((o) => o.op === Op.MOUNT && o.args.target === '/dev/null' && o.args.source === '/dev/null'));
+});
+
+test('joining namespaces by path orders user first and mount last', (t) => {
+  const s = spec((s) => {
+    s.linux.namespaces = [{ type: 'network', path: '/n' }, { type: 'user', path: '/u' }, { type: 'uts' }, { type: 'mount' }];
+  });
+  const { ops } = buildCreatePlan(s, ctx);
+  const joins = ops.filter((o) => o.op === Op.SETNS).map((o) => o.args.path);
+  t.deepEqual(joins, ['/u', '/n']);
+  const unshare = ops.find((o) => o.op === Op.UNSHARE)!;
+  t.is(unshare.args.flags, CLONE.NEWUTS | CLONE.NEWNS);
+});
+
+test('time offsets need a new time namespace and are written before the fork', (t) => {
+  const s = spec((s) => {
+    s.linux.namespaces.push({ type: 'time' });
+    s.linux.timeOffsets = { monotonic: { secs: 10, nanosecs: 5 } };
+  });
+  const { ops } = buildCreatePlan(s, ctx);
+  const i = index(ops, Op.TIMENS_OFFSETS);
+  t.is(ops[i]!.args.data, 'monotonic 10 5\n');
+  t.true(i < index(ops, Op.FORK));
+});
+
+test('bind mounts are bound, then remounted with their flags, then given propagation', (t) => {
+  const s = spec((s) => s.mounts.push({ destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'ro', 'nosuid', 'rprivate'] }));
+  const { ops } = buildCreatePlan(s, ctx);
+  const m = ops.filter((o) => o.op === Op.MOUNT && o.args.target === '/data');
+  t.is(m.length, 3);
+  t.is(m[0]!.args.source, '/b/data');
+  t.is(m[0]!.args.flags, BigInt(MS.BIND | MS.REC));
+  t.is(m[0]!.args.how, PathFlag.IN_ROOT | PathFlag.CREATE_LIKE_SOURCE);
+  t.is(m[1]!.args.flags, BigInt(MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID));
+  t.is(m[2]!.args.flags, BigInt(MS.PRIVATE | MS.REC));
+});
+
+test('mount options map to flags and data', (t) => {
+  const o = parseMountOptions(['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'ro', 'rw', 'shared'], 'x');
+  t.is(o.flags, MS.NOSUID | MS.NOEXEC);
+  t.is(o.data, 'newinstance,ptmxmode=0666');
+  t.deepEqual(o.propagation, [MS.SHARED]);
+  t.throws(() => parseMountOptions(['rro'], 'config.json: /mounts/0/options'), { message: /mount option "rro" is not supported/ });
+});
+
+test('capability names map to kernel bits; unknown ones are config errors', (t) => {
+  t.is(capabilityMask(['CAP_CHOWN', 'CAP_SYS_ADMIN', 'CAP_CHECKPOINT_RESTORE'], '/c'), (1n << 0n) | (1n << 21n) | (1n << 40n));
+  t.throws(() => capabilityMask(['CAP_NOPE'], '/process/capabilities/bounding'), { message: 'config.json: /process/capabilities/bounding/0: unknown capability "CAP_NOPE"' });
+});
+
+test('rlimits, user, groups, umask, no_new_privs and cwd are planned', (t) => {
+  const s = spec((s) => {
+    s.process.user = { uid: 1000, gid: 1001, additionalGids: [5, 6], umask: 0o27 };
+    s.process.cwd = '/tmp';
+    s.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 100, hard: 200 }];
+  });
+  const { ops } = buildCreatePlan(s, ctx);
+  const get = (op: Op) => ops.find((o) => o.op === op)!.args;
+  t.deepEqual(get(Op.RLIMIT), { resource: 7, soft: 100n, hard: 200n });
+  t.deepEqual(get(Op.SETGROUPS), { gids: [5, 6] });
+  t.deepEqual(get(Op.SETRESGID), { gid: 1001 });
+  t.deepEqual(get(Op.SETRESUID), { uid: 1000 });
+  t.deepEqual(get(Op.UMASK), { mask: 0o27 });
+  t.deepEqual(get(Op.CHDIR), { path: '/tmp' });
+  t.true(index(ops, Op.NO_NEW_PRIVS) > 0);
+});
+
+test('the executable is looked up with the process PATH before the start gate', (t) => {
+  const { ops } = buildCreatePlan(spec((s) => (s.process.env = ['PATH=/x:/y'])), ctx);
+  const r = ops.find((o) => o.op === Op.RESOLVE_EXEC)!;
+  t.deepEqual(r.args, { arg0: 'sh', path: '/x:/y' });
+  t.true(index(ops, Op.RESOLVE_EXEC) < index(ops, Op.READY));
+});
+
+test('a terminal gets a console op after the pivot; --no-pivot moves the root', (t) => {
+  const { ops } = buildCreatePlan(spec((s) => (s.process.terminal = true)), { ...ctx, consoleSocket: '/tmp/s', noPivot: true });
+  t.true(index(ops, Op.CONSOLE_CONNECT) < index(ops, Op.UNSHARE));
+  t.true(index(ops, Op.MOVE_ROOT) < index(ops, Op.CONSOLE));
+  t.is(index(ops, Op.PIVOT_ROOT), -1);
+});
+
+test('destinations that are relative or climb out are refused', (t) => {
+  t.throws(() => buildCreatePlan(spec((s) => s.mounts.push({ destination: 'rel', type: 'tmpfs', source: 'tmpfs' })), ctx), { message: /\/mounts\/7\/destination: must be an absolute path/ });
+  t.throws(() => buildCreatePlan(spec((s) => s.mounts.push({ destination: '/a/../../etc', type: 'tmpfs', source: 'tmpfs' })), ctx), { message: /must not contain "\.\."/ });
+});
+
+test('preserved fds are inherited and no other', (t) => {
+  const { ops } = buildCreatePlan(spec(), { ...ctx, extraFds: 2 });
+  t.deepEqual(ops.slice(0, 3).map((o) => [Op[o.op], o.args.fd]), [['CLOEXEC_FROM', 3], ['INHERIT_FD', 3], ['INHERIT_FD', 4]]);
+});
+
+test('no mount namespace is refused with a clear error', (t) => {
+  t.throws(() => buildCreatePlan(spec((s) => (s.linux.namespaces = [{ type: 'pid' }])), ctx), { message: /a new mount namespace is required/ });
+});
+
+test('describePlan prints one op a line', (t) => {
+  const text = describePlan(buildCreatePlan(spec(), ctx));
+  t.regex(text, /^ {2}0 CLOEXEC_FROM fd=3/);
+  t.regex(text, /PIVOT_ROOT/);
+});

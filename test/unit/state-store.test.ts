@@ -1,0 +1,78 @@
+import test from 'ava';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ContainerExistsError, ContainerNotExistError } from '../../src/errors.js';
+import { checkContainerId, resolveRoot, StateStore, writePidFile } from '../../src/state/store.js';
+import { parseProcStat, isSameLiveProcess, readProcStat } from '../../src/sys/proc.js';
+
+function tmp(t: { teardown(f: () => void): void }): string {
+  const d = mkdtempSync(join(tmpdir(), 'tsrun-state-'));
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+const rec = (id: string) => ({
+  id, ociVersion: '1.3.0', pid: process.pid, starttime: readProcStat(process.pid)!.starttime, bundle: '/b', rootfs: '/b/rootfs',
+  created: new Date().toISOString(), uid: 0, config: {},
+});
+
+test('ids are checked as runc checks them', (t) => {
+  t.is(checkContainerId('a-b_c.d+1'), 'a-b_c.d+1');
+  for (const bad of ['', 'a/b', '..', 'a b', 'é']) t.throws(() => checkContainerId(bad));
+});
+
+test('--root is made absolute and / is refused', (t) => {
+  t.true(resolveRoot('rel').startsWith('/'));
+  t.throws(() => resolveRoot('/'), { message: /refusing/ });
+  t.is(resolveRoot(undefined), '/run/tsrun');
+});
+
+test('a second create of the same id fails and leaves the first intact', (t) => {
+  const s = new StateStore(tmp(t));
+  s.createDir('c1');
+  s.save(rec('c1'));
+  t.throws(() => s.createDir('c1'), { instanceOf: ContainerExistsError, message: 'container with given ID already exists' });
+  t.is(s.load('c1').id, 'c1');
+});
+
+test('state.json is written atomically and read back', (t) => {
+  const root = tmp(t);
+  const s = new StateStore(root);
+  s.createDir('c2');
+  s.save(rec('c2'));
+  t.deepEqual(readdirSync(join(root, 'c2')), ['state.json']);
+  t.is(s.load('c2').pid, process.pid);
+  t.throws(() => s.load('nope'), { instanceOf: ContainerNotExistError, message: 'container does not exist' });
+});
+
+test('the lock serialises and a dead holder\'s lock is taken over', async (t) => {
+  const root = tmp(t);
+  const s = new StateStore(root);
+  s.createDir('c3');
+  writeFileSync(join(root, 'c3', '.lock'), '999999999 1');
+  const order: string[] = [];
+  await Promise.all([
+    s.withLock('c3', async () => { order.push('a1'); await new Promise((r) => setTimeout(r, 30)); order.push('a2'); }),
+    new Promise((r) => setTimeout(r, 5)).then(() => s.withLock('c3', () => { order.push('b'); })),
+  ]);
+  t.deepEqual(order, ['a1', 'a2', 'b']);
+  t.false(existsSync(join(root, 'c3', '.lock')));
+});
+
+test('the pid file has no newline and is written through a dot file', (t) => {
+  const d = tmp(t);
+  writePidFile(join(d, 'p.pid'), 1234);
+  t.is(readFileSync(join(d, 'p.pid'), 'utf8'), '1234');
+  t.deepEqual(readdirSync(d), ['p.pid']);
+});
+
+test('/proc/PID/stat parses even with spaces and parens in the name', (t) => {
+  const st = parseProcStat('42 (a) b) c) S 1 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 777 1 2');
+  t.is(st.pid, 42);
+  t.is(st.state, 'S');
+  t.is(st.ppid, 1);
+  t.is(st.starttime, 777);
+  t.true(isSameLiveProcess(process.pid, readProcStat(process.pid)!.starttime));
+  t.false(isSameLiveProcess(process.pid, 1));
+});
