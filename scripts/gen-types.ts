@@ -159,22 +159,26 @@ export function renderTypes(schemas: Schemas = readSchemas()): string {
 }
 
 /**
- * src/spec/validators.generated.ts, as text: ajv's standalone ESM code with a createRequire
- * prelude (ajv may reference a runtime helper such as ucs2length with require()), marked
- * @ts-nocheck since it is generated JavaScript. validate.ts imports it dynamically.
+ * src/spec/validators.generated.ts, as text: ajv's standalone ESM code (with a createRequire
+ * prelude if it uses an ajv runtime helper such as ucs2length), marked @ts-nocheck since it is
+ * generated JavaScript. validate.ts imports it dynamically. The schemas avoid minLength so
+ * that the module needs nothing from ajv at all.
  */
 export function renderValidators(schemas: Schemas = readSchemas()): string {
   const require = createRequire(import.meta.url);
   const standaloneCode = require('ajv/dist/standalone').default as (ajv: unknown, refs: Record<string, string>) => string;
   const ajvVersion = (require('ajv/package.json') as { version: string }).version;
-  const code = standaloneCode(createAjv(schemas, true), { ...VALIDATORS });
+  const code = standaloneCode(createAjv(schemas, true), { ...VALIDATORS }).replace(/^"use strict";\n?/, '');
+  // ajv's runtime helpers (e.g. ucs2length for minLength) are CommonJS requires.
+  const prelude = /\brequire\(/.test(code)
+    ? ["import { createRequire } from 'node:module';", 'const require = createRequire(import.meta.url);']
+    : [];
   return [
     '// @ts-nocheck',
     GENERATED_NOTE,
     `// ajv ${ajvVersion} standalone code for: ${Object.keys(VALIDATORS).join(', ')}; schemas: ${SCHEMA_FILES.join(', ')}.`,
-    "import { createRequire } from 'node:module';",
-    'const require = createRequire(import.meta.url);',
-    code.replace(/^"use strict";\n?/, ''),
+    ...prelude,
+    code,
     '',
   ].join('\n');
 }

@@ -1,4 +1,5 @@
 /* File system ops: resolution beneath the root, mounts, nodes, links, pivot_root, masks, files. */
+#include <sys/statvfs.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -199,6 +200,32 @@ static void mount_what(char *buf, size_t size, const char *src, const char *tgt,
 		snprintf(buf, size, "mount \"%s\" on \"%s\"", src, tgt);
 }
 
+/*
+ * A bind remount must keep the flags the kernel locked on the mount (nosuid, nodev, noexec and
+ * the atime mode of a mount made in a more privileged namespace), or it fails with EPERM; runc
+ * reads them with statfs the same way. Harmless outside user namespaces: they are already set.
+ */
+static unsigned long locked_flags(const char *target)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+	if (statvfs(target, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
 void op_mount(const struct op *o)
 {
 	uint32_t how = o->u[0];
@@ -209,13 +236,17 @@ void op_mount(const struct op *o)
 	char what[3 * PATH_MAX];
 	mount_what(what, sizeof what, src, tgt, fstype);
 
-	int sfd = -1;
+	int sfd = -1, tfd = -1;
 	char sbuf[64];
 	const char *source = src;
 	if (how & PATH_SOURCE_IN_ROOT) {
 		sfd = open_path(1, src, O_PATH, 0);
-		if (sfd < 0)
+		if (sfd < 0) {
+			/* A read-only path the kernel does not have (e.g. /proc/sysrq-trigger). */
+			if (errno == ENOENT && (how & PATH_IGNORE_ENOENT))
+				goto out;
 			bail_errno(errno, "%s", what);
+		}
 		source = fd_path(sfd, src, sbuf, sizeof sbuf);
 	}
 	if (how & PATH_CREATE_LIKE_SOURCE) {
@@ -228,7 +259,6 @@ void op_mount(const struct op *o)
 		create = (r < 0 || S_ISDIR(st.st_mode)) ? PATH_CREATE_DIR : PATH_CREATE_FILE;
 	}
 
-	int tfd;
 	char tbuf[64];
 	const char *target = tgt;
 	if (create & PATH_CREATE_DIR)
@@ -251,6 +281,8 @@ void op_mount(const struct op *o)
 	}
 	if (in_root)
 		target = fd_path(tfd, tgt, tbuf, sizeof tbuf);
+	if ((flags & (MS_REMOUNT | MS_BIND)) == (MS_REMOUNT | MS_BIND))
+		flags |= locked_flags(target);
 	if (mount(source, target, *fstype ? fstype : NULL, flags, *data ? data : NULL) < 0)
 		bail_errno(errno, "%s", what);
 out:

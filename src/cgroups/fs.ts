@@ -27,7 +27,7 @@ export interface CgroupFs {
 export const nodeCgroupFs: CgroupFs = {
   readFile: (path) => nodefs.readFileSync(path, 'utf8'),
   writeFile: (path, data) => {
-    const fd = nodefs.openSync(path, nodefs.constants.O_WRONLY | nodefs.constants.O_CLOEXEC);
+    const fd = nodefs.openSync(path, nodefs.constants.O_WRONLY);
     try {
       nodefs.writeSync(fd, data);
     } finally {

@@ -17,6 +17,7 @@ export default {
       noNewKeyring: a['no-new-keyring'],
       preserveFds: a['preserve-fds'],
       detached: true,
+      debug: (m) => ctx.logger.log('debug', m),
     });
   },
 } satisfies TsrunCommand<CreateFlags & { id?: string }>;

@@ -51,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let logOpts: GlobalArgs = {};
   let parser = globalFlags(yargs(args as string[]))
     .scriptName('tsrun')
-    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false, 'boolean-negation': false })
     .strict()
     .demandCommand(1, 'a command is required: see tsrun --help')
     .help()

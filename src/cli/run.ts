@@ -21,6 +21,7 @@ export default {
         noPivot: a['no-pivot'],
         noNewKeyring: a['no-new-keyring'],
         preserveFds: a['preserve-fds'],
+        debug: (m) => ctx.logger.log('debug', m),
         detach: a.detach === true,
         keep: a.keep,
       },

@@ -83,7 +83,7 @@ export enum Op {
   SETNS = 5,
   /** unshare(flags). */
   UNSHARE = 6,
-  /** Send NEED_IDMAP{getpid()} and wait for IDMAP_DONE; then setresuid/setresgid(0). */
+  /** Send NEED_IDMAP{getpid()} and wait for IDMAP_DONE (tsrun plans SETRESGID/SETRESUID 0 next). */
   IDMAP_SYNC = 7,
   /** Write data to /proc/self/timens_offsets. */
   TIMENS_OFFSETS = 8,

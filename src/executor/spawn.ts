@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import { ExecutorError, TsrunError } from '../errors.js';
+import { isSameLiveProcess, readProcStat } from '../sys/proc.js';
 import { decodeFrames, encodeFrame, encodePlan, FrameType, Op, PROTOCOL_VERSION, type ExecutorMessage, type PlanOp } from './protocol.js';
 
 /**
@@ -92,7 +93,7 @@ export async function runExecutor(run: ExecutorRun, cb: ExecutorCallbacks): Prom
     throw new TsrunError(`the container's executor exited before it was ready (${await exited})`);
   } catch (e) {
     // Leave no process behind: the init (if it exists) and the executor itself.
-    if (initPid > 0) tryKill(initPid);
+    if (initPid > 0) await killAndWait(initPid);
     if (child.exitCode === null) child.kill('SIGKILL');
     sock.destroy();
     throw e;
@@ -102,12 +103,16 @@ export async function runExecutor(run: ExecutorRun, cb: ExecutorCallbacks): Prom
   }
 }
 
-function tryKill(pid: number): void {
+/** SIGKILL, then wait (briefly) until the process is dead, so a failed create leaves nothing running. */
+async function killAndWait(pid: number): Promise<void> {
+  const start = readProcStat(pid)?.starttime;
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
-    /* already gone */
+    return;
   }
+  const deadline = Date.now() + 2000;
+  while (start !== undefined && isSameLiveProcess(pid, start) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
 }
 
 /** Decoded frames from the sync socket, in order, until it closes. */

@@ -27,6 +27,8 @@ export interface CreateOptions {
   detached: boolean;
   /** Skip the exec fifo: `run` starts the container at once. */
   noStartGate?: boolean;
+  /** Where debug notes go (plan warnings); runc prints nothing on success, nor does tsrun. */
+  debug?: (msg: string) => void;
 }
 
 /** Tag of the OP_SYNC where prestart and createRuntime hooks run (namespaces made, before pivot). */
@@ -92,6 +94,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       extraFds: fds.count,
     };
     const plan = buildCreatePlan(spec, ctx);
+    for (const w of plan.warnings) opts.debug?.(w);
     const rec: ContainerRecord = {
       recordVersion: 1,
       id: opts.id,

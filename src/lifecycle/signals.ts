@@ -6,7 +6,8 @@ export function parseSignal(raw: string | undefined): number {
   const s = (raw ?? 'SIGTERM').trim();
   if (/^\d+$/.test(s)) {
     const n = Number(s);
-    if (n < 1 || n > 64) throw new UsageError(`invalid signal: ${s}`);
+    // 0 probes without signalling, as kill(2) does; runc takes any number.
+    if (n > 64) throw new UsageError(`invalid signal: ${s}`);
     return n;
   }
   const name = s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`;

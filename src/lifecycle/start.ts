@@ -1,7 +1,8 @@
 /**
  * start: release the init blocked on exec.fifo, then run poststart hooks. The fifo is read
- * once without blocking first: 1 byte means released, 0 bytes means nobody is waiting (the init
- * died), EAGAIN means the init is just about to write (DESIGN.md pitfall 3).
+ * without blocking (a fifo never reports hang-up to a non-blocking reader, DESIGN.md pitfall 3):
+ * 1 byte means released; EAGAIN means the init is about to write; 0 bytes means no writer yet,
+ * which is an error only once the init is gone.
  */
 import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
 import { IncorrectStatusError, SysError, TsrunError } from '../errors.js';
@@ -45,8 +46,12 @@ async function releaseInit(fifo: string, alive: () => boolean): Promise<void> {
         await new Promise((r) => setTimeout(r, 1));
         continue;
       }
-      if (n === 0) throw new TsrunError('cannot start container: its init process died before start');
-      break;
+      if (n === 1) break;
+      // No writer yet: the init either has not reached the fifo (create returns a moment before
+      // it opens it) or it died. Only the second is an error.
+      if (!alive()) throw new TsrunError('cannot start container: its init process died before start');
+      if (Date.now() > deadline) throw new TsrunError('cannot start container: its init process is not waiting');
+      await new Promise((r) => setTimeout(r, 1));
     }
   } finally {
     closeSync(fd);

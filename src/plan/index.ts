@@ -40,7 +40,8 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
   // masked and read-only paths hide or freeze what they write (/proc/sys).
   ops.push(...processSetupOps(spec, ctx));
   ops.push(...fs.afterPivot);
-  const cred = credentialOps(spec.process!, ctx);
+  const warnings: string[] = [];
+  const cred = credentialOps(spec.process!, ctx, warnings);
   ops.push(...cred.beforeGate);
   ops.push({ op: Op.READY, args: {}, note: 'tsrun writes state and the pid file, then says go' });
   ops.push({ op: Op.CLOSE_SYNC, args: {} });
@@ -48,7 +49,7 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
   ops.push(...cred.afterGate);
 
   const user = findNamespace(linux, 'user');
-  const plan: Plan = { ops };
+  const plan: Plan = { ops, warnings };
   if (user && !user.path) plan.idmap = { uidMap: renderIdMap(linux?.uidMappings), gidMap: renderIdMap(linux?.gidMappings) };
   return plan;
 }
@@ -61,6 +62,7 @@ export function describePlan(plan: Plan): string {
       .join(' ');
     return `${String(i).padStart(3)} ${Op[o.op]}${args ? ' ' + args : ''}${o.note ? `  # ${o.note}` : ''}`;
   });
+  for (const w of plan.warnings) lines.push(`warning: ${w}`);
   if (plan.idmap) lines.push(`uid_map: ${JSON.stringify(plan.idmap.uidMap)} gid_map: ${JSON.stringify(plan.idmap.gidMap)}`);
   return lines.join('\n');
 }

@@ -29,6 +29,20 @@ function rlimitOps(proc: SpecProcess): PlanOp[] {
   });
 }
 
+/**
+ * The ambient capabilities the kernel will let the process raise: only those also permitted and
+ * inheritable. runc skips the others without a word (its own default spec lists ambient
+ * capabilities without inheritable ones, and runs); tsrun skips them too, with a warning.
+ */
+export function raisableAmbient(caps: NonNullable<SpecProcess['capabilities']>, warnings: string[]): bigint {
+  const ambient = capabilityMask(caps.ambient, '/process/capabilities/ambient');
+  const ok = ambient & capabilityMask(caps.permitted, '/process/capabilities/permitted') & capabilityMask(caps.inheritable, '/process/capabilities/inheritable');
+  for (const name of caps.ambient ?? []) {
+    if (!(ok & capabilityMask([name], '/process/capabilities/ambient'))) warnings.push(`ambient capability ${name} not raised: it is not both permitted and inheritable`);
+  }
+  return ok;
+}
+
 /** The value of PATH in the process's environment, where the executable is looked up. */
 export function pathOf(env: readonly string[] | undefined): string {
   const entry = [...(env ?? [])].reverse().find((e) => e.startsWith('PATH='));
@@ -55,7 +69,7 @@ export function processSetupOps(spec: Spec, ctx: PlanContext): PlanOp[] {
 }
 
 /** User, groups, capabilities and the rest of the process's credentials, then the exec lookup. */
-export function credentialOps(proc: SpecProcess, ctx: PlanContext): { beforeGate: PlanOp[]; afterGate: PlanOp[] } {
+export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: string[] = []): { beforeGate: PlanOp[]; afterGate: PlanOp[] } {
   const caps = proc.capabilities ?? {};
   const user = proc.user ?? { uid: 0, gid: 0 };
   const beforeGate: PlanOp[] = [];
@@ -78,7 +92,7 @@ export function credentialOps(proc: SpecProcess, ctx: PlanContext): { beforeGate
       inheritable: capabilityMask(caps.inheritable, '/process/capabilities/inheritable'),
     },
   });
-  beforeGate.push({ op: Op.CAPS_AMBIENT, args: { mask: capabilityMask(caps.ambient, '/process/capabilities/ambient') } });
+  beforeGate.push({ op: Op.CAPS_AMBIENT, args: { mask: raisableAmbient(caps, warnings) } });
   if (proc.noNewPrivileges) beforeGate.push({ op: Op.NO_NEW_PRIVS, args: {} });
   const args = proc.args ?? [];
   if (args.length === 0) throw new ConfigError('config.json: /process/args: must have at least one element');

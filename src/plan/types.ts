@@ -35,6 +35,8 @@ export interface PlanContext {
 
 export interface Plan {
   ops: PlanOp[];
+  /** Things the spec asks for that the kernel would refuse and that runc skips (logged at debug). */
+  warnings: string[];
   /** Id maps tsrun writes when the executor asks (IDMAP_SYNC), as /proc/PID/{uid,gid}_map text. */
   idmap?: { uidMap: string; gidMap: string };
 }

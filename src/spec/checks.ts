@@ -77,6 +77,9 @@ export const CAPABILITIES: Readonly<Record<string, number>> = Object.freeze({
 
 const CAP_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
 
+/** The hook phases, in the order they run. */
+export const HOOK_PHASES = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+
 // ---- helpers ----
 
 function isAbs(p: string): boolean {
@@ -436,9 +439,10 @@ export const specChecks: readonly SpecCheck[] = [
   {
     name: 'hooks',
     check: (spec) => {
-      for (const [phase, hooks] of Object.entries(spec.hooks ?? {})) {
-        for (const [i, h] of (hooks ?? []).entries()) {
-          if (!isAbs(h.path)) return `/hooks/${tok(phase)}/${i}/path: must be an absolute path (got ${q(h.path)})`;
+      // Only the known phases: hooks is an open object, unknown members are ignored.
+      for (const phase of HOOK_PHASES) {
+        for (const [i, h] of (spec.hooks?.[phase] ?? []).entries()) {
+          if (!isAbs(h.path)) return `/hooks/${phase}/${i}/path: must be an absolute path (got ${q(h.path)})`;
         }
       }
       return undefined;

@@ -105,6 +105,8 @@ export function describeError(e: ErrorObject | undefined, root: unknown): string
   const at = e.instancePath;
   const p = e.params as Record<string, unknown>;
   const value = valueAt(root, at);
+  // An error inside propertyNames is about a key of the object at `at`, not about a value.
+  if (e.propertyName !== undefined) return `${pointer(at)}: property name ${show(e.propertyName)} is not allowed`;
   switch (e.keyword) {
     case 'required':
       return `${pointer(`${at}/${escapeToken(String(p.missingProperty))}`)}: is required`;

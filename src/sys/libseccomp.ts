@@ -3,15 +3,16 @@
  * context, add architectures and rules, export classic BPF). Nothing here loads a filter into
  * the kernel: the executor does that with seccomp(2) right before execve.
  *
- * The library is loaded lazily, on the first call of loadLibseccomp(), so commands that never
- * compile a profile (state, kill, ...) do not pay for it. libseccomp reports failures as negative
+ * The library is loaded lazily, on the first call of loadLibseccomp(), and so is koffi itself
+ * (about 10 ms): commands that never compile a profile (state, kill, ...), and creates whose
+ * program comes from the cache, pay for neither. libseccomp reports failures as negative
  * errno values; they become SysError/UnsupportedError naming the function and its subject.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import util from 'node:util';
-import koffi from 'koffi';
 import type { LibraryHandle } from 'koffi';
 import { SysError, UnsupportedError, describeCode } from '../errors.js';
 
@@ -32,6 +33,16 @@ export interface ScmpVersion {
   major: number;
   minor: number;
   micro: number;
+}
+
+/**
+ * Which libseccomp produced a program: its version and the file the dynamic loader mapped
+ * (from /proc/self/maps), so a cache can tell later, with a stat(), that it is still the one
+ * that would be loaded.
+ */
+export interface LibseccompIdentity {
+  version: string;
+  file?: { path: string; dev: number; ino: number; size: number; mtimeMs: number };
 }
 
 /** enum scmp_filter_attr (seccomp.h). */
@@ -56,6 +67,8 @@ export interface Libseccomp {
   readonly soname: string;
   /** seccomp_version() */
   version(): ScmpVersion;
+  /** The version and the mapped library file. */
+  identity(): LibseccompIdentity;
   /** seccomp_api_get(): the API level libseccomp detected for this kernel. */
   apiLevel(): number;
   /** seccomp_init(defaultAction) */
@@ -126,7 +139,39 @@ export function libseccompLoaded(): boolean {
 const SECCOMP_SET_MODE_FILTER = 1;
 const MFD_CLOEXEC = 1;
 
+type Koffi = typeof import('koffi');
+let koffiModule: Koffi | undefined;
+function koffiLib(): Koffi {
+  // Loaded on first use (the CommonJS build: synchronous, and quicker to load than the ESM one).
+  koffiModule ??= createRequire(import.meta.url)('koffi') as Koffi;
+  return koffiModule;
+}
+
+/** The file a loaded shared object was mapped from, per /proc/self/maps. */
+function mappedFile(baseName: string): LibseccompIdentity['file'] {
+  let maps: string;
+  try {
+    maps = fs.readFileSync('/proc/self/maps', 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of maps.split('\n')) {
+    const at = line.indexOf('/');
+    if (at < 0) continue;
+    const file = line.slice(at);
+    if (!path.basename(file).startsWith(baseName)) continue;
+    try {
+      const st = fs.statSync(file);
+      return { path: file, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 function bind(soname: string): Libseccomp {
+  const koffi = koffiLib();
   let lib: LibraryHandle;
   try {
     lib = koffi.load(soname);
@@ -138,8 +183,8 @@ function bind(soname: string): Libseccomp {
   let libc: LibraryHandle | undefined;
   const getLibc = (): LibraryHandle => (libc ??= koffi.load('libc.so.6'));
 
-  const versionT = koffi.struct('tsrun_scmp_version', { major: 'uint', minor: 'uint', micro: 'uint' });
-  const argCmpT = koffi.struct('tsrun_scmp_arg_cmp', {
+  const versionT = koffi.struct({ major: 'uint', minor: 'uint', micro: 'uint' });
+  const argCmpT = koffi.struct({
     arg: 'uint',
     op: 'int',
     datum_a: 'uint64_t',
@@ -191,12 +236,19 @@ function bind(soname: string): Libseccomp {
     return fd;
   };
 
+  const version = (): ScmpVersion => {
+    const p = f.version();
+    if (p === null || p === undefined) throw new SysError('seccomp_version', undefined, undefined, 'returned NULL');
+    return koffi.decode(p, versionT) as ScmpVersion;
+  };
+
   return {
     soname,
-    version(): ScmpVersion {
-      const p = f.version();
-      if (p === null || p === undefined) throw new SysError('seccomp_version', undefined, undefined, 'returned NULL');
-      return koffi.decode(p, versionT) as ScmpVersion;
+    version,
+    identity(): LibseccompIdentity {
+      const v = version();
+      const file = mappedFile(path.basename(soname).split('.so')[0] + '.so');
+      return { version: `${v.major}.${v.minor}.${v.micro}`, ...(file ? { file } : {}) };
     },
     apiLevel: () => f.apiGet() as number,
     init(defaultAction: number): ScmpFilterCtx {

@@ -14,7 +14,9 @@ function executorCount(): number {
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'tsrun-executor') n++;
+      // A zombie holds nothing; it waits for its reaper (PID 1 here).
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.includes('(tsrun-executor)') && !/\) [ZX] /.test(stat)) n++;
     } catch {
       /* exited */
     }

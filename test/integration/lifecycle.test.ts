@@ -19,7 +19,7 @@ it('run of bundles/hello prints its hostname and pid 1', async (t) => {
 it('a manager\'s sequence: create, state, start, output, stopped, delete', async (t) => {
   const root = privateRoot(t);
   const dir = makeDir(t, 'tsrun-io-');
-  const bundle = makeBundle(t, (s) => (s.process.args = ['sh', '-c', 'echo out-$$; echo err >&2; touch /tmp/ran']));
+  const bundle = makeBundle(t, (s) => (s.process.args = ['sh', '-c', 'echo out-$$; echo err >&2']));
   const id = uniqueId('seq');
   const out = openSync(join(dir, 'stdout'), 'w');
   const err = openSync(join(dir, 'stderr'), 'w');
@@ -94,8 +94,14 @@ it('run in the foreground returns the container\'s exit status', async (t) => {
   const root = privateRoot(t);
   const bundle = makeBundle(t, (s) => (s.process.args = ['sh', '-c', 'exit 7']));
   t.is((await tsrun(root, ['run', '-b', bundle, uniqueId('exit')])).code, 7);
-  const killed = makeBundle(t, (s) => (s.process.args = ['sh', '-c', 'kill -9 $$']));
-  t.is((await tsrun(root, ['run', '-b', killed, uniqueId('sig')])).code, 137);
+  // pid 1 cannot be killed from inside its namespace: kill it from outside while run waits.
+  const sleeper = makeBundle(t, (s) => (s.process.args = ['sleep', '1000']));
+  const id = uniqueId('sig');
+  const running = tsrun(root, ['run', '-b', sleeper, id]);
+  await waitFor(async () => (await tsrun(root, ['state', id])).stdout.includes('"running"'), 10_000, 'running');
+  t.is((await tsrun(root, ['kill', id, 'KILL'])).code, 0);
+  t.is((await running).code, 137);
+  t.deepEqual(readdirSync(root), [], 'run deletes the container after it exits');
 });
 
 it('a second create with the same id fails and leaves the first intact', async (t) => {

@@ -35,7 +35,8 @@ test('signals parse as runc parses them', (t) => {
   t.is(parseSignal('SIGTERM'), 15);
   t.is(parseSignal('RTMIN+2'), 36);
   t.throws(() => parseSignal('NOPE'), { message: 'unknown signal "NOPE"' });
-  t.throws(() => parseSignal('0'), { message: /invalid signal/ });
+  t.is(parseSignal('0'), 0);
+  t.throws(() => parseSignal('65'), { message: /invalid signal/ });
 });
 
 test('json log lines are logrus-shaped with an RFC 3339 time', (t) => {

@@ -20,9 +20,9 @@ test('the default spec plans namespaces, fork, rootfs, gate and exec in order', 
   const n = names(ops);
   t.is(n[0], 'CLOEXEC_FROM');
   t.is(n[1], 'OPEN_FIFO');
-  const order = [Op.UNSHARE, Op.FORK, Op.SET_ROOT, Op.PIVOT_ROOT, Op.MASK_PATH, Op.SETHOSTNAME, Op.CAPSET, Op.RESOLVE_EXEC, Op.READY, Op.CLOSE_SYNC, Op.WAIT_FIFO, Op.EXECVE];
+  const order = [Op.UNSHARE, Op.FORK, Op.SET_ROOT, Op.PIVOT_ROOT, Op.SETHOSTNAME, Op.MASK_PATH, Op.CAPSET, Op.RESOLVE_EXEC, Op.READY, Op.CLOSE_SYNC, Op.WAIT_FIFO, Op.EXECVE];
   const at = order.map((o) => index(ops, o));
-  t.deepEqual([...at].sort((a, b) => a - b), at, describePlan({ ops }));
+  t.deepEqual([...at].sort((a, b) => a - b), at, describePlan({ ops, warnings: [] }));
   t.false(at.includes(-1));
   const unshare = ops[index(ops, Op.UNSHARE)]!;
   t.is(unshare.args.flags, CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWIPC | CLONE.NEWUTS | CLONE.NEWNS | CLONE.NEWCGROUP);
@@ -151,4 +151,13 @@ test('describePlan prints one op a line', (t) => {
   const text = describePlan(buildCreatePlan(spec(), ctx));
   t.regex(text, /^ {2}0 CLOEXEC_FROM fd=3/);
   t.regex(text, /PIVOT_ROOT/);
+});
+
+test('ambient capabilities not also inheritable are skipped with a warning, as runc does', (t) => {
+  const plan = buildCreatePlan(
+    spec((s) => (s.process.capabilities = { bounding: ['CAP_KILL', 'CAP_CHOWN'], permitted: ['CAP_KILL', 'CAP_CHOWN'], inheritable: ['CAP_CHOWN'], ambient: ['CAP_KILL', 'CAP_CHOWN'] })),
+    ctx,
+  );
+  t.is(plan.ops.find((o) => o.op === Op.CAPS_AMBIENT)!.args.mask, 1n);
+  t.deepEqual(plan.warnings, ['ambient capability CAP_KILL not raised: it is not both permitted and inheritable']);
 });

@@ -17,7 +17,7 @@ export interface DeviceFilterAttacher {
 
 function openDir(dir: string): number {
   try {
-    return nodefs.openSync(dir, nodefs.constants.O_RDONLY | nodefs.constants.O_DIRECTORY | nodefs.constants.O_CLOEXEC);
+    return nodefs.openSync(dir, nodefs.constants.O_RDONLY | nodefs.constants.O_DIRECTORY);
   } catch (err) {
     throw SysError.fromNode('cgroup: open', dir, err);
   }

@@ -58,10 +58,10 @@ export function cpusetStats(dir: string, fs: CgroupFs, st: Stats): void {
 
 function memoryEntry(dir: string, fs: CgroupFs, prefix: string): MemoryEntry {
   return {
+    limit: readU64(fs, `${dir}/${prefix}.limit_in_bytes`) ?? 0,
     usage: readU64(fs, `${dir}/${prefix}.usage_in_bytes`) ?? 0,
     max: readU64(fs, `${dir}/${prefix}.max_usage_in_bytes`) ?? 0,
     failcnt: readU64(fs, `${dir}/${prefix}.failcnt`) ?? 0,
-    limit: readU64(fs, `${dir}/${prefix}.limit_in_bytes`) ?? 0,
   };
 }
 

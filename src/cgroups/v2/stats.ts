@@ -21,8 +21,8 @@ function memData(dir: string, fs: CgroupFs, prefix: string): MemoryEntry | undef
   const usage = readU64(fs, `${dir}/${prefix}.current`);
   if (usage === undefined) return undefined;
   return {
-    usage,
     limit: readU64(fs, `${dir}/${prefix}.max`) ?? 0,
+    usage,
     max: readU64(fs, `${dir}/${prefix}.peak`) ?? 0,
     failcnt: 0,
   };
@@ -39,10 +39,10 @@ export function memoryStatsV2(dir: string, fs: CgroupFs, st: Stats): void {
   if (events !== undefined) usage.failcnt = parseKeyValues(events, `${dir}/memory.events`).max ?? 0;
   st.memory.usage = usage;
   // v1 reports swap as memory+swap; so does runc on v2.
-  const swap = memData(dir, fs, 'memory.swap') ?? { usage: 0, limit: 0, max: 0, failcnt: 0 };
+  const swap = memData(dir, fs, 'memory.swap') ?? { limit: 0, usage: 0, max: 0, failcnt: 0 };
   st.memory.swap = {
-    usage: addU64(swap.usage, usage.usage),
     limit: swap.limit === MAX_U64 ? MAX_U64 : addU64(swap.limit, usage.limit),
+    usage: addU64(swap.usage, usage.usage),
     max: 0,
     failcnt: 0,
   };

@@ -1,0 +1,101 @@
+/**
+ * tsrun's cgroup layer. Typical use by `create`:
+ *
+ *   const cg = createManager({ id, cgroupsPath: spec.linux?.cgroupsPath });
+ *   cg.create();                                  // mkdir, remembering what it made
+ *   cg.setResources(spec.linux?.resources ?? {}, { deviceNodes: spec.linux?.devices });
+ *   cg.apply(initPid);                            // before create returns
+ *   record.cgroup = cg.toJSON();                  // into state.json
+ *
+ * and later `loadManager(record.cgroup)` for pause/resume/update/ps/events/kill --all/delete.
+ */
+import { ConfigError, UnsupportedError } from '../errors.js';
+import { detectHost, type CgroupLayout } from './detect.js';
+import type { DeviceFilterAttacher } from './ebpf/attach.js';
+import { nodeCgroupFs, type CgroupFs } from './fs.js';
+import { isCgroupState, type CgroupManager, type CgroupState } from './manager.js';
+import { resolveCgroupPaths, type ProcCgroup } from './path.js';
+import { assertSystemdRunning, parseSystemdCgroupsPath } from './systemd.js';
+import { V1Manager } from './v1/manager.js';
+import { V2Manager } from './v2/manager.js';
+
+export type { CgroupManager, CgroupState, FreezerState, SetOptions } from './manager.js';
+export type { CgroupFs, DirEntry, FsOp } from './fs.js';
+export { nodeCgroupFs, RecordingFs } from './fs.js';
+export type { CgroupLayout, CgroupMode, CgroupMount, V1Hierarchy } from './detect.js';
+export { detectFromMountinfo, detectFromRoot, detectHost, parseMountinfo, v1Hierarchies } from './detect.js';
+export type { CgroupPaths, ProcCgroup } from './path.js';
+export { cleanPath, parseProcCgroup, readProcSelfCgroup, resolveCgroupPaths } from './path.js';
+export { assertSystemdRunning, expandSlice, parseSystemdCgroupsPath, SYSTEMD_NOT_RUNNING, type SystemdUnit } from './systemd.js';
+export type { Stats, U64 } from './stats.js';
+export { eventJSON, statsToJSON, emptyStats } from './stats.js';
+export type { DeviceRule } from './devices-rules.js';
+export { containerDeviceRules, DeviceEmulator, ruleFromSpec, ruleString } from './devices-rules.js';
+export { DEFAULT_ALLOWED_DEVICES } from './default-devices.js';
+export { buildDeviceFilter, type DeviceFilter } from './ebpf/program.js';
+export { bpfDeviceFilterAttacher, attachedDeviceFilters, type DeviceFilterAttacher } from './ebpf/attach.js';
+export { sharesToWeight, blkioWeightToIoWeight, memorySwapToV2 } from './convert.js';
+export type * from './types.js';
+
+export interface ManagerOptions {
+  /** The container id (the default cgroupsPath). */
+  id: string;
+  /** `linux.cgroupsPath` as given. */
+  cgroupsPath?: string;
+  /** `--systemd-cgroup`: cgroupsPath is "slice:prefix:name". */
+  systemd?: boolean;
+  /** Default: detected from /proc/self/mountinfo. */
+  layout?: CgroupLayout;
+  /** Default: /proc/self/cgroup, read when the path is relative. */
+  self?: ProcCgroup;
+  fs?: CgroupFs;
+  /** Default: /sys/kernel/mm/hugepages. */
+  hugePageSizes?: string[];
+  /** v2 device filter loader (default: bpf(2) through koffi). */
+  attacher?: DeviceFilterAttacher;
+}
+
+export interface LoadOptions {
+  fs?: CgroupFs;
+  hugePageSizes?: string[];
+  attacher?: DeviceFilterAttacher;
+}
+
+export function createManager(opts: ManagerOptions): CgroupManager {
+  if (opts.systemd) {
+    parseSystemdCgroupsPath(opts.cgroupsPath, opts.id);
+    assertSystemdRunning();
+    throw new UnsupportedError('systemd cgroup driver: not implemented (systemd D-Bus transient units); use the cgroupfs driver');
+  }
+  const layout = opts.layout ?? detectHost();
+  const p = resolveCgroupPaths({ cgroupsPath: opts.cgroupsPath, id: opts.id, layout, ...(opts.self ? { self: opts.self } : {}) });
+  const mounts: Record<string, string> = {};
+  for (const [c, h] of Object.entries(layout.v1)) mounts[c] = h.mountPoint;
+  const state: CgroupState = {
+    version: 1,
+    driver: 'cgroupfs',
+    mode: layout.mode,
+    inner: p.inner,
+    paths: p.v1,
+    mounts,
+    ...(p.unified !== undefined ? { unified: p.unified, unifiedMount: layout.unified!.mountPoint } : {}),
+    created: [],
+  };
+  return loadManager(state, opts);
+}
+
+/** Rebuilds a manager from `toJSON()` (state.json). */
+export function loadManager(json: unknown, opts: LoadOptions = {}): CgroupManager {
+  if (!isCgroupState(json)) throw new ConfigError('cgroup: the stored cgroup description is not one tsrun wrote');
+  const state = JSON.parse(JSON.stringify(json)) as CgroupState;
+  const fs = opts.fs ?? nodeCgroupFs;
+  const extras = {
+    ...(opts.hugePageSizes ? { hugePageSizes: opts.hugePageSizes } : {}),
+    ...(opts.attacher ? { attacher: opts.attacher } : {}),
+  };
+  if (state.mode === 'v2') {
+    if (!state.unified || !state.unifiedMount) throw new ConfigError('cgroup: the stored v2 cgroup has no directory');
+    return new V2Manager(fs, state, extras);
+  }
+  return new V1Manager(fs, state, extras);
+}

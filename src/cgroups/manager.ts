@@ -1,0 +1,286 @@
+/**
+ * The CgroupManager interface and what the v1 and v2 managers share: creating the directories
+ * (remembering which ones this manager made), destroying only those (deepest first, the
+ * container's own sub-cgroups included, retrying EBUSY briefly), reading pids recursively,
+ * signalling every process, watching OOM kills, and the description stored in state.json.
+ */
+import * as posix from 'node:path/posix';
+import { ConfigError, SysError } from '../errors.js';
+import type { ApplyOptions } from './controller.js';
+import type { CgroupMode } from './detect.js';
+import { errCode, readCg, sleepSync, writeCg, type CgroupFs } from './fs.js';
+import type { Stats } from './stats.js';
+import type { CgroupWrite, LinuxResources } from './types.js';
+
+export type FreezerState = 'THAWED' | 'FREEZING' | 'FROZEN';
+
+export type SetOptions = ApplyOptions;
+
+export interface CgroupManager {
+  readonly mode: CgroupMode;
+  /** Controller -> directory (v1, plus "" for the unified directory in hybrid); v2: {"": dir}. */
+  paths(): Record<string, string>;
+  /** mkdir every needed directory (v2: and enable the controllers down the path). */
+  create(): void;
+  /** Moves pid into the cgroup (every v1 hierarchy, or the v2 leaf). */
+  apply(pid: number): void;
+  /** Writes the resources; returns the writes made, in order. */
+  setResources(res: LinuxResources, opts?: SetOptions): CgroupWrite[];
+  freeze(): void;
+  thaw(): void;
+  freezerState(): FreezerState;
+  isFrozen(): boolean;
+  /** Every pid in the cgroup and its descendants. */
+  pids(): number[];
+  /** Sends signal to every process of the cgroup (kill --all); returns the pids signalled. */
+  killAll(signal: NodeJS.Signals | number): number[];
+  stats(): Stats;
+  /** OOM kills so far (v1 memory.oom_control / v2 memory.events "oom_kill"). */
+  oomKillCount(): number;
+  /** Polls the OOM kill counter; calls onOom with the new total when it grows. Returns stop(). */
+  watchOom(onOom: (total: number) => void, intervalMs?: number): () => void;
+  /** Does the container's cgroup directory exist? */
+  exists(): boolean;
+  /** Removes what create() made (never a pre-existing directory). */
+  destroy(): void;
+  /** What to store in state.json; `loadManager(json)` rebuilds the manager. */
+  toJSON(): CgroupState;
+}
+
+/** The serialisable description of a manager (state.json "cgroup"). */
+export interface CgroupState {
+  version: 1;
+  driver: 'cgroupfs';
+  mode: CgroupMode;
+  /** The cleaned cgroupsPath (or the container id). */
+  inner: string;
+  /** v1 controller -> directory. */
+  paths: Record<string, string>;
+  /** v1 controller -> mount point (to create directories, and to bound destroy). */
+  mounts: Record<string, string>;
+  /** The cgroup2 directory: the container's cgroup (v2) or where it joins the unified tree (hybrid). */
+  unified?: string;
+  unifiedMount?: string;
+  /** Directories this manager created, in creation order. */
+  created: string[];
+}
+
+export function isCgroupState(x: unknown): x is CgroupState {
+  const s = x as CgroupState;
+  return !!s && s.version === 1 && s.driver === 'cgroupfs' && (s.mode === 'v1' || s.mode === 'v2' || s.mode === 'hybrid')
+    && typeof s.paths === 'object' && Array.isArray(s.created);
+}
+
+export abstract class BaseManager implements CgroupManager {
+  abstract readonly mode: CgroupMode;
+  constructor(
+    protected readonly fs: CgroupFs,
+    protected readonly state: CgroupState,
+  ) {}
+
+  abstract paths(): Record<string, string>;
+  abstract create(): void;
+  abstract apply(pid: number): void;
+  abstract setResources(res: LinuxResources, opts?: SetOptions): CgroupWrite[];
+  abstract freeze(): void;
+  abstract thaw(): void;
+  abstract freezerState(): FreezerState;
+  abstract stats(): Stats;
+  abstract oomKillCount(): number;
+  /** The directory whose cgroup.procs (recursively) lists the container's processes. */
+  protected abstract procsDir(): string | undefined;
+
+  isFrozen(): boolean {
+    try {
+      return this.freezerState() === 'FROZEN';
+    } catch {
+      return false;
+    }
+  }
+
+  exists(): boolean {
+    const d = this.procsDir();
+    return d !== undefined && this.fs.exists(d);
+  }
+
+  toJSON(): CgroupState {
+    return JSON.parse(JSON.stringify(this.state)) as CgroupState;
+  }
+
+  /** mkdir -p below mountPoint, recording what was created. Returns the levels below the mount. */
+  protected mkdirp(dir: string, mountPoint: string): string[] {
+    const rel = posix.relative(mountPoint, dir);
+    if (rel.startsWith('..')) throw new ConfigError(`cgroup: ${dir} is not under ${mountPoint}`);
+    const levels: string[] = [];
+    let cur = mountPoint;
+    for (const part of rel ? rel.split('/') : []) {
+      cur = `${cur}/${part}`;
+      levels.push(cur);
+      if (this.fs.exists(cur)) continue;
+      try {
+        this.fs.mkdir(cur);
+        if (!this.state.created.includes(cur)) this.state.created.push(cur);
+      } catch (err) {
+        if (errCode(err) !== 'EEXIST') throw SysError.fromNode('cgroup: mkdir', cur, err);
+      }
+    }
+    return levels;
+  }
+
+  /** Writes a pid to cgroup.procs, retrying EINVAL (a task still being created) a few times. */
+  protected writeProcs(dir: string, pid: number): void {
+    const path = `${dir}/cgroup.procs`;
+    for (let i = 0; ; i++) {
+      try {
+        this.fs.writeFile(path, String(pid));
+        return;
+      } catch (err) {
+        if (errCode(err) === 'EINVAL' && i < 5) {
+          sleepSync(30);
+          continue;
+        }
+        throw SysError.fromNode(`cgroup: write ${JSON.stringify(String(pid))} to`, path, err);
+      }
+    }
+  }
+
+  private listProcs(dir: string, out: Set<number>): void {
+    let text: string;
+    try {
+      text = this.fs.readFile(`${dir}/cgroup.procs`);
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return;
+      throw SysError.fromNode('cgroup: read', `${dir}/cgroup.procs`, err);
+    }
+    for (const l of text.split('\n')) if (l.trim()) out.add(Number(l));
+    for (const e of this.fs.readdir(dir)) if (e.isDir) this.listProcs(`${dir}/${e.name}`, out);
+  }
+
+  pids(): number[] {
+    const dir = this.procsDir();
+    const out = new Set<number>();
+    if (dir !== undefined) this.listProcs(dir, out);
+    return [...out];
+  }
+
+  /** Kills with cgroup.kill when the kernel has it (v2, SIGKILL); see killAll. */
+  protected killFast(_signal: NodeJS.Signals | number): boolean {
+    return false;
+  }
+
+  killAll(signal: NodeJS.Signals | number): number[] {
+    const before = this.pids();
+    if (this.killFast(signal)) return before;
+    const wasFrozen = this.isFrozen();
+    let froze = false;
+    try {
+      if (!wasFrozen) {
+        this.freeze();
+        froze = true;
+      }
+    } catch {
+      /* no freezer: signal anyway (a process may fork meanwhile) */
+    }
+    const pids = this.pids();
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch (err) {
+        if (errCode(err) !== 'ESRCH') throw SysError.fromNode('kill', String(pid), err);
+      }
+    }
+    const isKill = signal === 'SIGKILL' || signal === 9;
+    if (froze || (wasFrozen && isKill)) this.thaw();
+    return pids;
+  }
+
+  watchOom(onOom: (total: number) => void, intervalMs = 200): () => void {
+    let last = this.oomKillCount();
+    const timer = setInterval(() => {
+      let n: number;
+      try {
+        n = this.oomKillCount();
+      } catch {
+        return;
+      }
+      if (n > last) {
+        last = n;
+        onOom(n);
+      }
+    }, intervalMs);
+    return () => clearInterval(timer);
+  }
+
+  /** The container's own directories: removed with their sub-cgroups. */
+  protected ownDirs(): string[] {
+    const dirs = new Set(Object.values(this.state.paths));
+    if (this.state.unified) dirs.add(this.state.unified);
+    return [...dirs];
+  }
+
+  private rmdirRetry(dir: string, retry: boolean): void {
+    let delay = 1;
+    for (let tries = 0; ; tries++) {
+      try {
+        this.fs.rmdir(dir);
+        return;
+      } catch (err) {
+        const code = errCode(err);
+        if (code === 'ENOENT') return;
+        if (code === 'EBUSY' && retry && tries < 10) {
+          sleepSync(delay);
+          delay *= 2;
+          continue;
+        }
+        throw SysError.fromNode('cgroup: rmdir', dir, err);
+      }
+    }
+  }
+
+  /** Removes a cgroup and the sub-cgroups below it (made by the container), deepest first. */
+  private removeTree(dir: string): void {
+    let entries;
+    try {
+      entries = this.fs.readdir(dir);
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return;
+      throw SysError.fromNode('cgroup: readdir', dir, err);
+    }
+    for (const e of entries) if (e.isDir) this.removeTree(`${dir}/${e.name}`);
+    this.rmdirRetry(dir, true);
+  }
+
+  destroy(): void {
+    const own = new Set(this.ownDirs());
+    const depth = (p: string) => p.split('/').length;
+    const order = [...this.state.created].sort((a, b) => depth(b) - depth(a));
+    let first: unknown;
+    for (const dir of order) {
+      try {
+        if (own.has(dir)) this.removeTree(dir);
+        else {
+          // An intermediate level we made: leave it when something else now lives below it.
+          let busy = false;
+          try {
+            busy = this.fs.readdir(dir).some((e) => e.isDir);
+          } catch (err) {
+            if (errCode(err) !== 'ENOENT') throw err;
+          }
+          if (!busy) this.rmdirRetry(dir, true);
+        }
+        this.state.created = this.state.created.filter((d) => d !== dir);
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first) throw first;
+  }
+
+  protected readState(path: string): string {
+    return readCg(this.fs, path).trim();
+  }
+
+  protected write(path: string, value: string): void {
+    writeCg(this.fs, path, value);
+  }
+}
