@@ -84,6 +84,11 @@ export function createManager(opts: ManagerOptions): CgroupManager {
   return loadManager(state, opts);
 }
 
+/** Same as loadManager. */
+export function load(json: unknown, opts: LoadOptions = {}): CgroupManager {
+  return loadManager(json, opts);
+}
+
 /** Rebuilds a manager from `toJSON()` (state.json). */
 export function loadManager(json: unknown, opts: LoadOptions = {}): CgroupManager {
   if (!isCgroupState(json)) throw new ConfigError('cgroup: the stored cgroup description is not one tsrun wrote');

@@ -19,11 +19,12 @@ import list from './list.js';
 import spec from './spec.js';
 import featuresCmd from './features.js';
 import plan from './plan.js';
+import exec from './exec.js';
 import { unsupported } from './unsupported.js';
 
 export const VERSION = '0.1.0';
 
-const COMMANDS: TsrunCommand<any>[] = [create, start, state, kill, del, run, list, spec, featuresCmd, plan, ...unsupported];
+const COMMANDS: TsrunCommand<any>[] = [create, start, state, kill, del, run, list, spec, featuresCmd, plan, exec, ...unsupported];
 
 function versionText(): string {
   return `tsrun version ${VERSION}\nspec: ${OCI_VERSION}\n`;
@@ -51,7 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let logOpts: GlobalArgs = {};
   let parser = globalFlags(yargs(args as string[]))
     .scriptName('tsrun')
-    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false, 'boolean-negation': false })
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false, 'boolean-negation': false, 'greedy-arrays': false })
     .strict()
     .demandCommand(1, 'a command is required: see tsrun --help')
     .help()

@@ -14,7 +14,6 @@ function notYet(name: string, describe: string): TsrunCommand {
 }
 
 export const unsupported: TsrunCommand[] = [
-  notYet('exec', 'run a new process in a running container'),
   notYet('ps', 'list the processes of a container'),
   notYet('pause', 'freeze every process of a container'),
   notYet('resume', 'thaw a paused container'),

@@ -6,6 +6,8 @@ export interface CgroupHandle {
   pids(): number[];
   thaw(): void;
   destroy(): void;
+  /** Moves a process (an exec's) into the container's cgroup. */
+  join(pid: number): void;
 }
 
 export function cgroupOf(_rec: Pick<ContainerRecord, 'cgroup'>): CgroupHandle | undefined {

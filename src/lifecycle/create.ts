@@ -106,6 +106,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       created: new Date().toISOString(),
       annotations: spec.annotations,
       uid: process.getuid?.() ?? 0,
+      noPivot: opts.noPivot === true,
       config: spec as unknown as Record<string, unknown>,
     };
     await runExecutor(

@@ -20,10 +20,11 @@ export function capabilityMask(names: readonly string[] | undefined, where: stri
 
 const U64_MAX = 0xffffffffffffffffn;
 
-function rlimitOps(proc: SpecProcess): PlanOp[] {
+/** setrlimit ops; `where` prefixes error paths (config.json: /process, or the --process file). */
+export function rlimitOps(proc: SpecProcess, where = 'config.json: /process'): PlanOp[] {
   return (proc.rlimits ?? []).map((r, i) => {
     const resource = RLIMIT[r.type];
-    if (resource === undefined) throw new ConfigError(`config.json: /process/rlimits/${i}/type: unknown rlimit "${r.type}"`);
+    if (resource === undefined) throw new ConfigError(`${where}/rlimits/${i}/type: unknown rlimit "${r.type}"`);
     const clamp = (v: number) => (BigInt(v) > U64_MAX ? U64_MAX : BigInt(v));
     return { op: Op.RLIMIT, args: { resource, soft: clamp(r.soft), hard: clamp(r.hard) }, note: r.type };
   });

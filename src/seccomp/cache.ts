@@ -3,16 +3,19 @@
  * profile skip libseccomp entirely (the default profile costs several milliseconds to compile).
  *
  * Key: SHA-256 of the canonical JSON of everything the program depends on (the normalised
- * profile, the libseccomp version, the native architecture, the compiler's own format version
- * and options). One file per key, `<dir>/<key>.json`, holding the program (base64), its SHA-256
- * and libseccomp's warnings. Files are written to a temp name and renamed, so readers never see
- * a partial entry; an entry that fails to parse or verify is treated as a miss, recompiled and
- * overwritten.
+ * profile, the architecture, the compiler's own format version and options). One file per key,
+ * `<dir>/<key>.json`, holding the program (base64), its SHA-256, libseccomp's warnings and the
+ * identity of the libseccomp that compiled it (version, and the mapped file with its inode, size
+ * and mtime). A hit is used only while that file is unchanged, which a stat() tells without
+ * loading koffi or libseccomp at all; a package upgrade replaces the file and so invalidates the
+ * entries. Files are written to a temp name and renamed, so readers never see a partial entry;
+ * an entry that fails to parse or verify is treated as a miss, recompiled and overwritten.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SysError } from '../errors.js';
+import type { LibseccompIdentity } from '../sys/libseccomp.js';
 
 export const DEFAULT_SECCOMP_CACHE_DIR = '/run/tsrun/.seccomp-cache';
 
@@ -23,6 +26,22 @@ export interface CachedProgram {
   program: Uint8Array;
   /** Messages produced while compiling (unknown syscalls ...), replayed on every hit. */
   warnings: string[];
+  /** The libseccomp that compiled the program. */
+  libseccomp: LibseccompIdentity;
+}
+
+/**
+ * Whether the library file recorded in `id` is still there, unchanged; undefined when `id` has
+ * no file (the caller must then compare versions with the loaded library).
+ */
+export function identityUnchanged(id: LibseccompIdentity): boolean | undefined {
+  if (!id.file) return undefined;
+  try {
+    const st = fs.statSync(id.file.path);
+    return st.dev === id.file.dev && st.ino === id.file.ino && st.size === id.file.size && st.mtimeMs === id.file.mtimeMs;
+  } catch {
+    return false;
+  }
 }
 
 /** JSON with object keys sorted at every level and bigints written as decimal strings. */
@@ -54,6 +73,7 @@ interface EntryFile {
   sha256: string;
   program: string;
   warnings: string[];
+  libseccomp: LibseccompIdentity;
 }
 
 export class SeccompCache {
@@ -76,10 +96,16 @@ export class SeccompCache {
       const e = JSON.parse(text) as EntryFile;
       if (e.format !== CACHE_FORMAT || e.key !== key || typeof e.program !== 'string') return undefined;
       if (!Array.isArray(e.warnings) || !e.warnings.every((w) => typeof w === 'string')) return undefined;
+      const id = e.libseccomp;
+      if (typeof id !== 'object' || id === null || typeof id.version !== 'string') return undefined;
       const program = Buffer.from(e.program, 'base64');
       if (program.length === 0 || program.length % 8 !== 0) return undefined;
       if (sha256(program) !== e.sha256) return undefined;
-      return { program: new Uint8Array(program.buffer, program.byteOffset, program.length), warnings: e.warnings };
+      return {
+        program: new Uint8Array(program.buffer, program.byteOffset, program.length),
+        warnings: e.warnings,
+        libseccomp: id,
+      };
     } catch {
       return undefined;
     }
@@ -94,6 +120,7 @@ export class SeccompCache {
       sha256: sha256(entry.program),
       program: Buffer.from(entry.program).toString('base64'),
       warnings: entry.warnings,
+      libseccomp: entry.libseccomp,
     };
     const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
     try {

@@ -29,7 +29,7 @@ import {
   loadLibseccomp,
 } from '../sys/libseccomp.js';
 import { BPF_INSN_SIZE, BPF_MAXINSNS, decodeProgram, encodeProgram } from './bpf.js';
-import { CACHE_FORMAT, DEFAULT_SECCOMP_CACHE_DIR, SeccompCache, cacheKey } from './cache.js';
+import { CACHE_FORMAT, DEFAULT_SECCOMP_CACHE_DIR, SeccompCache, cacheKey, identityUnchanged } from './cache.js';
 import { enosysStub } from './enosys.js';
 import {
   ACTIONS,
@@ -375,13 +375,18 @@ function compileWithLibseccomp(
   }
 }
 
-/** The cache key: everything the program depends on, and nothing else (not flags, not listenerPath). */
-function keyOf(p: NormProfile, lib: Libseccomp, withStub: boolean): string {
-  const v = lib.version();
+/**
+ * The cache key: everything the program depends on, and nothing else (not flags, not
+ * listenerPath). Which libseccomp compiled it is checked separately (identityUnchanged), so a
+ * hit needs neither koffi nor libseccomp.
+ */
+function keyOf(p: NormProfile, withStub: boolean): string {
   return cacheKey({
     format: CACHE_FORMAT,
-    libseccomp: `${v.major}.${v.minor}.${v.micro}`,
-    native: lib.archNative(),
+    arch: process.arch,
+    // What decides which libseccomp gets loaded.
+    libseccomp: process.env.TSRUN_LIBSECCOMP ?? '',
+    ldLibraryPath: process.env.LD_LIBRARY_PATH ?? '',
     enosysStub: withStub,
     defaultAction: p.defaultAction,
     defaultActionName: p.defaultActionName,
@@ -399,34 +404,35 @@ export function compileSeccomp(profile: object, opts: CompileOptions = {}): Comp
   const warnings: string[] = [];
   const p = normalise(profile, field, warnings);
   const flags = computeFlags(p, field, warnings);
-  const lib = opts.lib ?? loadLibseccomp();
+  let libRef = opts.lib;
+  const lib = (): Libseccomp => (libRef ??= loadLibseccomp());
   const withStub = opts.enosysStub ?? true;
 
   const cacheDir = opts.cacheDir === undefined ? DEFAULT_SECCOMP_CACHE_DIR : opts.cacheDir;
   const cache = cacheDir === false ? undefined : new SeccompCache(cacheDir);
-  const key = cache ? keyOf(p, lib, withStub) : '';
+  const key = cache ? keyOf(p, withStub) : '';
 
   let program: Uint8Array | undefined;
   let fromCache = false;
   const hit = cache?.get(key);
-  if (hit) {
+  if (hit && (identityUnchanged(hit.libseccomp) ?? hit.libseccomp.version === lib().identity().version)) {
     program = hit.program;
     warnings.push(...hit.warnings);
     fromCache = true;
   } else {
-    const built = compileWithLibseccomp(p, lib, field, withStub);
+    const built = compileWithLibseccomp(p, lib(), field, withStub);
     program = built.program;
     warnings.push(...built.warnings);
     if (cache) {
       try {
-        cache.put(key, built);
+        cache.put(key, { ...built, libseccomp: lib().identity() });
       } catch (err) {
         warnings.push(`seccomp cache: ${(err as Error).message}`);
       }
     }
   }
 
-  if (opts.checkKernelFlags ?? true) checkKernelFlags(lib, flags, p, field);
+  if (flags !== 0 && (opts.checkKernelFlags ?? true)) checkKernelFlags(lib(), flags, p, field);
   return { program, flags, warnings, notify: p.notify, fromCache };
 }
 

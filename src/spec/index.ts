@@ -1,7 +1,8 @@
 /**
  * The spec layer: load config.json, validate it against the project's JSON Schemas
  * (schemas/*.json, pre-compiled by ajv at build time) and run runc-style named semantic checks.
- * Every failure is a ConfigError with one line naming the file and the field.
+ * Every failure is a ConfigError with one line naming the file and the field, e.g.
+ *   config.json: /linux/namespaces/0/type: must be one of mount, pid, ... (got "pidx")
  */
 export { loadSpec, loadProcess, parseJson } from './load.js';
 export {
@@ -18,8 +19,10 @@ export {
   specChecks,
   processChecks,
   CAPABILITIES,
+  HOOK_PHASES,
   type CheckOptions,
   type SpecCheck,
   type ProcessCheck,
+  type ProcessCheckOptions,
 } from './checks.js';
 export type * from './types.generated.js';

@@ -3,12 +3,14 @@
  *
  * The validators are ajv "standalone" functions compiled from schemas/*.json at build time
  * (validators.generated.ts, written by scripts/gen-types.ts): loading them costs a few
- * milliseconds, where loading ajv and compiling the schemas costs hundreds. If the generated
- * module is missing, or TSRUN_SPEC_RUNTIME_AJV=1 is set, the schemas are compiled with ajv
- * at run time instead; both paths use the same options (schemas.ts) and behave identically.
+ * milliseconds, where loading ajv and compiling the schemas costs hundreds. They are loaded on
+ * first use. If the generated module is missing, or TSRUN_SPEC_RUNTIME_AJV=1 is set, the schemas
+ * are compiled with ajv at run time instead; both paths use the same options (schemas.ts) and
+ * behave identically.
  *
  * Only the first error is reported, as one line: `<source>: <JSON pointer>: <rule>`.
  */
+import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv';
 import { ConfigError } from '../errors.js';
 import { VALIDATORS, createAjv, readSchemas, type ValidatorName } from './schemas.js';
@@ -36,30 +38,45 @@ export function compileValidators(): Validators {
   return out as Validators;
 }
 
-async function loadValidators(): Promise<{ validators: Validators; standalone: boolean }> {
-  if (process.env.TSRUN_SPEC_RUNTIME_AJV !== '1') {
-    // A variable specifier: the module is generated, and tsc must not require it to exist.
-    const generated = './validators.generated.js';
-    try {
-      return { validators: (await import(generated)) as Validators, standalone: true };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException)?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    }
-  }
-  return { validators: compileValidators(), standalone: false };
+interface Loaded {
+  validators: Validators;
+  standalone: boolean;
 }
 
-const loaded = await loadValidators();
+let loaded: Loaded | undefined;
+
+/**
+ * Loads the validators on first use, synchronously: the generated module is ESM without
+ * top-level await, which Node (>= 20.19) can require(). Commands that never validate pay nothing.
+ */
+function load(): Loaded {
+  if (loaded) return loaded;
+  if (process.env.TSRUN_SPEC_RUNTIME_AJV !== '1') {
+    try {
+      const validators = createRequire(import.meta.url)('./validators.generated.js') as Validators;
+      return (loaded = { validators, standalone: true });
+    } catch (err) {
+      // Missing (not generated), or a Node that cannot require() ESM: compile at run time.
+      const code = (err as NodeJS.ErrnoException)?.code;
+      if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_REQUIRE_ESM') throw err;
+    }
+  }
+  return (loaded = { validators: compileValidators(), standalone: false });
+}
 
 /** Whether the pre-compiled standalone validators are in use (false: compiled at run time). */
-export const usingStandaloneValidators: boolean = loaded.standalone;
+export function usingStandaloneValidators(): boolean {
+  return load().standalone;
+}
 
 /** The validator functions in use, by name. */
-export const validators: Readonly<Validators> = loaded.validators;
+export function getValidators(): Readonly<Validators> {
+  return load().validators;
+}
 
 /** Throws a ConfigError describing the first schema error, or returns `data` typed as T. */
 function run<T>(name: ValidatorName, data: unknown, source: string): T {
-  const v = validators[name];
+  const v = load().validators[name];
   if (v(data)) return data as T;
   throw new ConfigError(oneLine(`${source}: ${describeError(v.errors?.[0], data)}`, 600));
 }

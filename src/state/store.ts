@@ -33,6 +33,8 @@ export interface ContainerRecord {
   uid: number;
   /** The cgroup manager's description (see src/cgroups), to find and remove what create made. */
   cgroup?: unknown;
+  /** Made with --no-pivot (a chroot, not a mount namespace root): exec must chroot too. */
+  noPivot?: boolean;
   /** The validated config.json, for hooks and exec defaults. */
   config: Record<string, unknown>;
 }

@@ -93,12 +93,13 @@ export class FakeCgroupFs implements CgroupFs {
     return nodeCgroupFs.readFile(p);
   }
   writeFile(p: string, data: string): void {
+    const before = fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : '';
     nodeCgroupFs.writeFile(p, data);
     // emulate: O_WRONLY write replaces the content of these plain files
     fs.writeFileSync(p, data);
     if (path.basename(p) === 'cgroup.subtree_control') {
       // "+a -b" edits the enabled set; the file lists names
-      const prev = fs.readFileSync(p, 'utf8').split(/\s+/).filter((x) => x && !/^[+-]/.test(x));
+      const prev = before.split(/\s+/).filter(Boolean);
       const set = new Set(prev);
       for (const tok of data.split(/\s+/).filter(Boolean)) {
         if (tok.startsWith('+')) set.add(tok.slice(1));

@@ -4,6 +4,7 @@ import { ACTIONS, ARCHES, OPERATORS, actionValue, describeAction, describeFlags,
 import { assemble, decodeProgram, encodeProgram } from '../../src/seccomp/bpf.js';
 import { enosysStub } from '../../src/seccomp/enosys.js';
 import { loadLibseccomp } from '../../src/sys/libseccomp.js';
+import { seccompFeatures } from '../../src/seccomp/index.js';
 import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, runFilter } from './seccomp-bpf-interpreter.js';
 
 test('architecture tokens agree with the loaded libseccomp', (t) => {
@@ -75,4 +76,16 @@ test('the -ENOSYS stub on its own falls through for known numbers', (t) => {
   const s390 = encodeProgram([...enosysStub(new Map([['SCMP_ARCH_S390X', 400]])), { code: 0x06, jt: 0, jf: 0, k: 0x7fff0000 }]);
   t.is(runFilter(s390, { nr: 0, arch: ARCHES.SCMP_ARCH_S390X.auditArch }), 0x50026);
   t.is(runFilter(s390, { nr: 1, arch: ARCHES.SCMP_ARCH_S390X.auditArch }), 0x7fff0000);
+});
+
+test('features: what tsrun knows and this host supports', (t) => {
+  const f = seccompFeatures();
+  t.true(f.enabled);
+  t.is(f.actions!.length, 9);
+  t.is(f.operators!.length, 7);
+  t.true(f.archs!.includes('SCMP_ARCH_X86_64') && f.archs!.includes('SCMP_ARCH_AARCH64'));
+  t.deepEqual(f.knownFlags, ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV']);
+  t.true(f.supportedFlags!.every((x) => f.knownFlags!.includes(x)));
+  const broken = { ...loadLibseccomp(), version: () => { throw new Error('no'); } };
+  t.deepEqual(seccompFeatures(broken), { enabled: false });
 });

@@ -80,7 +80,7 @@ export class V2Manager extends BaseManager {
   create(): void {
     const mount = this.state.unifiedMount!;
     const rel = posix.relative(mount, this.dir);
-    if (rel === '' ) return; // the root cgroup: nothing to create
+    if (rel === '') return; // the root cgroup: nothing to create
     // Parents first (each must exist before its subtree_control is written), then the leaf.
     const parent = posix.dirname(this.dir);
     if (parent !== mount) this.mkdirp(parent, mount);

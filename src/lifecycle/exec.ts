@@ -1,0 +1,114 @@
+/**
+ * exec: run a new process in a running (or created) container. The process is a runtime-spec
+ * Process from --process, or the container's own process with the command line's changes
+ * (runc's exec flags). It joins every namespace the container has apart from tsrun's, the
+ * container's cgroup, and its capabilities and seccomp come from the process spec.
+ */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { IncorrectStatusError, UnsupportedError, UsageError } from '../errors.js';
+import { runExecutor } from '../executor/spawn.js';
+import { buildExecPlan, NS_PROC_NAME } from '../plan/index.js';
+import type { SpecProcess } from '../plan/types.js';
+import { loadProcess } from '../spec/index.js';
+import { writePidFile, type StateStore } from '../state/store.js';
+import { setChildSubreaper, waitPidAsync } from '../sys/libc.js';
+import { cgroupOf } from './cgroup.js';
+import { loadContainer, type Container } from './container.js';
+import { inheritedFds } from './create.js';
+
+export interface ExecOptions {
+  id: string;
+  /** A runtime-spec Process JSON file; otherwise `args` and the flags below. */
+  processFile?: string;
+  args: string[];
+  tty?: boolean;
+  cwd?: string;
+  env?: string[];
+  /** "uid" or "uid:gid". */
+  user?: string;
+  additionalGids?: number[];
+  caps?: string[];
+  noNewPrivs?: boolean;
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds?: number;
+  ignorePaused?: boolean;
+  debug?: (msg: string) => void;
+}
+
+function checkExecStatus(c: Container, ignorePaused: boolean): void {
+  if (c.status === 'stopped') throw new IncorrectStatusError('cannot exec in a stopped container');
+  if (c.status === 'paused' && !ignorePaused) throw new IncorrectStatusError('cannot exec in a paused container (use --ignore-paused to override)');
+}
+
+/** The process from the command line: the container's own, with runc's exec flags applied. */
+export function processFromFlags(base: SpecProcess | undefined, o: ExecOptions): SpecProcess {
+  if (o.args.length === 0) throw new UsageError('exec: a command to run is required (or --process FILE)');
+  const p: SpecProcess = structuredClone(base ?? { cwd: '/', user: { uid: 0, gid: 0 } }) as SpecProcess;
+  p.args = o.args;
+  p.terminal = o.tty === true;
+  delete p.consoleSize;
+  if (o.cwd) p.cwd = o.cwd;
+  if (o.env?.length) p.env = [...(p.env ?? []), ...o.env];
+  if (o.user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
+    if (!m) throw new UsageError(`exec: --user must be uid[:gid], got "${o.user}"`);
+    p.user = { ...(p.user ?? {}), uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : (p.user?.gid ?? 0) };
+  }
+  if (o.additionalGids?.length) p.user = { ...(p.user ?? { uid: 0, gid: 0 }), additionalGids: o.additionalGids };
+  if (o.caps?.length) {
+    const c = (p.capabilities ??= {});
+    for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) c[set] = [...new Set([...(c[set] ?? []), ...o.caps])];
+  }
+  if (o.noNewPrivs) p.noNewPrivileges = true;
+  return p;
+}
+
+/** Namespace types in which the container's init differs from tsrun: exec joins exactly these. */
+export function namespacesToJoin(initPid: number): Set<string> {
+  const join = new Set<string>();
+  for (const [type, name] of Object.entries(NS_PROC_NAME)) {
+    try {
+      if (statSync(`/proc/${initPid}/ns/${name}`).ino !== statSync(`/proc/self/ns/${name}`).ino) join.add(type);
+    } catch {
+      /* a namespace type this kernel lacks */
+    }
+  }
+  return join;
+}
+
+/** Returns the exit code: 0 when detached, else the process's status. */
+export async function execProcess(store: StateStore, o: ExecOptions): Promise<number> {
+  const c = loadContainer(store, o.id);
+  checkExecStatus(c, o.ignorePaused === true);
+  const proc = o.processFile ? loadProcess(o.processFile) : processFromFlags(c.rec.config.process as SpecProcess | undefined, o);
+  if (proc.terminal && o.detach && !o.consoleSocket) throw new UsageError('cannot allocate tty if tsrun will detach without setting console socket');
+  if (!proc.terminal && o.consoleSocket) throw new UsageError('cannot use console socket if tsrun will not detach or allocate tty');
+  if (proc.terminal && !o.detach) throw new UnsupportedError('exec with a terminal in the foreground is not supported yet: use --detach with --console-socket');
+  if (c.rec.noPivot) throw new UnsupportedError('exec into a container created with --no-pivot is not supported yet');
+  const fds = inheritedFds(o.preserveFds);
+  if (fds.listenEnv.length) proc.env = [...(proc.env ?? []), ...fds.listenEnv];
+  const plan = buildExecPlan(proc, {
+    initPid: c.rec.pid,
+    joinTypes: namespacesToJoin(c.rec.pid),
+    consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
+    extraFds: fds.count,
+  });
+  for (const w of plan.warnings) o.debug?.(w);
+  if (!o.detach) setChildSubreaper();
+  const pid = await runExecutor(
+    { ops: plan.ops, extraFds: fds.count, nullStdio: proc.terminal === true },
+    {
+      onSpawn(execPid) {
+        cgroupOf(c.rec)?.join(execPid);
+      },
+      onReady(execPid) {
+        if (o.pidFile) writePidFile(o.pidFile, execPid);
+      },
+    },
+  );
+  if (o.detach) return 0;
+  return (await waitPidAsync(pid)).code;
+}
