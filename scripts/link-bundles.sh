@@ -29,6 +29,7 @@ for bundle in "$bundles"/*/; do
 		rm -rf --one-file-system -- "$target.tmp"
 		cp -a -- "$rootfs" "$target.tmp"
 	}
+	rm -f -- "$target.tmp/.done" # make's stamp for the rootfs, not part of it
 	if [ -e "$target" ] || [ -L "$target" ]; then
 		mv -T -- "$target" "$target.old"
 	fi

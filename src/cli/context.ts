@@ -1,7 +1,6 @@
 /** What every command handler gets from the global flags. */
 import { writeSync } from 'node:fs';
 import { StateStore } from '../state/store.js';
-import { UnsupportedError } from '../errors.js';
 import { makeLogger, type Logger } from './log.js';
 
 export interface GlobalArgs {
@@ -18,14 +17,16 @@ export interface Context {
   logger: Logger;
   /** Positional arguments after the container id (exec, kill, ps), untouched by the parser. */
   rest: string[];
+  /** --systemd-cgroup: cgroupsPath is slice:prefix:name (refused clearly when systemd is absent). */
+  systemdCgroup: boolean;
 }
 
 export function makeContext(argv: GlobalArgs, rest: string[]): Context {
-  if (argv['systemd-cgroup']) throw new UnsupportedError('--systemd-cgroup: the systemd cgroup driver is not supported yet');
   return {
     store: new StateStore(argv.root),
     logger: makeLogger({ log: argv.log, logFormat: argv['log-format'], debug: argv.debug }),
     rest,
+    systemdCgroup: argv['systemd-cgroup'] === true,
   };
 }
 

@@ -18,6 +18,7 @@ export default {
       preserveFds: a['preserve-fds'],
       detached: true,
       debug: (m) => ctx.logger.log('debug', m),
+        systemdCgroup: ctx.systemdCgroup,
     });
   },
 } satisfies TsrunCommand<CreateFlags & { id?: string }>;

@@ -3,6 +3,7 @@ import { CAPABILITIES } from '../plan/linux-constants.js';
 import { supportedMountOptions } from '../plan/mount-options.js';
 import { NAMESPACE_FLAGS } from '../plan/namespaces.js';
 import type { TsrunCommand } from './command.js';
+import { seccompFeatures } from '../seccomp/index.js';
 import { writeOut } from './context.js';
 
 /** What this build of tsrun really does: clients (containerd, CRI) enable features from this. */
@@ -15,8 +16,8 @@ export function features(): Record<string, unknown> {
     linux: {
       namespaces: Object.keys(NAMESPACE_FLAGS).sort(),
       capabilities: [...CAPABILITIES],
-      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: false },
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
+      seccomp: seccompFeatures(),
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },

@@ -22,6 +22,7 @@ export default {
         noNewKeyring: a['no-new-keyring'],
         preserveFds: a['preserve-fds'],
         debug: (m) => ctx.logger.log('debug', m),
+        systemdCgroup: ctx.systemdCgroup,
         detach: a.detach === true,
         keep: a.keep,
       },

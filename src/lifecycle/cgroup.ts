@@ -1,15 +1,48 @@
-/** Glue between the lifecycle and src/cgroups: find the manager that create stored in the record. */
+/**
+ * Glue between the lifecycle and src/cgroups: the manager `create` makes from the spec, and the
+ * one later commands rebuild from the record. The cgroups module is loaded only by the commands
+ * that need it.
+ */
+import { basename } from 'node:path';
+import { createManager, loadManager, type CgroupManager } from '../cgroups/index.js';
+import type { CgroupMountSource } from '../plan/index.js';
+import type { Spec } from '../spec/index.js';
 import type { ContainerRecord } from '../state/store.js';
 
-export interface CgroupHandle {
-  isFrozen(): boolean;
-  pids(): number[];
-  thaw(): void;
-  destroy(): void;
-  /** Moves a process (an exec's) into the container's cgroup. */
-  join(pid: number): void;
+/** Without linux.cgroupsPath, containers go under the runtime's own name (runc uses the caller's cgroup). */
+export function defaultCgroupsPath(id: string): string {
+  return `/tsrun/${id}`;
 }
 
-export function cgroupOf(_rec: Pick<ContainerRecord, 'cgroup'>): CgroupHandle | undefined {
-  return undefined;
+/** Makes the container's cgroup and applies every resource; the init joins it later (apply). */
+export function createCgroup(id: string, spec: Spec, systemd: boolean): CgroupManager {
+  const linux = spec.linux;
+  const cg = createManager({ id, cgroupsPath: linux?.cgroupsPath || (systemd ? undefined : defaultCgroupsPath(id)), systemd });
+  cg.create();
+  try {
+    cg.setResources((linux?.resources ?? {}) as never, { deviceNodes: (linux?.devices ?? []) as never });
+  } catch (e) {
+    cg.destroy();
+    throw e;
+  }
+  return cg;
+}
+
+/** What a `cgroup` mount shows on a v1 host: each hierarchy's dir of this container. */
+export function cgroupMountSources(cg: CgroupManager): CgroupMountSource[] | undefined {
+  if (cg.mode === 'v2') return undefined;
+  const state = cg.toJSON();
+  const seen = new Set<string>();
+  const out: CgroupMountSource[] = [];
+  for (const [controller, dir] of Object.entries(state.paths)) {
+    const mount = state.mounts[controller];
+    if (!mount || seen.has(mount)) continue;
+    seen.add(mount);
+    out.push({ name: basename(mount), hostPath: dir });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function cgroupOf(rec: Pick<ContainerRecord, 'cgroup'>): CgroupManager | undefined {
+  return rec.cgroup ? loadManager(rec.cgroup) : undefined;
 }

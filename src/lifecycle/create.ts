@@ -13,6 +13,9 @@ import { buildCreatePlan, type PlanContext } from '../plan/index.js';
 import { loadSpec, type Spec } from '../spec/index.js';
 import { StateStore, writePidFile, type ContainerRecord } from '../state/store.js';
 import { readProcStat } from '../sys/proc.js';
+import { compileSeccomp } from '../seccomp/index.js';
+import type { CgroupManager } from '../cgroups/index.js';
+import { cgroupMountSources, createCgroup } from './cgroup.js';
 import { hookState } from './container.js';
 
 export interface CreateOptions {
@@ -25,8 +28,8 @@ export interface CreateOptions {
   preserveFds?: number;
   /** `run` in the foreground keeps the terminal itself; `create` and `run -d` need a console socket. */
   detached: boolean;
-  /** Skip the exec fifo: `run` starts the container at once. */
-  noStartGate?: boolean;
+  /** --systemd-cgroup: cgroupsPath is slice:prefix:name. */
+  systemdCgroup?: boolean;
   /** Where debug notes go (plan warnings); runc prints nothing on success, nor does tsrun. */
   debug?: (msg: string) => void;
 }
@@ -79,19 +82,23 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   if (spec.hooks?.createContainer?.length || spec.hooks?.startContainer?.length) {
     throw new UnsupportedError('config.json: /hooks: createContainer and startContainer hooks are not supported yet');
   }
-  const dir = store.createDir(opts.id);
-  let created = false;
+  const rootfs = resolveRootfs(spec, bundle);
+  const seccomp = compileSpecSeccomp(spec, store, opts.debug);
+  store.createDir(opts.id);
+  let cg: CgroupManager | undefined;
   try {
-    const rootfs = resolveRootfs(spec, bundle);
+    cg = createCgroup(opts.id, spec, opts.systemdCgroup === true);
     const fds = inheritedFds(opts.preserveFds);
     if (fds.listenEnv.length && spec.process) spec.process.env = [...(spec.process.env ?? []), ...fds.listenEnv];
     const ctx: PlanContext = {
       rootfs,
       bundle,
-      fifoPath: opts.noStartGate ? undefined : store.fifoPath(opts.id),
+      fifoPath: store.fifoPath(opts.id),
       consoleSocket: opts.consoleSocket ? resolve(opts.consoleSocket) : undefined,
       noPivot: opts.noPivot,
       extraFds: fds.count,
+      cgroupV1Mounts: cgroupMountSources(cg),
+      seccomp,
     };
     const plan = buildCreatePlan(spec, ctx);
     for (const w of plan.warnings) opts.debug?.(w);
@@ -107,11 +114,17 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       annotations: spec.annotations,
       uid: process.getuid?.() ?? 0,
       noPivot: opts.noPivot === true,
+      cgroup: cg.toJSON(),
       config: spec as unknown as Record<string, unknown>,
     };
+    const manager = cg;
     await runExecutor(
       { ops: withHookSync(plan.ops, spec), extraFds: fds.count, nullStdio: spec.process?.terminal === true },
       {
+        // In its cgroup before it reads the plan: before any namespace (cgroup ns included) exists.
+        onSpawn(pid) {
+          manager.apply(pid);
+        },
         onNeedIdmap(pid) {
           writeIdMaps(pid, plan.idmap!);
         },
@@ -124,19 +137,30 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
           rec.pid = initPid;
           rec.starttime = readProcStat(initPid)?.starttime ?? 0;
           store.save(rec);
-          created = true;
           if (opts.pidFile) writePidFile(opts.pidFile, initPid);
         },
       },
     );
     return rec;
   } catch (e) {
-    store.remove(opts.id);
-    if (created) void 0;
+    // The executor has killed the init; what is left is ours to remove.
+    try {
+      cg?.destroy();
+    } finally {
+      store.remove(opts.id);
+    }
     throw e;
-  } finally {
-    void dir;
   }
+}
+
+/** Compiles linux.seccomp in the parent (cached by profile); the executor only loads the bytes. */
+export function compileSpecSeccomp(spec: Spec, store: StateStore, debug?: (m: string) => void): { program: Uint8Array; flags: number } | undefined {
+  const profile = spec.linux?.seccomp;
+  if (!profile) return undefined;
+  const compiled = compileSeccomp(profile, { cacheDir: store.seccompCacheDir() });
+  for (const w of compiled.warnings) debug?.(w);
+  if (compiled.notify) throw new UnsupportedError('config.json: /linux/seccomp: SCMP_ACT_NOTIFY (a seccomp listener) is not supported yet');
+  return { program: compiled.program, flags: compiled.flags };
 }
 
 /** Writes the id maps of a new user namespace: each map in one write (DESIGN.md pitfall 6). */

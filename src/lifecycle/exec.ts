@@ -15,7 +15,8 @@ import { writePidFile, type StateStore } from '../state/store.js';
 import { setChildSubreaper, waitPidAsync } from '../sys/libc.js';
 import { cgroupOf } from './cgroup.js';
 import { loadContainer, type Container } from './container.js';
-import { inheritedFds } from './create.js';
+import { compileSpecSeccomp, inheritedFds } from './create.js';
+import type { Spec } from '../spec/index.js';
 
 export interface ExecOptions {
   id: string;
@@ -95,6 +96,7 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
     joinTypes: namespacesToJoin(c.rec.pid),
     consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
     extraFds: fds.count,
+    seccomp: compileSpecSeccomp(c.rec.config as unknown as Spec, store, o.debug),
   });
   for (const w of plan.warnings) o.debug?.(w);
   if (!o.detach) setChildSubreaper();
@@ -102,7 +104,7 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
     { ops: plan.ops, extraFds: fds.count, nullStdio: proc.terminal === true },
     {
       onSpawn(execPid) {
-        cgroupOf(c.rec)?.join(execPid);
+        cgroupOf(c.rec)?.apply(execPid);
       },
       onReady(execPid) {
         if (o.pidFile) writePidFile(o.pidFile, execPid);

@@ -43,6 +43,8 @@ export interface ContainerRecord {
 export function checkContainerId(id: string | undefined): string {
   if (!id) throw new UsageError('container id cannot be empty');
   if (!/^[\w+.-]+$/.test(id) || id === '.' || id === '..') throw new UsageError(`invalid container id format: ${id}`);
+  // Dot names under the root are tsrun's own (the seccomp cache): runc allows them, tsrun does not.
+  if (id.startsWith('.')) throw new UsageError(`invalid container id format: ${id} (must not start with ".")`);
   return id;
 }
 
@@ -61,6 +63,11 @@ export class StateStore {
 
   dir(id: string): string {
     return join(this.root, checkContainerId(id));
+  }
+
+  /** Compiled seccomp filters, by profile hash (a dot dir: never taken for a container). */
+  seccompCacheDir(): string {
+    return join(this.root, '.seccomp-cache');
   }
 
   fifoPath(id: string): string {
