@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 NODE_MODULES := node_modules/.package-lock.json
 EXECUTOR := build/tsrun-executor
+CONSOLE := build/tsrun-console
 CC ?= gcc
 EXEC_CFLAGS := -O2 -g0 -Wall -Wextra -Werror=implicit-function-declaration -std=gnu11 -static -D_GNU_SOURCE
 EXEC_SRCS := $(wildcard native/executor/*.c)
@@ -27,10 +28,15 @@ dist/.built: $(NODE_MODULES) $(TS_SRCS) tsconfig.json $(wildcard schemas/*.json)
 	npx tsc -p tsconfig.json
 	@touch $@
 
-executor: $(EXECUTOR)
+executor: $(EXECUTOR) $(CONSOLE)
 $(EXECUTOR): $(EXEC_SRCS) $(EXEC_HDRS)
 	@mkdir -p build
 	$(CC) $(EXEC_CFLAGS) -o $@ $(EXEC_SRCS)
+
+# The host side of a foreground terminal (run/exec -t): receives the pty master, proxies stdio.
+$(CONSOLE): native/console/proxy.c
+	@mkdir -p build
+	$(CC) $(EXEC_CFLAGS) -o $@ $<
 
 # A busybox rootfs built from Debian's busybox-static: the static binary plus its applet links.
 rootfs: $(ROOTFS)

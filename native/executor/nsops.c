@@ -1,4 +1,7 @@
 /* Namespaces, id maps, time namespace offsets, fork, sessions; fd bookkeeping; sync points. */
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -116,7 +119,7 @@ void op_timens_offsets(const struct op *o)
 
 void op_fork(const struct op *o)
 {
-	(void)o;
+	int wait_child = o->u[0] != 0;
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		bail_errno(errno, "fork: pipe");
@@ -132,7 +135,20 @@ void op_fork(const struct op *o)
 			ssize_t w = write(p[1], "1", 1);
 			(void)w;
 		}
-		_exit(0);
+		if (!wait_child)
+			_exit(0);
+		/* Stay as the child's parent and hand its exit status on (hooks in the pid namespace). */
+		close(p[1]);
+		close(g_sync_fd);
+		int status;
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR)
+				_exit(127);
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	}
+	if (wait_child) {
+		/* Killing the intermediate (a hook's timeout) kills the hook too. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	}
 	close(p[1]);
 	char c, ok = 0;

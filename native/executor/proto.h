@@ -3,7 +3,7 @@
 #define TSRUN_PROTO_H
 
 #define TSRUN_FRAME_MAGIC 0x4e525354u
-#define TSRUN_PROTOCOL_VERSION 1
+#define TSRUN_PROTOCOL_VERSION 2
 #define TSRUN_FRAME_HEADER_SIZE 12
 #define TSRUN_OP_HEADER_SIZE 8
 #define TSRUN_MAX_FRAME 16777216
@@ -76,7 +76,7 @@
  *   OP_UNSHARE: u32 flags
  *   OP_IDMAP_SYNC: (empty)
  *   OP_TIMENS_OFFSETS: str data
- *   OP_FORK: (empty)
+ *   OP_FORK: u32 wait
  *   OP_SETSID: (empty)
  *   OP_MOUNT: u32 how, u64 flags, str source, str target, str fstype, str data
  *   OP_SET_ROOT: str path

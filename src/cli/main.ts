@@ -20,11 +20,16 @@ import spec from './spec.js';
 import featuresCmd from './features.js';
 import plan from './plan.js';
 import exec from './exec.js';
+import pause from './pause.js';
+import resume from './resume.js';
+import ps from './ps.js';
+import update from './update.js';
+import events from './events.js';
 import { unsupported } from './unsupported.js';
 
 export const VERSION = '0.1.0';
 
-const COMMANDS: TsrunCommand<any>[] = [create, start, state, kill, del, run, list, spec, featuresCmd, plan, exec, ...unsupported];
+const COMMANDS: TsrunCommand<any>[] = [create, start, state, kill, del, run, list, spec, featuresCmd, plan, exec, pause, resume, ps, update, events, ...unsupported];
 
 function versionText(): string {
   return `tsrun version ${VERSION}\nspec: ${OCI_VERSION}\n`;

@@ -14,11 +14,6 @@ function notYet(name: string, describe: string): TsrunCommand {
 }
 
 export const unsupported: TsrunCommand[] = [
-  notYet('ps', 'list the processes of a container'),
-  notYet('pause', 'freeze every process of a container'),
-  notYet('resume', 'thaw a paused container'),
-  notYet('update', 'change the resource limits of a container'),
-  notYet('events', 'print container events and statistics'),
   notYet('checkpoint', 'checkpoint a running container'),
   notYet('restore', 'restore a container from a checkpoint'),
 ];

@@ -34,7 +34,7 @@
  */
 
 export const FRAME_MAGIC = 0x4e525354; // "TSRN" read as little endian bytes
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const FRAME_HEADER_SIZE = 12;
 export const OP_HEADER_SIZE = 8;
 /** Upper bound on any frame, to refuse garbage early on both sides. */
@@ -87,7 +87,11 @@ export enum Op {
   IDMAP_SYNC = 7,
   /** Write data to /proc/self/timens_offsets. */
   TIMENS_OFFSETS = 8,
-  /** fork(); the intermediate sends CHILD_PID and exits 0, the child goes on. */
+  /**
+   * fork(); the intermediate sends CHILD_PID and exits 0, the child goes on. With `wait` set the
+   * intermediate instead waits for the child and exits with its status (128 + signal), and the
+   * child dies with it (PDEATHSIG): how tsrun runs a hook inside the container's pid namespace.
+   */
   FORK = 9,
   /** setsid(). */
   SETSID = 10,
@@ -157,7 +161,7 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
   [Op.UNSHARE]: [['flags', 'u32']],
   [Op.IDMAP_SYNC]: [],
   [Op.TIMENS_OFFSETS]: [['data', 'str']],
-  [Op.FORK]: [],
+  [Op.FORK]: [['wait', 'u32']],
   [Op.SETSID]: [],
   [Op.MOUNT]: [
     ['how', 'u32'],

@@ -13,16 +13,21 @@ import { isSameLiveProcess, readProcStat } from '../sys/proc.js';
 import { decodeFrames, encodeFrame, encodePlan, FrameType, Op, PROTOCOL_VERSION, type ExecutorMessage, type PlanOp } from './protocol.js';
 
 /**
- * The executor binary: $TSRUN_EXECUTOR when set, else build/tsrun-executor of this checkout
+ * A binary built beside the TypeScript: $ENV_NAME when set, else build/NAME of this checkout
  * (this file is dist/src/executor/spawn.js).
  */
-export function executorPath(): string {
-  const override = process.env.TSRUN_EXECUTOR;
+export function siblingBinary(name: string, envName: string): string {
+  const override = process.env[envName];
   if (override) return override;
   const here = dirname(fileURLToPath(import.meta.url));
-  const path = join(here, '..', '..', '..', 'build', 'tsrun-executor');
-  if (!existsSync(path)) throw new TsrunError(`executor not found at ${path}: run \`make\` (or set TSRUN_EXECUTOR)`);
+  const path = join(here, '..', '..', '..', 'build', name);
+  if (!existsSync(path)) throw new TsrunError(`${name} not found at ${path}: run \`make\` (or set ${envName})`);
   return path;
+}
+
+/** The executor binary ($TSRUN_EXECUTOR overrides). */
+export function executorPath(): string {
+  return siblingBinary('tsrun-executor', 'TSRUN_EXECUTOR');
 }
 
 export interface ExecutorCallbacks {
@@ -44,11 +49,15 @@ export interface ExecutorRun {
   extraFds: number;
   /** Use /dev/null for the executor's stdio (a terminal replaces them; clients wait on our pipes). */
   nullStdio?: boolean;
+  /** Pipes for stdin and stderr (hooks: the state goes in, the error text comes out). */
+  pipeStdio?: boolean;
+  /** Sees the executor process before anything is sent (hooks: feed stdin, arm a timeout). */
+  onChild?(child: ChildProcess): void;
 }
 
 /** Runs a plan to its READY point; resolves with the init's host pid. */
 export async function runExecutor(run: ExecutorRun, cb: ExecutorCallbacks): Promise<number> {
-  const inherited: Array<number | 'ignore' | 'inherit' | 'pipe'> = run.nullStdio ? ['ignore', 'ignore', 'ignore'] : [0, 1, 2];
+  const inherited: Array<number | 'ignore' | 'inherit' | 'pipe'> = run.pipeStdio ? ['pipe', 'ignore', 'pipe'] : run.nullStdio ? ['ignore', 'ignore', 'ignore'] : [0, 1, 2];
   for (let fd = 3; fd < 3 + run.extraFds; fd++) inherited.push(fd);
   inherited.push('pipe');
   const syncFd = inherited.length - 1;
@@ -60,6 +69,7 @@ export async function runExecutor(run: ExecutorRun, cb: ExecutorCallbacks): Prom
   const sock = child.stdio[syncFd] as Socket;
   const exited = new Promise<string>((res) => child.once('exit', (code, sig) => res(sig ? `signal ${sig}` : `status ${code}`)));
   child.once('error', () => undefined);
+  run.onChild?.(child);
   let initPid = 0;
   try {
     if (!child.pid) throw new TsrunError(`cannot start the executor ${executorPath()}`);

@@ -3,7 +3,10 @@
  * (args[0] is argv[0], as execv), env and an optional timeout in seconds. A failing hook fails the
  * operation, except poststop whose failures are only reported (runtime-spec config.md).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { runExecutor } from '../executor/spawn.js';
+import { buildHookPlan } from '../plan/index.js';
+import { namespacesToJoin } from '../sys/proc.js';
 import { TsrunError } from '../errors.js';
 
 export interface Hook {
@@ -19,19 +22,20 @@ export class HookError extends TsrunError {
   override name = 'HookError';
 }
 
-/** Runs one hook to completion; rejects with a HookError naming the phase, index and reason. */
-export function runHook(hook: Hook, state: object, phase: HookPhase, index: number): Promise<void> {
-  const where = `${phase} hook #${index} (${hook.path})`;
+/** Where a hook runs: on the host, or in the container's namespaces (createContainer, startContainer). */
+export interface HookPlace {
+  /** Host pid of the container's init, whose namespaces the hook joins. */
+  initPid: number;
+}
+
+/**
+ * Feeds a started hook its state, watches its timeout and exit status: rejects with a HookError
+ * naming the phase, index and reason.
+ */
+function superviseHook(child: ChildProcess, hook: Hook, state: object, where: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string> = {};
-    for (const e of hook.env ?? []) {
-      const i = e.indexOf('=');
-      if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);
-    }
-    const [argv0, ...rest] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
-    const child = spawn(hook.path, rest, { argv0, env, stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr?.on('data', (d: Buffer) => {
       if (stderr.length < 4096) stderr += d.toString();
     });
     let timer: NodeJS.Timeout | undefined;
@@ -52,14 +56,51 @@ export function runHook(hook: Hook, state: object, phase: HookPhase, index: numb
       reject(new HookError(`${where}: ${why}${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`));
     });
     // A hook that does not read its stdin must not fail the write.
-    child.stdin!.on('error', () => undefined);
-    child.stdin!.end(JSON.stringify(state));
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(JSON.stringify(state));
   });
 }
 
+/** Runs one hook to completion, on the host or (with `place`) in the container's namespaces. */
+export async function runHook(hook: Hook, state: object, phase: HookPhase, index: number, place?: HookPlace): Promise<void> {
+  const where = `${phase} hook #${index} (${hook.path})`;
+  if (!place) {
+    const [argv0, ...rest] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
+    const child = spawn(hook.path, rest, { argv0, env: envObject(hook.env), stdio: ['pipe', 'ignore', 'pipe'] });
+    return superviseHook(child, hook, state, where);
+  }
+  let supervised: Promise<void> | undefined;
+  try {
+    await runExecutor(
+      {
+        ops: buildHookPlan(hook, place.initPid, namespacesToJoin(place.initPid)).ops,
+        extraFds: 0,
+        pipeStdio: true,
+        onChild: (child) => {
+          supervised = superviseHook(child, hook, state, where);
+          supervised.catch(() => undefined);
+        },
+      },
+      { onReady: () => undefined },
+    );
+  } catch (e) {
+    throw new HookError(`${where}: ${(e as Error).message}`);
+  }
+  await supervised;
+}
+
+function envObject(env: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env ?? []) {
+    const i = e.indexOf('=');
+    if (i > 0) out[e.slice(0, i)] = e.slice(i + 1);
+  }
+  return out;
+}
+
 /** Runs the hooks of one phase in order, stopping at the first failure. */
-export async function runHooks(hooks: readonly Hook[] | undefined, state: object, phase: HookPhase): Promise<void> {
-  for (const [i, h] of (hooks ?? []).entries()) await runHook(h, state, phase, i);
+export async function runHooks(hooks: readonly Hook[] | undefined, state: object, phase: HookPhase, place?: HookPlace): Promise<void> {
+  for (const [i, h] of (hooks ?? []).entries()) await runHook(h, state, phase, i, place);
 }
 
 /** Runs every hook of a phase, collecting failures instead of stopping (poststop). */

@@ -28,21 +28,28 @@ export interface CreateOptions {
   preserveFds?: number;
   /** `run` in the foreground keeps the terminal itself; `create` and `run -d` need a console socket. */
   detached: boolean;
+  /** For a terminal in the foreground: starts the console proxy and returns its socket. */
+  foregroundTerminal?: () => Promise<string>;
   /** --systemd-cgroup: cgroupsPath is slice:prefix:name. */
   systemdCgroup?: boolean;
   /** Where debug notes go (plan warnings); runc prints nothing on success, nor does tsrun. */
   debug?: (msg: string) => void;
 }
 
-/** Tag of the OP_SYNC where prestart and createRuntime hooks run (namespaces made, before pivot). */
+/**
+ * Tag of the OP_SYNC where prestart and createRuntime hooks run on the host, then createContainer
+ * hooks in the container's namespaces: the namespaces exist, the mounts are made, pivot_root is next.
+ */
 export const SYNC_CREATE_RUNTIME = 1;
 
-/** runc's checkTerminal (utils_linux.go): the terminal flag and the console socket go together. */
+/**
+ * runc's checkTerminal (utils_linux.go): a terminal needs a console socket, and a console socket
+ * needs a terminal. In the foreground (`run` without --detach) tsrun makes the socket itself.
+ */
 export function checkTerminal(spec: Spec, consoleSocket: string | undefined, detached: boolean): void {
   const terminal = spec.process?.terminal === true;
   if (terminal && detached && !consoleSocket) throw new UsageError('cannot allocate tty if tsrun will detach without setting console socket');
   if (!terminal && consoleSocket) throw new UsageError('cannot use console socket if tsrun will not detach or allocate tty');
-  if (terminal && !detached) throw new UnsupportedError('process.terminal in the foreground (run without --detach) is not supported yet: use --detach with --console-socket');
 }
 
 /** fds the container inherits: --preserve-fds plus systemd socket activation (LISTEN_FDS). */
@@ -70,17 +77,19 @@ export function resolveRootfs(spec: Spec, bundle: string): string {
 /** Puts the SYNC op for createRuntime hooks right before the pivot. */
 function withHookSync(ops: PlanOp[], spec: Spec): PlanOp[] {
   const h = spec.hooks;
-  if (!h?.prestart?.length && !h?.createRuntime?.length) return ops;
+  if (!h?.prestart?.length && !h?.createRuntime?.length && !h?.createContainer?.length) return ops;
   const at = ops.findIndex((o) => o.op === Op.PIVOT_ROOT || o.op === Op.MOVE_ROOT);
-  return [...ops.slice(0, at), { op: Op.SYNC, args: { tag: SYNC_CREATE_RUNTIME }, note: 'prestart + createRuntime hooks' }, ...ops.slice(at)];
+  return [...ops.slice(0, at), { op: Op.SYNC, args: { tag: SYNC_CREATE_RUNTIME }, note: 'prestart, createRuntime, createContainer hooks' }, ...ops.slice(at)];
 }
 
 export async function createContainer(store: StateStore, opts: CreateOptions): Promise<ContainerRecord> {
   const bundle = resolve(opts.bundle ?? process.cwd());
   const spec = loadSpec(bundle);
   checkTerminal(spec, opts.consoleSocket, opts.detached);
-  if (spec.hooks?.createContainer?.length || spec.hooks?.startContainer?.length) {
-    throw new UnsupportedError('config.json: /hooks: createContainer and startContainer hooks are not supported yet');
+  let consoleSocket = opts.consoleSocket;
+  if (spec.process?.terminal && !consoleSocket) {
+    if (!opts.foregroundTerminal) throw new UnsupportedError('process.terminal in the foreground needs a console socket');
+    consoleSocket = await opts.foregroundTerminal();
   }
   const rootfs = resolveRootfs(spec, bundle);
   const seccomp = compileSpecSeccomp(spec, store, opts.debug);
@@ -94,7 +103,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       rootfs,
       bundle,
       fifoPath: store.fifoPath(opts.id),
-      consoleSocket: opts.consoleSocket ? resolve(opts.consoleSocket) : undefined,
+      consoleSocket: consoleSocket ? resolve(consoleSocket) : undefined,
       noPivot: opts.noPivot,
       extraFds: fds.count,
       cgroupV1Mounts: cgroupMountSources(cg),
@@ -132,6 +141,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
           const state = hookState({ ...rec, pid: initPid }, 'creating');
           await runHooks(spec.hooks?.prestart, state, 'prestart');
           await runHooks(spec.hooks?.createRuntime, state, 'createRuntime');
+          await runHooks(spec.hooks?.createContainer, state, 'createContainer', { initPid });
         },
         onReady(initPid) {
           rec.pid = initPid;

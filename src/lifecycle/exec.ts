@@ -4,15 +4,17 @@
  * (runc's exec flags). It joins every namespace the container has apart from tsrun's, the
  * container's cgroup, and its capabilities and seccomp come from the process spec.
  */
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { IncorrectStatusError, UnsupportedError, UsageError } from '../errors.js';
 import { runExecutor } from '../executor/spawn.js';
-import { buildExecPlan, NS_PROC_NAME } from '../plan/index.js';
+import { buildExecPlan } from '../plan/index.js';
+import { namespacesToJoin } from '../sys/proc.js';
 import type { SpecProcess } from '../plan/types.js';
 import { loadProcess } from '../spec/index.js';
 import { writePidFile, type StateStore } from '../state/store.js';
-import { setChildSubreaper, waitPidAsync } from '../sys/libc.js';
+import { setChildSubreaper } from '../sys/libc.js';
+import { startConsoleProxy, type ConsoleProxy } from '../console/proxy.js';
+import { waitForeground } from './run.js';
 import { cgroupOf } from './cgroup.js';
 import { loadContainer, type Container } from './container.js';
 import { compileSpecSeccomp, inheritedFds } from './create.js';
@@ -67,19 +69,6 @@ export function processFromFlags(base: SpecProcess | undefined, o: ExecOptions):
   return p;
 }
 
-/** Namespace types in which the container's init differs from tsrun: exec joins exactly these. */
-export function namespacesToJoin(initPid: number): Set<string> {
-  const join = new Set<string>();
-  for (const [type, name] of Object.entries(NS_PROC_NAME)) {
-    try {
-      if (statSync(`/proc/${initPid}/ns/${name}`).ino !== statSync(`/proc/self/ns/${name}`).ino) join.add(type);
-    } catch {
-      /* a namespace type this kernel lacks */
-    }
-  }
-  return join;
-}
-
 /** Returns the exit code: 0 when detached, else the process's status. */
 export async function execProcess(store: StateStore, o: ExecOptions): Promise<number> {
   const c = loadContainer(store, o.id);
@@ -87,30 +76,35 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
   const proc = o.processFile ? loadProcess(o.processFile) : processFromFlags(c.rec.config.process as SpecProcess | undefined, o);
   if (proc.terminal && o.detach && !o.consoleSocket) throw new UsageError('cannot allocate tty if tsrun will detach without setting console socket');
   if (!proc.terminal && o.consoleSocket) throw new UsageError('cannot use console socket if tsrun will not detach or allocate tty');
-  if (proc.terminal && !o.detach) throw new UnsupportedError('exec with a terminal in the foreground is not supported yet: use --detach with --console-socket');
   if (c.rec.noPivot) throw new UnsupportedError('exec into a container created with --no-pivot is not supported yet');
   const fds = inheritedFds(o.preserveFds);
   if (fds.listenEnv.length) proc.env = [...(proc.env ?? []), ...fds.listenEnv];
-  const plan = buildExecPlan(proc, {
-    initPid: c.rec.pid,
-    joinTypes: namespacesToJoin(c.rec.pid),
-    consoleSocket: o.consoleSocket ? resolve(o.consoleSocket) : undefined,
-    extraFds: fds.count,
-    seccomp: compileSpecSeccomp(c.rec.config as unknown as Spec, store, o.debug),
-  });
-  for (const w of plan.warnings) o.debug?.(w);
   if (!o.detach) setChildSubreaper();
-  const pid = await runExecutor(
-    { ops: plan.ops, extraFds: fds.count, nullStdio: proc.terminal === true },
-    {
-      onSpawn(execPid) {
-        cgroupOf(c.rec)?.apply(execPid);
+  let proxy: ConsoleProxy | undefined;
+  try {
+    if (proc.terminal && !o.detach) proxy = await startConsoleProxy();
+    const plan = buildExecPlan(proc, {
+      initPid: c.rec.pid,
+      joinTypes: namespacesToJoin(c.rec.pid),
+      consoleSocket: proxy?.socket ?? (o.consoleSocket ? resolve(o.consoleSocket) : undefined),
+      extraFds: fds.count,
+      seccomp: compileSpecSeccomp(c.rec.config as unknown as Spec, store, o.debug),
+    });
+    for (const w of plan.warnings) o.debug?.(w);
+    const pid = await runExecutor(
+      { ops: plan.ops, extraFds: fds.count, nullStdio: proc.terminal === true },
+      {
+        onSpawn(execPid) {
+          cgroupOf(c.rec)?.apply(execPid);
+        },
+        onReady(execPid) {
+          if (o.pidFile) writePidFile(o.pidFile, execPid);
+        },
       },
-      onReady(execPid) {
-        if (o.pidFile) writePidFile(o.pidFile, execPid);
-      },
-    },
-  );
-  if (o.detach) return 0;
-  return (await waitPidAsync(pid)).code;
+    );
+    if (o.detach) return 0;
+    return await waitForeground(pid, proxy, async () => undefined);
+  } finally {
+    proxy?.stop();
+  }
 }

@@ -7,23 +7,43 @@
 import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
 import { IncorrectStatusError, SysError, TsrunError } from '../errors.js';
 import { runHooks } from '../hooks/index.js';
-import type { StateStore } from '../state/store.js';
+import type { ContainerRecord, StateStore } from '../state/store.js';
+import { signalAll } from './kill.js';
 import { isSameLiveProcess } from '../sys/proc.js';
 import { hookState, loadContainer } from './container.js';
 import type { Hook } from '../hooks/index.js';
 
 const RELEASE_TIMEOUT_MS = 10_000;
 
+/**
+ * start: startContainer hooks in the container, release the init, poststart hooks. A failing
+ * startContainer or poststart hook fails `start` and stops the container (runtime-spec 1.3).
+ */
 export async function startContainer(store: StateStore, id: string): Promise<void> {
   const rec = await store.withLock(id, async () => {
     const c = loadContainer(store, id);
     if (c.status === 'stopped') throw new IncorrectStatusError('cannot start a container that has stopped');
     if (c.status !== 'created') throw new IncorrectStatusError('cannot start an already running container');
-    await releaseInit(store.fifoPath(id), () => isSameLiveProcess(c.rec.pid, c.rec.starttime));
+    const alive = () => isSameLiveProcess(c.rec.pid, c.rec.starttime);
+    await stopOnFailure(c.rec, () => runHooks(hooksOf(c.rec).startContainer, hookState(c.rec, 'created'), 'startContainer', { initPid: c.rec.pid }));
+    await releaseInit(store.fifoPath(id), alive);
     return c.rec;
   });
-  const hooks = (rec.config.hooks as { poststart?: Hook[] } | undefined)?.poststart;
-  await runHooks(hooks, hookState(rec, 'running'), 'poststart');
+  await stopOnFailure(rec, () => runHooks(hooksOf(rec).poststart, hookState(rec, 'running'), 'poststart'));
+}
+
+function hooksOf(rec: ContainerRecord): { startContainer?: Hook[]; poststart?: Hook[] } {
+  return (rec.config.hooks as { startContainer?: Hook[]; poststart?: Hook[] } | undefined) ?? {};
+}
+
+/** Runs fn; if it throws, kills the container's processes before passing the error on. */
+async function stopOnFailure(rec: ContainerRecord, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    signalAll(rec, 9);
+    throw e;
+  }
 }
 
 async function releaseInit(fifo: string, alive: () => boolean): Promise<void> {

@@ -5,20 +5,9 @@
  */
 import { Op, type PlanOp } from '../executor/protocol.js';
 import { NAMESPACE_FLAGS } from './namespaces.js';
+import { NS_PROC_NAME } from '../sys/proc.js';
 import { credentialOps, rlimitOps } from './process.js';
 import type { Plan, PlanContext, SpecProcess } from './types.js';
-
-/** The /proc/PID/ns entry of each namespace type. */
-export const NS_PROC_NAME: Record<string, string> = {
-  user: 'user',
-  ipc: 'ipc',
-  uts: 'uts',
-  network: 'net',
-  pid: 'pid',
-  cgroup: 'cgroup',
-  time: 'time',
-  mount: 'mnt',
-};
 
 const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
 
@@ -29,16 +18,23 @@ export interface ExecContext extends Omit<PlanContext, 'rootfs' | 'bundle' | 'fi
   joinTypes: ReadonlySet<string>;
 }
 
+/** setns ops into the init's namespaces of the given types: user first (then its root), mount last. */
+export function joinOps(initPid: number, joinTypes: ReadonlySet<string>): PlanOp[] {
+  const ops: PlanOp[] = [];
+  for (const type of JOIN_ORDER) {
+    if (!joinTypes.has(type)) continue;
+    ops.push({ op: Op.SETNS, args: { nstype: NAMESPACE_FLAGS[type]!, path: `/proc/${initPid}/ns/${NS_PROC_NAME[type]}` }, note: `join the container's ${type} namespace` });
+    if (type === 'user') ops.push({ op: Op.SETRESGID, args: { gid: 0 } }, { op: Op.SETRESUID, args: { uid: 0 } });
+  }
+  return ops;
+}
+
 export function buildExecPlan(proc: SpecProcess, ctx: ExecContext): Plan {
   const ops: PlanOp[] = [{ op: Op.CLOEXEC_FROM, args: { fd: 3 } }];
   for (let fd = 3; fd < 3 + ctx.extraFds; fd++) ops.push({ op: Op.INHERIT_FD, args: { fd } });
   if (ctx.consoleSocket) ops.push({ op: Op.CONSOLE_CONNECT, args: { path: ctx.consoleSocket } });
-  for (const type of JOIN_ORDER) {
-    if (!ctx.joinTypes.has(type)) continue;
-    ops.push({ op: Op.SETNS, args: { nstype: NAMESPACE_FLAGS[type]!, path: `/proc/${ctx.initPid}/ns/${NS_PROC_NAME[type]}` }, note: `join the container's ${type} namespace` });
-    if (type === 'user') ops.push({ op: Op.SETRESGID, args: { gid: 0 } }, { op: Op.SETRESUID, args: { uid: 0 } });
-  }
-  ops.push({ op: Op.FORK, args: {}, note: 'the child is in the pid namespace' });
+  ops.push(...joinOps(ctx.initPid, ctx.joinTypes));
+  ops.push({ op: Op.FORK, args: { wait: 0 }, note: 'the child is in the pid namespace' });
   ops.push({ op: Op.SETSID, args: {} });
   // Joining a mount namespace moves the root to that namespace's root: the container's.
   ops.push({ op: Op.SET_ROOT, args: { path: '/' } });
@@ -54,4 +50,28 @@ export function buildExecPlan(proc: SpecProcess, ctx: ExecContext): Plan {
   ops.push({ op: Op.READY, args: {} }, { op: Op.CLOSE_SYNC, args: {} });
   ops.push(...cred.afterGate);
   return { ops, warnings };
+}
+
+export interface HookSpec {
+  path: string;
+  args?: string[];
+  env?: string[];
+}
+
+/**
+ * A createContainer or startContainer hook, run "in the container namespace": every namespace of
+ * the init, then a fork into its pid namespace whose parent stays to report the hook's exit
+ * status, then exec of the hook (its state comes on stdin).
+ */
+export function buildHookPlan(hook: HookSpec, initPid: number, joinTypes: ReadonlySet<string>): Plan {
+  const ops: PlanOp[] = [
+    { op: Op.CLOEXEC_FROM, args: { fd: 3 } },
+    ...joinOps(initPid, joinTypes),
+    { op: Op.FORK, args: { wait: 1 }, note: 'the parent passes the hook status on' },
+    { op: Op.RESOLVE_EXEC, args: { arg0: hook.path, path: '' } },
+    { op: Op.READY, args: {} },
+    { op: Op.CLOSE_SYNC, args: {} },
+    { op: Op.EXECVE, args: { argv: hook.args && hook.args.length > 0 ? hook.args : [hook.path], envp: hook.env ?? [] } },
+  ];
+  return { ops, warnings: [] };
 }

@@ -75,4 +75,4 @@ function renderValue(key: string, v: unknown): string {
 }
 
 export { CLONE };
-export { buildExecPlan, NS_PROC_NAME, type ExecContext } from './exec.js';
+export { buildExecPlan, buildHookPlan, joinOps, type ExecContext, type HookSpec } from './exec.js';

@@ -90,6 +90,6 @@ export function namespaceOps(linux: SpecLinux | undefined): PlanOp[] {
   }
   // Always fork: the new pid and time namespaces apply to children only, and the intermediate
   // exits so the init is never a child of tsrun (CONTRACT.md 4.5).
-  ops.push({ op: Op.FORK, args: {}, note: 'the child is the container init' });
+  ops.push({ op: Op.FORK, args: { wait: 0 }, note: 'the child is the container init' });
   return ops;
 }

@@ -2,7 +2,7 @@
  * Facts about processes read from /proc. Plain fs reads: no FFI, so the commands that only look
  * at a container (state, list, kill, delete) never load koffi.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 
 export interface ProcStat {
   pid: number;
@@ -50,3 +50,30 @@ export function readProcStatus(pid: number | 'self'): Map<string, string> {
   }
   return out;
 }
+
+/** The /proc/PID/ns entry of each namespace type. */
+export const NS_PROC_NAME: Record<string, string> = {
+  user: 'user',
+  ipc: 'ipc',
+  uts: 'uts',
+  network: 'net',
+  pid: 'pid',
+  cgroup: 'cgroup',
+  time: 'time',
+  mount: 'mnt',
+};
+
+
+/** Namespace types in which the container's init differs from tsrun: exec joins exactly these. */
+export function namespacesToJoin(initPid: number): Set<string> {
+  const join = new Set<string>();
+  for (const [type, name] of Object.entries(NS_PROC_NAME)) {
+    try {
+      if (statSync(`/proc/${initPid}/ns/${name}`).ino !== statSync(`/proc/self/ns/${name}`).ino) join.add(type);
+    } catch {
+      /* a namespace type this kernel lacks */
+    }
+  }
+  return join;
+}
+

@@ -1,0 +1,332 @@
+/**
+ * update: change the resource limits of a live container (runc's `update`). The request is a
+ * runtime-spec LinuxResources object (from `--resources FILE`, or stdin for `-`, which go-runc
+ * uses) with runc's per-field flags merged over it. It is checked (schema, unknown fields,
+ * ranges: one line naming the field), applied with `setResources(delta, {update: true})` (only
+ * the fields given change), and merged into the container's stored config.
+ *
+ * As in runc, a zero in the numeric limits (memory.limit, cpu.shares, pids.limit, ...) means
+ * "leave as is", and a stopped container cannot be updated ("container not running").
+ */
+import { readSync } from 'node:fs';
+import { ConfigError, ContainerNotRunningError, UnsupportedError, UsageError } from '../errors.js';
+import type { LinuxResources } from '../cgroups/types.js';
+import { parseJson, readText } from '../spec/load.js';
+import { validateSpec } from '../spec/validate.js';
+import type { StateStore } from '../state/store.js';
+import { cgroupOf } from './cgroup.js';
+import { loadContainer } from './container.js';
+
+// ---------------------------------------------------------------------------------------------
+// Sizes: docker/go-units RAMInBytes, which runc uses for its memory flags.
+
+const UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+
+/**
+ * Parses a size as runc's memory flags do (go-units RAMInBytes): a decimal number, an optional
+ * space, and an optional suffix b, k, kb, kib, m, ... p (any case, binary multiples: 64m is
+ * 64 MiB). "-1" means unlimited. Throws `invalid size: '...'` or `invalid suffix: '...'`.
+ */
+export function parseSize(text: string): number {
+  if (text === '-1') return -1;
+  const m = /^(\d+(?:\.\d+)?|\.\d+)\s?([A-Za-z]*)$/.exec(text);
+  if (!m) throw new UsageError(`invalid size: '${text}'`);
+  const n = Number(m[1]);
+  const sfx = m[2]!.toLowerCase();
+  if (sfx === '' || sfx === 'b') return Math.trunc(n);
+  const mul = UNITS[sfx[0]!];
+  if (mul === undefined || sfx.length > 3 || (sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) {
+    throw new UsageError(`invalid suffix: '${sfx}'`);
+  }
+  return Math.trunc(n * mul);
+}
+
+// ---------------------------------------------------------------------------------------------
+// runc's per-field flags.
+
+/** The flag values as given (strings; yargs keeps them unparsed). */
+export interface UpdateFlags {
+  memory?: string;
+  'memory-reservation'?: string;
+  'memory-swap'?: string;
+  'kernel-memory'?: string;
+  'kernel-memory-tcp'?: string;
+  'cpu-share'?: string;
+  'cpu-period'?: string;
+  'cpu-quota'?: string;
+  'cpu-burst'?: string;
+  'cpu-rt-period'?: string;
+  'cpu-rt-runtime'?: string;
+  'cpu-idle'?: string;
+  'cpuset-cpus'?: string;
+  'cpuset-mems'?: string;
+  'pids-limit'?: string;
+  'blkio-weight'?: string;
+  'l3-cache-schema'?: string;
+  'mem-bw-schema'?: string;
+}
+
+const SIZE_FLAGS = [
+  ['memory', 'limit'],
+  ['memory-reservation', 'reservation'],
+  ['memory-swap', 'swap'],
+  ['kernel-memory', 'kernel'],
+  ['kernel-memory-tcp', 'kernelTCP'],
+] as const;
+
+const UINT_CPU_FLAGS = [
+  ['cpu-share', 'shares'],
+  ['cpu-period', 'period'],
+  ['cpu-burst', 'burst'],
+  ['cpu-rt-period', 'realtimePeriod'],
+] as const;
+
+const INT_CPU_FLAGS = [
+  ['cpu-quota', 'quota'],
+  ['cpu-rt-runtime', 'realtimeRuntime'],
+  ['cpu-idle', 'idle'],
+] as const;
+
+export const UPDATE_FLAG_NAMES = [
+  ...SIZE_FLAGS.map(([f]) => f), ...UINT_CPU_FLAGS.map(([f]) => f), ...INT_CPU_FLAGS.map(([f]) => f),
+  'cpuset-cpus', 'cpuset-mems', 'pids-limit', 'blkio-weight', 'l3-cache-schema', 'mem-bw-schema',
+] as const;
+
+function parseInteger(flag: string, text: string, unsigned: boolean): number {
+  if (!(unsigned ? /^\+?\d+$/ : /^[+-]?\d+$/).test(text.trim())) {
+    throw new UsageError(`invalid value for --${flag}: ${JSON.stringify(text)} is not ${unsigned ? 'an unsigned' : 'an'} integer`);
+  }
+  const n = Number(text.trim());
+  if (!Number.isSafeInteger(n)) throw new UsageError(`invalid value for --${flag}: ${text} is out of range`);
+  return n;
+}
+
+/**
+ * Merges runc's per-field flags over a LinuxResources object (a copy is returned). Intel RDT
+ * flags are refused: this host (and tsrun) has no resctrl support.
+ */
+export function mergeFlags(base: LinuxResources, flags: UpdateFlags): LinuxResources {
+  if (flags['l3-cache-schema']) throw new UnsupportedError('--l3-cache-schema: Intel RDT/CAT: l3 cache schema is not enabled (tsrun has no Intel RDT support)');
+  if (flags['mem-bw-schema']) throw new UnsupportedError('--mem-bw-schema: Intel RDT/MBA: memory bandwidth schema is not enabled (tsrun has no Intel RDT support)');
+  const res = structuredClone(base) as LinuxResources & Record<string, unknown>;
+  const memory = (): NonNullable<LinuxResources['memory']> => (res.memory ??= {});
+  const cpu = (): NonNullable<LinuxResources['cpu']> => (res.cpu ??= {});
+  for (const [flag, field] of SIZE_FLAGS) {
+    const v = flags[flag];
+    if (v === undefined || v === '') continue;
+    try {
+      memory()[field] = parseSize(v);
+    } catch (e) {
+      throw new UsageError(`invalid value for --${flag}: ${(e as Error).message}`);
+    }
+  }
+  for (const [flag, field] of UINT_CPU_FLAGS) {
+    const v = flags[flag];
+    if (v !== undefined && v !== '') cpu()[field] = parseInteger(flag, v, true);
+  }
+  for (const [flag, field] of INT_CPU_FLAGS) {
+    const v = flags[flag];
+    if (v !== undefined && v !== '') cpu()[field] = parseInteger(flag, v, false);
+  }
+  if (flags['cpuset-cpus']) cpu().cpus = flags['cpuset-cpus'];
+  if (flags['cpuset-mems']) cpu().mems = flags['cpuset-mems'];
+  if (flags['pids-limit'] !== undefined && flags['pids-limit'] !== '') res.pids = { ...res.pids, limit: parseInteger('pids-limit', flags['pids-limit'], false) };
+  if (flags['blkio-weight'] !== undefined && flags['blkio-weight'] !== '') {
+    res.blockIO = { ...res.blockIO, weight: parseInteger('blkio-weight', flags['blkio-weight'], true) };
+  }
+  return res;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation.
+
+/** The fields tsrun knows (runtime-spec 1.3 LinuxResources); anything else is refused. */
+const KNOWN: Record<string, readonly string[]> = {
+  '': ['devices', 'memory', 'cpu', 'pids', 'blockIO', 'hugepageLimits', 'network', 'rdma', 'unified'],
+  memory: ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP', 'swappiness', 'disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate'],
+  cpu: ['shares', 'quota', 'burst', 'period', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle'],
+  pids: ['limit'],
+  blockIO: ['weight', 'leafWeight', 'weightDevice', 'throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice'],
+  network: ['classID', 'priorities'],
+};
+
+const CPU_LIST = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
+
+/** Go's JSON decoding turns null into "not given": drop nulls (the schema would reject them). */
+function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
+    return out;
+  }
+  return v;
+}
+
+/**
+ * Checks an update request: a LinuxResources object whose every field is known, of the right
+ * type and in range. Errors are one line naming the field, e.g.
+ * `resources: memory.limit: must be an integer, got a string ("64m")`.
+ */
+export function validateResources(input: unknown, source = 'resources'): LinuxResources {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new ConfigError(`${source}: must be a JSON object (runtime-spec LinuxResources)`);
+  const res = dropNulls(input) as Record<string, unknown>;
+  for (const [section, keys] of Object.entries(KNOWN)) {
+    const obj = section === '' ? res : res[section];
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) continue;
+    for (const k of Object.keys(obj)) {
+      if (!keys.includes(k)) throw new ConfigError(`${source}: ${section ? `${section}.` : ''}${k}: unknown field (not a runtime-spec LinuxResources field)`);
+    }
+  }
+  try {
+    validateSpec({ ociVersion: '1.0.0', linux: { resources: res } }, source, { checks: false });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    // "/linux/resources/memory/limit: ..." -> "memory.limit: ..."
+    throw new ConfigError(e.message.replace(/\/linux\/resources(\/[^:]*)?:/, (_m, p: string | undefined) => `${p ? p.slice(1).replace(/\//g, '.') : '(root)'}:`));
+  }
+  const r = res as LinuxResources;
+  const bad = (field: string, why: string) => new ConfigError(`${source}: ${field}: ${why}`);
+  for (const f of ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP'] as const) {
+    const v = r.memory?.[f];
+    if (v !== undefined && v < -1) throw bad(`memory.${f}`, `invalid value ${v} (bytes, or -1 for unlimited)`);
+  }
+  const sw = r.memory?.swappiness;
+  if (sw !== undefined && sw > 100 && sw < 2 ** 63) throw bad('memory.swappiness', `invalid value ${sw}, the valid range is 0-100`);
+  const c = r.cpu;
+  if (c?.cpus !== undefined && c.cpus !== '' && !CPU_LIST.test(c.cpus)) throw bad('cpu.cpus', `invalid cpu list ${JSON.stringify(c.cpus)} (like "0-2,4")`);
+  if (c?.mems !== undefined && c.mems !== '' && !CPU_LIST.test(c.mems)) throw bad('cpu.mems', `invalid memory node list ${JSON.stringify(c.mems)} (like "0-1")`);
+  if (c?.period !== undefined && c.period !== 0 && (c.period < 1000 || c.period > 1_000_000)) {
+    throw bad('cpu.period', `invalid value ${c.period}, the valid range is 1000-1000000 (microseconds)`);
+  }
+  if (c?.quota !== undefined && c.quota !== 0 && c.quota !== -1 && c.quota < 1000) {
+    throw bad('cpu.quota', `invalid value ${c.quota}: at least 1000 (microseconds), or -1 for no limit`);
+  }
+  if (c?.idle !== undefined && c.idle !== 0 && c.idle !== 1) throw bad('cpu.idle', `invalid value ${c.idle}, must be 0 or 1`);
+  for (const f of ['weight', 'leafWeight'] as const) {
+    const v = r.blockIO?.[f];
+    if (v !== undefined && v !== 0 && (v < 10 || v > 1000)) throw bad(`blockIO.${f}`, `invalid value ${v}, the valid range is 10-1000`);
+  }
+  return r;
+}
+
+/** Checks that only make sense on the resulting limits (the stored ones with the update merged). */
+export function checkEffective(r: LinuxResources, source = 'resources'): void {
+  const limit = r.memory?.limit ?? 0;
+  const swap = r.memory?.swap ?? 0;
+  if (limit > 0 && swap > 0 && swap < limit) {
+    throw new ConfigError(`${source}: memory.swap: the memory+swap limit (${swap}) must not be lower than the memory limit (${limit})`);
+  }
+  if (limit === -1 && swap > 0) throw new ConfigError(`${source}: memory.swap: a memory+swap limit (${swap}) needs a memory limit (memory.limit is -1, unlimited)`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merging into the stored resources.
+
+/** Numeric fields whose 0 means "unchanged" (runc starts its update request from zeros). */
+const ZERO_IS_UNSET: Record<string, readonly string[]> = {
+  memory: ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP'],
+  cpu: ['shares', 'quota', 'period', 'realtimeRuntime', 'realtimePeriod'],
+  pids: ['limit'],
+  blockIO: ['weight', 'leafWeight'],
+};
+
+/** Drops the "unchanged" values from an update request: what is left is what changes. */
+export function effectiveDelta(update: LinuxResources): LinuxResources {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(update)) {
+    if (v === undefined) continue;
+    const zeros = ZERO_IS_UNSET[k];
+    if (zeros && typeof v === 'object' && v !== null) {
+      const sub: Record<string, unknown> = {};
+      for (const [f, x] of Object.entries(v)) {
+        if (x === undefined || (zeros.includes(f) && x === 0) || ((f === 'cpus' || f === 'mems') && x === '')) continue;
+        sub[f] = x;
+      }
+      if (Object.keys(sub).length > 0) out[k] = sub;
+      continue;
+    }
+    out[k] = v;
+  }
+  return out as LinuxResources;
+}
+
+/**
+ * The container's resources after the update: objects (memory, cpu, pids, blockIO, unified,
+ * rdma) merged field by field, lists (devices, hugepageLimits, ...) replaced. An unlimited
+ * memory limit without a swap value makes swap unlimited too (as the cgroup layer writes it).
+ */
+export function mergeResources(stored: LinuxResources, delta: LinuxResources): LinuxResources {
+  const out = structuredClone(stored ?? {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(delta)) {
+    if (v === undefined) continue;
+    if (['memory', 'cpu', 'pids', 'blockIO', 'unified', 'rdma'].includes(k) && typeof v === 'object' && !Array.isArray(v)) {
+      out[k] = { ...((out[k] as object | undefined) ?? {}), ...structuredClone(v) };
+    } else {
+      out[k] = structuredClone(v);
+    }
+  }
+  const r = out as LinuxResources;
+  if (delta.memory?.limit === -1 && delta.memory.swap === undefined && r.memory?.swap !== undefined) r.memory.swap = -1;
+  if (r.memory) delete r.memory.checkBeforeUpdate;
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input and the command itself.
+
+/** Reads all of a file descriptor (stdin for `--resources -`), waiting out a non-blocking one. */
+export function readAllFd(fd: number): string {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(65536);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
+      if (code === 'EOF') break;
+      throw e;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The update request: `--resources FILE|-` (or nothing) with the flags merged over it, checked. */
+export function readUpdateRequest(resources: string | undefined, flags: UpdateFlags, readStdin: () => string = () => readAllFd(0)): LinuxResources {
+  let base: LinuxResources = {};
+  if (resources !== undefined && resources !== '') {
+    const source = resources === '-' ? 'resources (stdin)' : `resources ${resources}`;
+    const text = resources === '-' ? readStdin() : readText(resources, source);
+    base = validateResources(parseJson(text, source), source);
+  }
+  return validateResources(mergeFlags(base, flags), 'resources');
+}
+
+export interface UpdateResult {
+  /** The container's resources after the update (as stored). */
+  resources: LinuxResources;
+}
+
+export async function updateContainer(store: StateStore, id: string, update: LinuxResources): Promise<UpdateResult> {
+  return store.withLock(id, () => {
+    const c = loadContainer(store, id);
+    if (c.status === 'stopped') throw new ContainerNotRunningError(id);
+    const cg = cgroupOf(c.rec);
+    if (!cg) throw new UnsupportedError(`cannot update container ${id}: it has no cgroup`);
+    const linux = ((c.rec.config.linux ??= {}) as { resources?: LinuxResources; devices?: unknown[] });
+    const delta = effectiveDelta(update);
+    const merged = mergeResources(linux.resources ?? {}, delta);
+    checkEffective(merged);
+    cg.setResources(delta, { update: true, deviceNodes: (linux.devices ?? []) as never });
+    linux.resources = merged;
+    store.save(c.rec);
+    return { resources: merged };
+  });
+}
