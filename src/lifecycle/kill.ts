@@ -40,4 +40,5 @@ export function signalAll(rec: { pid: number; starttime: number; cgroup?: unknow
       /* exited meanwhile */
     }
   }
+  if (signal === 9 && cg?.isFrozen()) cg.thaw(); // v1: a frozen task cannot die until thawed (runc thaws too)
 }

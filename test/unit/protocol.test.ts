@@ -41,7 +41,7 @@ test('wrong field types and NUL bytes are refused before anything is sent', (t) 
 });
 
 test('a plan is one PLAN frame', (t) => {
-  const f = encodePlan([{ op: Op.FORK, args: {} }]);
+  const f = encodePlan([{ op: Op.FORK, args: { wait: 0 } }]);
   t.is(f.readUInt32LE(0), FRAME_MAGIC);
   t.is(f.readUInt16LE(6), FrameType.PLAN);
   t.is(f.readUInt32LE(8), f.length - 12);
