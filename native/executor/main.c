@@ -4,6 +4,10 @@
  * path (bail.c) reports the failing op to tsrun and exits 1.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sendfile.h>
+#include <sys/mman.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -94,8 +98,56 @@ static void send_hello(void)
 	send_frame_or_exit(FRAME_HELLO, buf, sizeof buf);
 }
 
-int main(void)
+/*
+ * Runs this program from a sealed in-memory copy (CVE-2019-5736). While the executor sets a
+ * container up it lives in the container's namespaces, and a process there could open
+ * /proc/<pid>/exe for writing and so overwrite the host's binary. A sealed memfd copy cannot be
+ * written by anyone. The first run copies and re-executes; the copy sees its seals and goes on.
+ */
+/* Before the sync socket is set up there is nobody to report to but stderr. */
+static void startup_fail(const char *what)
 {
+	dprintf(2, "tsrun-executor: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void run_sealed(char **argv, char **envp)
+{
+	int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (exe < 0) {
+		startup_fail("open /proc/self/exe");
+	}
+	int seals = fcntl(exe, F_GET_SEALS);
+	if (seals >= 0 && (seals & F_SEAL_WRITE)) {
+		close(exe);
+		return;
+	}
+	int mfd = memfd_create("tsrun-executor", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	struct stat st;
+	if (mfd < 0 || fstat(exe, &st) < 0) {
+		startup_fail("memfd_create");
+	}
+	for (off_t left = st.st_size; left > 0;) {
+		ssize_t n = sendfile(mfd, exe, NULL, (size_t)left);
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			startup_fail("copy the executor into a memfd");
+		}
+		left -= n;
+	}
+	close(exe);
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+		startup_fail("seal the executor memfd");
+	}
+	fexecve(mfd, argv, envp);
+	startup_fail("fexecve the sealed executor");
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	(void)argc;
+	run_sealed(argv, envp);
 	const char *env = getenv("_TSRUN_SYNCFD");
 	char *end;
 	long fd;

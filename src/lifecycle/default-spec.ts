@@ -1,8 +1,10 @@
 /**
  * The config `tsrun spec` writes: runc's default (a `sh` in a busybox-style rootfs, every
- * namespace but user, runc's capabilities, masked and read-only paths), and with --rootless a
- * user namespace mapping the caller's ids, no devices of its own and sysfs bound read-only.
+ * namespace but user, runc's capabilities, masked and read-only paths) plus, unlike runc, the
+ * well-known default seccomp profile resolved for those capabilities; with --rootless a user
+ * namespace mapping the caller's ids, no devices of its own and sysfs bound read-only.
  */
+import { defaultSeccompProfile } from '../seccomp/default-profile.js';
 
 export const OCI_VERSION = '1.3.0';
 
@@ -31,6 +33,7 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
     namespaces,
     maskedPaths: MASKED_PATHS,
     readonlyPaths: READONLY_PATHS,
+    seccomp: defaultSeccompProfile({ capabilities: DEFAULT_CAPS }),
   };
   if (opts.rootless) {
     const uid = opts.uid ?? process.getuid?.() ?? 0;

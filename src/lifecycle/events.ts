@@ -25,12 +25,14 @@ export function parseGoDuration(text: string): number {
   if (s === '0') return 0;
   if (s === '') throw invalid();
   let total = 0;
-  const re = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)?/;
+  const re = /^(\d+\.?\d*|\.\d+)([^\d.]*)/;
   while (s !== '') {
     const m = re.exec(s);
     if (!m) throw invalid();
-    if (m[2] === undefined) throw new UsageError(`time: missing unit in duration ${JSON.stringify(text)}`);
-    total += Number(m[1]) * UNIT_MS[m[2]]!;
+    if (m[2] === '') throw new UsageError(`time: missing unit in duration ${JSON.stringify(text)}`);
+    const unit = UNIT_MS[m[2]!];
+    if (unit === undefined) throw new UsageError(`time: unknown unit ${JSON.stringify(m[2])} in duration ${JSON.stringify(text)}`);
+    total += Number(m[1]) * unit;
     s = s.slice(m[0].length);
   }
   return sign * total;

@@ -3,7 +3,7 @@
  * running bin/tsrun, and clean-up of every container a test made, even when it fails.
  */
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,4 +99,9 @@ export function requireRootAndBuild(): string | undefined {
   if (!isRoot) return 'needs root';
   if (!existsSync(ROOTFS)) return `needs ${ROOTFS} (run make)`;
   return undefined;
+}
+
+/** The container folders under a state root (dot entries, such as the seccomp cache, are tsrun's own). */
+export function containerDirs(root: string): string[] {
+  return readdirSync(root).filter((n) => !n.startsWith('.'));
 }

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBundle, makeDir, privateRoot, requireRootAndBuild, stateOf, tsrun, uniqueId, waitFor } from './helpers.js';
+import { makeBundle, makeDir, privateRoot, requireRootAndBuild, stateOf, tsrun, uniqueId, waitFor, containerDirs } from './helpers.js';
 
 const skip = requireRootAndBuild();
 const it = skip ? test.skip : test.serial;
@@ -69,7 +69,7 @@ it('a failing createRuntime hook fails create and leaves nothing', async (t) => 
   const r = await tsrun(root, ['create', '-b', bundle, uniqueId('hookfail')]);
   t.is(r.code, 1);
   t.is(r.stderr.trim(), 'createRuntime hook #0 (/bin/sh): exit status 3: nope');
-  t.deepEqual(readdirSync(root), []);
+  t.deepEqual(containerDirs(root), []);
 });
 
 it('a hook over its timeout is killed and fails create', async (t) => {
@@ -78,7 +78,7 @@ it('a hook over its timeout is killed and fails create', async (t) => {
   const r = await tsrun(root, ['create', '-b', bundle, uniqueId('hooktime')]);
   t.is(r.code, 1);
   t.regex(r.stderr, /prestart hook #0 \(\/bin\/sleep\): timed out after 1s/);
-  t.deepEqual(readdirSync(root), []);
+  t.deepEqual(containerDirs(root), []);
 });
 
 for (const phase of ['startContainer', 'poststart'] as const) {
@@ -110,5 +110,5 @@ it('a failing poststop hook is reported but delete succeeds and later hooks run'
   t.is(d.code, 0);
   t.regex(d.stderr, /poststop hook #0 \(\/bin\/sh\): exit status 9/);
   t.true(existsSync(join(out, 'second.json')));
-  t.deepEqual(readdirSync(root), []);
+  t.deepEqual(containerDirs(root), []);
 });

@@ -3,7 +3,7 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBundle, makeDir, privateRoot, requireRootAndBuild, tsrun, uniqueId, ROOTFS, REPO } from './helpers.js';
+import { makeBundle, makeDir, privateRoot, requireRootAndBuild, tsrun, uniqueId, ROOTFS, REPO, containerDirs } from './helpers.js';
 
 const skip = requireRootAndBuild();
 const it = skip ? test.skip : test.serial;
@@ -33,7 +33,7 @@ async function expectRefused(t: any, bundle: string, re: RegExp): Promise<void> 
   const lines = r.stderr.trim().split('\n');
   t.is(lines.length, 1, r.stderr);
   t.regex(lines[0]!, re);
-  t.deepEqual(readdirSync(root), [], 'no state dir is left');
+  t.deepEqual(containerDirs(root), [], 'no state dir is left');
   t.is(executorCount(), before, 'no process is left');
 }
 

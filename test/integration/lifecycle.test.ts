@@ -1,7 +1,7 @@
 import test from 'ava';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBundle, makeDir, privateRoot, requireRootAndBuild, stateOf, tsrun, uniqueId, waitFor, REPO } from './helpers.js';
+import { makeBundle, makeDir, privateRoot, requireRootAndBuild, stateOf, tsrun, uniqueId, waitFor, REPO, containerDirs } from './helpers.js';
 
 const skip = requireRootAndBuild();
 const it = skip ? test.skip : test.serial;
@@ -13,7 +13,7 @@ it('run of bundles/hello prints its hostname and pid 1', async (t) => {
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /hello/);
   t.regex(r.stdout, /pid 1\b/);
-  t.deepEqual(readdirSync(root), []);
+  t.deepEqual(containerDirs(root), []);
 });
 
 it('a manager\'s sequence: create, state, start, output, stopped, delete', async (t) => {
@@ -54,7 +54,7 @@ it('a manager\'s sequence: create, state, start, output, stopped, delete', async
   const gone = await tsrun(root, ['state', id]);
   t.is(gone.code, 1);
   t.regex(gone.stderr, /container does not exist/);
-  t.deepEqual(readdirSync(root), []);
+  t.deepEqual(containerDirs(root), []);
 });
 
 it('kill of a sleeping container and delete --force of a running one', async (t) => {
@@ -75,7 +75,7 @@ it('kill of a sleeping container and delete --force of a running one', async (t)
   const f = await tsrun(root, ['delete', '--force', b]);
   t.is(f.code, 0, f.stderr);
   t.false(existsSync(`/proc/${pid}/stat`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'));
-  t.deepEqual(readdirSync(root), []);
+  t.deepEqual(containerDirs(root), []);
 });
 
 it('kill of a created container, and delete of a created one kills it', async (t) => {
@@ -87,7 +87,7 @@ it('kill of a created container, and delete of a created one kills it', async (t
   t.is((await tsrun(root, ['kill', id, '0'])).code, 0, 'signal 0 probes');
   t.is((await tsrun(root, ['delete', id])).code, 0);
   await waitFor(() => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), 5000, 'init gone');
-  t.deepEqual(readdirSync(root), []);
+  t.deepEqual(containerDirs(root), []);
 });
 
 it('run in the foreground returns the container\'s exit status', async (t) => {
@@ -101,7 +101,7 @@ it('run in the foreground returns the container\'s exit status', async (t) => {
   await waitFor(async () => (await tsrun(root, ['state', id])).stdout.includes('"running"'), 10_000, 'running');
   t.is((await tsrun(root, ['kill', id, 'KILL'])).code, 0);
   t.is((await running).code, 137);
-  t.deepEqual(readdirSync(root), [], 'run deletes the container after it exits');
+  t.deepEqual(containerDirs(root), [], 'run deletes the container after it exits');
 });
 
 it('a second create with the same id fails and leaves the first intact', async (t) => {

@@ -1,0 +1,333 @@
+/**
+ * The commands that control a running container, on real containers (root): limits the kernel
+ * enforces (memory → OOM kill reported by `events`, pids, cpuset, devices), `update` changing
+ * a live limit, `pause`/`resume`, `ps`, `events --stats` and the event stream, and `kill --all` /
+ * `delete --force` of a paused container. Each test has its own --root; privateRoot's teardown
+ * force-deletes whatever a test leaves.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { makeBundle, privateRoot, requireRootAndBuild, stateOf, tsrun, uniqueId, waitFor, TSRUN } from './helpers.js';
+
+const skip = requireRootAndBuild();
+const it = skip ? test.skip : test.serial;
+if (skip) test('resources (skipped)', (t) => { t.log(skip); t.pass(); });
+
+const MiB = 1024 * 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts a detached container from a patched default spec; returns its id and init pid. */
+async function startContainer(t: ExecutionContext, root: string, patch: (s: any) => void, prefix = 'res'): Promise<{ id: string; pid: number }> {
+  const bundle = makeBundle(t, patch);
+  const id = uniqueId(prefix);
+  const r = await tsrun(root, ['run', '-d', '-b', bundle, id], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.is(r.code, 0, r.stderr);
+  const st = await stateOf(root, id);
+  t.is(st.status, 'running');
+  return { id, pid: st.pid };
+}
+
+/** The host directory of a process's cgroup in one v1 hierarchy, from /proc/PID/cgroup. */
+function cgroupDir(pid: number, controller: string): string {
+  for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
+    const [, list, path] = line.split(':');
+    if (list !== undefined && list.split(',').includes(controller)) return `/sys/fs/cgroup/${controller}${path}`;
+  }
+  throw new Error(`process ${pid} has no ${controller} cgroup`);
+}
+
+const cgRead = (pid: number, controller: string, file: string) => readFileSync(`${cgroupDir(pid, controller)}/${file}`, 'utf8').trim();
+
+/** `tsrun events ...` in the background, its stdout split into JSON events. */
+function eventsStream(t: ExecutionContext, root: string, args: string[]): { child: ChildProcess; events: any[]; exit: Promise<number | null>; stderr: () => string } {
+  const child = spawn(TSRUN, ['--root', root, 'events', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const events: any[] = [];
+  let buf = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      events.push(JSON.parse(buf.slice(0, nl)));
+      buf = buf.slice(nl + 1);
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return { child, events, exit, stderr: () => err };
+}
+
+it('a memory hog over the limit is OOM-killed by the kernel and events reports an oom event', async (t) => {
+  const root = privateRoot(t);
+  const { id, pid } = await startContainer(t, root, (s) => {
+    s.process.args = ['sleep', '1000'];
+    s.linux.resources.memory = { limit: 32 * MiB, swap: 32 * MiB };
+  });
+  t.is(cgRead(pid, 'memory', 'memory.limit_in_bytes'), String(32 * MiB));
+  const ev = eventsStream(t, root, ['--interval', '300ms', id]);
+  await waitFor(() => ev.events.some((e) => e.type === 'stats'), 10_000, 'a first stats event');
+  t.deepEqual(ev.events.filter((e) => e.type === 'oom'), []);
+  // The shell accumulates 100 MB of command-substitution output: far over 32 MiB.
+  const hog = await tsrun(root, ['exec', id, 'sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived']);
+  t.not(hog.code, 0);
+  t.notRegex(hog.stdout, /survived/);
+  t.true(Number(/oom_kill (\d+)/.exec(cgRead(pid, 'memory', 'memory.oom_control'))![1]) >= 1, 'the kernel counted an OOM kill');
+  await waitFor(() => ev.events.some((e) => e.type === 'oom'), 5000, 'an oom event');
+  t.deepEqual(ev.events.find((e) => e.type === 'oom'), { type: 'oom', id });
+  t.is((await stateOf(root, id)).status, 'running', 'the init (not the hog) survives');
+  // The stream ends by itself, with status 0, once the container stops.
+  t.is((await tsrun(root, ['kill', id, 'KILL'])).code, 0);
+  t.is(await ev.exit, 0, ev.stderr());
+});
+
+it('pids.limit stops a fork bomb at the limit', async (t) => {
+  const root = privateRoot(t);
+  const { id, pid } = await startContainer(t, root, (s) => {
+    // Every process forks two more and waits: without a limit this grows without bound.
+    s.process.args = ['sh', '-c', 'bomb() { bomb & bomb & wait; }; bomb'];
+    s.linux.resources.pids = { limit: 10 };
+  });
+  t.is(cgRead(pid, 'pids', 'pids.max'), '10');
+  await waitFor(() => Number(cgRead(pid, 'pids', 'pids.current')) >= 10, 10_000, '10 processes');
+  await sleep(500);
+  t.is(cgRead(pid, 'pids', 'pids.current'), '10');
+  t.regex(cgRead(pid, 'pids', 'pids.events'), /^max [1-9]\d*$/, 'forks were refused');
+  const ps = await tsrun(root, ['ps', '--format', 'json', id]);
+  t.is(ps.code, 0, ps.stderr);
+  t.is(JSON.parse(ps.stdout).length, 10);
+  const stats = JSON.parse((await tsrun(root, ['events', '--stats', id])).stdout);
+  t.deepEqual(stats.data.pids, { current: 10, limit: 10 });
+  t.is((await tsrun(root, ['delete', '--force', id])).code, 0);
+});
+
+it('cpuset.cpus pins the container, and update --cpuset-cpus moves it', async (t) => {
+  const root = privateRoot(t);
+  const { id, pid } = await startContainer(t, root, (s) => {
+    s.process.args = ['sleep', '1000'];
+    s.linux.resources.cpu = { cpus: '0' };
+  });
+  const allowed = () => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1];
+  t.is(allowed(), '0');
+  t.is(cgRead(pid, 'cpuset', 'cpuset.cpus'), '0');
+  if (cpus().length < 2) return t.log('one CPU: update not checked');
+  const u = await tsrun(root, ['update', '--cpuset-cpus', '1', id]);
+  t.is(u.code, 0, u.stderr);
+  t.is(allowed(), '1');
+});
+
+it('a device the cgroup does not allow cannot be opened; an allowed one can', async (t) => {
+  const root = privateRoot(t);
+  // /dev/kmsg (c 1:11) is in no default rule. (linux.devices nodes are allowed rwm, as in runc,
+  // so the node comes from a bind mount of the host's.)
+  const kmsg = { destination: '/dev/kmsg', type: 'bind', source: '/dev/kmsg', options: ['bind'] };
+  const probe = 'echo x > /dev/null && echo null-ok; cat /dev/kmsg; exec 3</dev/kmsg && echo kmsg-opened';
+  const denied = makeBundle(t, (s) => {
+    s.process.args = ['sh', '-c', probe];
+    s.mounts.push(kmsg);
+  });
+  const r = await tsrun(root, ['run', '-b', denied, uniqueId('dev')]);
+  t.regex(r.stdout, /null-ok/);
+  t.regex(r.stderr, /cat: can't open '\/dev\/kmsg': Operation not permitted/);
+  t.notRegex(r.stdout, /kmsg-opened/);
+  const allowed = makeBundle(t, (s) => {
+    s.process.args = ['sh', '-c', 'exec 3</dev/kmsg && echo kmsg-opened'];
+    s.mounts.push(kmsg);
+    s.linux.resources.devices.push({ allow: true, type: 'c', major: 1, minor: 11, access: 'r' });
+  });
+  const a = await tsrun(root, ['run', '-b', allowed, uniqueId('dev')]);
+  t.is(a.code, 0, a.stderr);
+  t.regex(a.stdout, /kmsg-opened/);
+});
+
+it('update --memory changes the live limit and the stored config; bad values change nothing', async (t) => {
+  const root = privateRoot(t);
+  const { id, pid } = await startContainer(t, root, (s) => {
+    s.process.args = ['sleep', '1000'];
+    s.linux.resources.memory = { limit: 32 * MiB };
+  });
+  const limit = () => cgRead(pid, 'memory', 'memory.limit_in_bytes');
+  t.is(limit(), String(32 * MiB));
+  const u = await tsrun(root, ['update', '--memory', '64m', id]);
+  t.is(u.code, 0, u.stderr);
+  t.is(u.stdout, '');
+  t.is(limit(), String(64 * MiB));
+  // go-runc's form: the LinuxResources JSON on stdin.
+  const s = await tsrun(root, ['update', '--resources', '-', id], { input: JSON.stringify({ memory: { limit: 48 * MiB }, pids: { limit: 50 } }) });
+  t.is(s.code, 0, s.stderr);
+  t.is(limit(), String(48 * MiB));
+  t.is(cgRead(pid, 'pids', 'pids.max'), '50');
+  const stored = JSON.parse(readFileSync(`${root}/${id}/state.json`, 'utf8')).config.linux.resources;
+  t.is(stored.memory.limit, 48 * MiB);
+  t.is(stored.pids.limit, 50);
+  t.true(Array.isArray(stored.devices), 'the rest of the stored resources is kept');
+  const bad = await tsrun(root, ['update', '--memory', '64x', id]);
+  t.is(bad.code, 1);
+  t.is(bad.stderr.trim(), "invalid value for --memory: invalid suffix: 'x'");
+  const badJson = await tsrun(root, ['update', '-r', '-', id], { input: '{"memory":{"limit":"lots"}}' });
+  t.is(badJson.code, 1);
+  t.is(badJson.stderr.trim(), 'resources (stdin): memory.limit: must be an integer, got a string ("lots")');
+  const rdt = await tsrun(root, ['update', '--l3-cache-schema', 'L3:0=ff', id]);
+  t.is(rdt.code, 1);
+  t.regex(rdt.stderr, /l3 cache schema is not enabled/);
+  t.is(limit(), String(48 * MiB), 'a refused update changes nothing');
+  t.is((await tsrun(root, ['kill', id, 'KILL'])).code, 0);
+  await waitFor(async () => (await stateOf(root, id)).status === 'stopped', 10_000, 'stopped');
+  const stopped = await tsrun(root, ['update', '--memory', '64m', id]);
+  t.is(stopped.code, 1);
+  t.regex(stopped.stderr, /container not running/);
+});
+
+it('pause freezes the processes and resume thaws them', async (t) => {
+  const root = privateRoot(t);
+  const { id, pid } = await startContainer(t, root, (s) => {
+    s.process.args = ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i > /dev/shm/count; sleep 0.02; done'];
+  });
+  const count = () => {
+    try {
+      return Number(readFileSync(`/proc/${pid}/root/dev/shm/count`, 'utf8'));
+    } catch {
+      return 0; // between the truncation and the write
+    }
+  };
+  await waitFor(() => count() > 3, 10_000, 'the counter to move');
+  const p = await tsrun(root, ['pause', id]);
+  t.is(p.code, 0, p.stderr);
+  t.is((await stateOf(root, id)).status, 'paused');
+  t.is(cgRead(pid, 'freezer', 'freezer.state'), 'FROZEN');
+  const frozenAt = count();
+  await sleep(500);
+  t.is(count(), frozenAt, 'the counter stands still while paused');
+  const again = await tsrun(root, ['pause', id]);
+  t.is(again.code, 1);
+  t.regex(again.stderr, /container not running/);
+  const r = await tsrun(root, ['resume', id]);
+  t.is(r.code, 0, r.stderr);
+  t.is((await stateOf(root, id)).status, 'running');
+  await waitFor(() => count() > frozenAt + 3, 5000, 'the counter to move again');
+  const notPaused = await tsrun(root, ['resume', id]);
+  t.is(notPaused.code, 1);
+  t.is(notPaused.stderr.trim(), 'container not paused');
+  t.is((await tsrun(root, ['kill', id, 'KILL'])).code, 0);
+  await waitFor(async () => (await stateOf(root, id)).status === 'stopped', 10_000, 'stopped');
+  const stopped = await tsrun(root, ['pause', id]);
+  t.is(stopped.code, 1);
+  t.is(stopped.stderr.trim(), 'container not running');
+});
+
+it('ps --format json lists every process of the container; the table keeps ps\'s lines', async (t) => {
+  const root = privateRoot(t);
+  const { id, pid } = await startContainer(t, root, (s) => {
+    s.process.args = ['sh', '-c', 'sleep 1001 & sleep 1002 & sleep 1003 & wait'];
+  });
+  const procs = () => cgRead(pid, 'pids', 'cgroup.procs').split('\n').map(Number).sort((a, b) => a - b);
+  await waitFor(() => procs().length === 4, 10_000, '4 processes');
+  const r = await tsrun(root, ['ps', '--format', 'json', id]);
+  t.is(r.code, 0, r.stderr);
+  const pids = JSON.parse(r.stdout) as number[];
+  t.deepEqual([...pids].sort((a, b) => a - b), procs());
+  t.true(pids.includes(pid));
+  // Every process of the container is the init or its child, and nothing else is listed.
+  const hostChildren = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => {
+    try {
+      return Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid;
+    } catch {
+      return false;
+    }
+  });
+  t.deepEqual([...pids].sort((a, b) => a - b), [pid, ...hostChildren].sort((a, b) => a - b));
+  const eq = await tsrun(root, ['ps', '--format=json', id]);
+  t.is(eq.stdout, r.stdout);
+
+  const table = await tsrun(root, ['ps', id]);
+  t.is(table.code, 0, table.stderr);
+  const lines = table.stdout.trimEnd().split('\n');
+  t.regex(lines[0]!, /^UID\s+PID\s+PPID/);
+  t.is(lines.length, 5);
+  for (const s of ['sleep 1001', 'sleep 1002', 'sleep 1003']) t.true(lines.some((l) => l.endsWith(s)), s);
+  const custom = await tsrun(root, ['ps', id, '-o', 'pid,args']);
+  t.is(custom.code, 0, custom.stderr);
+  t.deepEqual(custom.stdout.trimEnd().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0])).sort((a, b) => a - b), procs());
+  const noPid = await tsrun(root, ['ps', id, '-o', 'comm']);
+  t.is(noPid.code, 1);
+  t.regex(noPid.stderr, /couldn't find PID field in ps output/);
+  const badFormat = await tsrun(root, ['ps', '--format', 'xml', id]);
+  t.is(badFormat.code, 1);
+  t.regex(badFormat.stderr, /invalid format option/);
+});
+
+it('events --stats reports memory, cpu and pids', async (t) => {
+  const root = privateRoot(t);
+  const { id } = await startContainer(t, root, (s) => {
+    // Some CPU time first, then three processes.
+    s.process.args = ['sh', '-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 1000 & sleep 1000 & wait'];
+    s.linux.resources.memory = { limit: 64 * MiB };
+    s.linux.resources.pids = { limit: 100 };
+  });
+  let ev: any;
+  await waitFor(async () => {
+    const r = await tsrun(root, ['events', '--stats', id]);
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stdout.split('\n').length, 2, 'one line');
+    ev = JSON.parse(r.stdout);
+    return ev.data.pids.current === 3;
+  }, 10_000, '3 processes');
+  t.is(ev.type, 'stats');
+  t.is(ev.id, id);
+  t.deepEqual(ev.data.pids, { current: 3, limit: 100 });
+  t.true(ev.data.cpu.usage.total > 0, 'cpu usage');
+  t.true(ev.data.cpu.usage.percpu.length >= 1);
+  t.true(ev.data.memory.usage.usage > 0, 'memory usage');
+  t.is(ev.data.memory.usage.limit, 64 * MiB);
+  t.true(typeof ev.data.memory.raw.total_rss === 'number');
+});
+
+it('events streams stats every interval, and exits 0 on SIGTERM or when the container stops', async (t) => {
+  const root = privateRoot(t);
+  const { id } = await startContainer(t, root, (s) => (s.process.args = ['sleep', '1000']));
+  const first = eventsStream(t, root, ['--interval=200ms', id]);
+  await waitFor(() => first.events.length >= 3, 10_000, '3 stats events');
+  t.true(first.events.every((e) => e.type === 'stats' && e.id === id && typeof e.data.cpu === 'object'));
+  first.child.kill('SIGTERM');
+  t.is(await first.exit, 0, first.stderr());
+  const second = eventsStream(t, root, ['--interval', '1s', id]);
+  await sleep(300);
+  t.is((await tsrun(root, ['kill', id, 'KILL'])).code, 0);
+  t.is(await second.exit, 0, second.stderr());
+  const after = await tsrun(root, ['events', '--stats', id]);
+  t.is(after.code, 1);
+  t.regex(after.stderr, /is not running/);
+  const bad = await tsrun(root, ['events', '--interval', '0s', id]);
+  t.is(bad.code, 1);
+});
+
+it('kill --all and delete --force work on a paused container', async (t) => {
+  const root = privateRoot(t);
+  const patch = (s: any) => (s.process.args = ['sh', '-c', 'sleep 1000 & sleep 1000 & wait']);
+  const a = await startContainer(t, root, patch);
+  const b = await startContainer(t, root, patch);
+  for (const { id } of [a, b]) {
+    t.is((await tsrun(root, ['pause', id])).code, 0);
+    t.is((await stateOf(root, id)).status, 'paused');
+  }
+  // A non-fatal signal leaves the container paused (it is delivered on resume).
+  t.is((await tsrun(root, ['kill', '--all', a.id, 'USR1'])).code, 0);
+  t.is((await stateOf(root, a.id)).status, 'paused');
+  const k = await tsrun(root, ['kill', '--all', a.id, '9']);
+  t.is(k.code, 0, k.stderr);
+  await waitFor(async () => (await stateOf(root, a.id)).status === 'stopped', 5000, 'killed while paused');
+  t.is((await tsrun(root, ['delete', a.id])).code, 0);
+
+  const refused = await tsrun(root, ['delete', b.id]);
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /not stopped: paused/);
+  const procsFile = `${cgroupDir(b.pid, 'pids')}/cgroup.procs`;
+  const d = await tsrun(root, ['delete', '--force', b.id]);
+  t.is(d.code, 0, d.stderr);
+  t.false(existsSync(procsFile), 'the cgroup is gone');
+  t.deepEqual(readdirSync(root).filter((n) => !n.startsWith('.')), []);
+});
