@@ -16,6 +16,7 @@ import { readProcStat } from '../sys/proc.js';
 import { compileSeccomp } from '../seccomp/index.js';
 import type { CgroupManager } from '../cgroups/index.js';
 import { cgroupMountSources, createCgroup } from './cgroup.js';
+import { checkHostSupport, probeHostSecurity } from './host-checks.js';
 import { hookState } from './container.js';
 
 export interface CreateOptions {
@@ -91,6 +92,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     if (!opts.foregroundTerminal) throw new UnsupportedError('process.terminal in the foreground needs a console socket');
     consoleSocket = await opts.foregroundTerminal();
   }
+  checkHostSupport(spec, probeHostSecurity());
   const rootfs = resolveRootfs(spec, bundle);
   const seccomp = compileSpecSeccomp(spec, store, opts.debug);
   store.createDir(opts.id);

@@ -18,6 +18,7 @@ import { waitForeground } from './run.js';
 import { cgroupOf } from './cgroup.js';
 import { loadContainer, type Container } from './container.js';
 import { compileSpecSeccomp, inheritedFds } from './create.js';
+import { checkHostSupport, probeHostSecurity } from './host-checks.js';
 import type { Spec } from '../spec/index.js';
 
 export interface ExecOptions {
@@ -77,6 +78,7 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
   if (proc.terminal && o.detach && !o.consoleSocket) throw new UsageError('cannot allocate tty if tsrun will detach without setting console socket');
   if (!proc.terminal && o.consoleSocket) throw new UsageError('cannot use console socket if tsrun will not detach or allocate tty');
   if (c.rec.noPivot) throw new UnsupportedError('exec into a container created with --no-pivot is not supported yet');
+  checkHostSupport({ ...(c.rec.config as unknown as Spec), process: proc }, probeHostSecurity(), o.processFile ? 'process.json' : 'exec', '');
   const fds = inheritedFds(o.preserveFds);
   if (fds.listenEnv.length) proc.env = [...(proc.env ?? []), ...fds.listenEnv];
   if (!o.detach) setChildSubreaper();

@@ -97,6 +97,9 @@ export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: str
   if (proc.noNewPrivileges) beforeGate.push({ op: Op.NO_NEW_PRIVS, args: {} });
   const args = proc.args ?? [];
   if (args.length === 0) throw new ConfigError('config.json: /process/args: must have at least one element');
+  // LSM labels take effect at execve; tsrun checked the module is enabled (host-checks.ts).
+  if (proc.apparmorProfile) beforeGate.push({ op: Op.WRITE_FILE, args: { how: 0, path: '/proc/self/attr/apparmor/exec', data: `exec ${proc.apparmorProfile}` }, note: 'AppArmor profile' });
+  if (proc.selinuxLabel) beforeGate.push({ op: Op.WRITE_FILE, args: { how: 0, path: '/proc/self/attr/exec', data: proc.selinuxLabel }, note: 'SELinux label' });
   beforeGate.push({ op: Op.RESOLVE_EXEC, args: { arg0: args[0]!, path: pathOf(proc.env) }, note: 'a missing binary fails create, not start' });
   // With no_new_privs the filter goes last, so it needs to allow nothing but execve.
   if (seccompOp && proc.noNewPrivileges) afterGate.push(seccompOp);

@@ -88,8 +88,9 @@ it('a memory hog over the limit is OOM-killed by the kernel and events reports a
 it('pids.limit stops a fork bomb at the limit', async (t) => {
   const root = privateRoot(t);
   const { id, pid } = await startContainer(t, root, (s) => {
-    // Every process forks two more and waits: without a limit this grows without bound.
-    s.process.args = ['sh', '-c', 'bomb() { bomb & bomb & wait; }; bomb'];
+    // Every process forks two more, then blocks reading a fifo: without a limit this grows
+    // without bound; with it, forks fail at 10 processes and everyone stays blocked.
+    s.process.args = ['sh', '-c', 'mkfifo /dev/shm/f; bomb() { bomb & bomb & read x <>/dev/shm/f; }; bomb'];
     s.linux.resources.pids = { limit: 10 };
   });
   t.is(cgRead(pid, 'pids', 'pids.max'), '10');
@@ -122,26 +123,43 @@ it('cpuset.cpus pins the container, and update --cpuset-cpus moves it', async (t
 
 it('a device the cgroup does not allow cannot be opened; an allowed one can', async (t) => {
   const root = privateRoot(t);
-  // /dev/kmsg (c 1:11) is in no default rule. (linux.devices nodes are allowed rwm, as in runc,
-  // so the node comes from a bind mount of the host's.)
-  const kmsg = { destination: '/dev/kmsg', type: 'bind', source: '/dev/kmsg', options: ['bind'] };
-  const probe = 'echo x > /dev/null && echo null-ok; cat /dev/kmsg; exec 3</dev/kmsg && echo kmsg-opened';
+  // The host's /dev/fuse (c 10:229, no capability needed to open it) bind-mounted in: no default
+  // rule allows it (only mknod of any char device), so the device cgroup refuses the open.
+  const fuse = { destination: '/dev/fuse', type: 'bind', source: '/dev/fuse', options: ['bind'] };
   const denied = makeBundle(t, (s) => {
-    s.process.args = ['sh', '-c', probe];
-    s.mounts.push(kmsg);
+    s.process.args = ['sh', '-c', 'echo x > /dev/null && echo null-ok; cat /dev/fuse; echo cat=$?'];
+    s.mounts.push(fuse);
   });
   const r = await tsrun(root, ['run', '-b', denied, uniqueId('dev')]);
+  t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /null-ok/);
-  t.regex(r.stderr, /cat: can't open '\/dev\/kmsg': Operation not permitted/);
-  t.notRegex(r.stdout, /kmsg-opened/);
+  t.regex(r.stdout, /cat=1/);
+  t.regex(r.stderr, /cat: can't open '\/dev\/fuse': Operation not permitted/);
   const allowed = makeBundle(t, (s) => {
-    s.process.args = ['sh', '-c', 'exec 3</dev/kmsg && echo kmsg-opened'];
-    s.mounts.push(kmsg);
-    s.linux.resources.devices.push({ allow: true, type: 'c', major: 1, minor: 11, access: 'r' });
+    s.process.args = ['sh', '-c', 'exec 3<>/dev/fuse && echo fuse-opened'];
+    s.mounts.push(fuse);
+    s.linux.resources.devices.push({ allow: true, type: 'c', major: 10, minor: 229, access: 'rw' });
   });
   const a = await tsrun(root, ['run', '-b', allowed, uniqueId('dev')]);
   t.is(a.code, 0, a.stderr);
-  t.regex(a.stdout, /kmsg-opened/);
+  t.regex(a.stdout, /fuse-opened/);
+});
+
+// runc 1.1.5 (checked on this host) does not allow linux.devices nodes in the device cgroup: a
+// node needs a matching linux.resources.devices rule (docker and containerd add one). tsrun
+// allows every linux.devices node rwm (containerDeviceRules' deviceNodes, passed by
+// lifecycle/cgroup.ts createCgroup): this documents the difference until it is settled.
+const itFailing = skip ? test.skip : test.serial.failing;
+itFailing('a linux.devices node without an allow rule cannot be opened (runc\'s behaviour)', async (t) => {
+  const root = privateRoot(t);
+  const bundle = makeBundle(t, (s) => {
+    s.process.args = ['sh', '-c', 'ls /dev/fuse && cat /dev/fuse; echo cat=$?'];
+    s.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o600, uid: 0, gid: 0 }];
+  });
+  const r = await tsrun(root, ['run', '-b', bundle, uniqueId('dev')]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /cat=1/);
+  t.regex(r.stderr, /cat: can't open '\/dev\/fuse': Operation not permitted/);
 });
 
 it('update --memory changes the live limit and the stored config; bad values change nothing', async (t) => {

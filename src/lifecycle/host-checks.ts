@@ -1,0 +1,55 @@
+/**
+ * What the spec asks of the host, checked before anything is made: Linux security modules that
+ * must be enabled, and capabilities tsrun itself must hold to hand them on. Each refusal names
+ * the field and the reason, instead of an EPERM from deep inside the container set-up.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { UnsupportedError } from '../errors.js';
+import { CAPABILITIES } from '../plan/linux-constants.js';
+import type { Spec } from '../spec/index.js';
+import { readProcStatus } from '../sys/proc.js';
+
+export interface HostSecurity {
+  apparmor: boolean;
+  selinux: boolean;
+  /** tsrun's own bounding set: no container can get a capability outside it. */
+  bounding: bigint;
+}
+
+export function probeHostSecurity(): HostSecurity {
+  let apparmor = false;
+  try {
+    apparmor = readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+  } catch {
+    /* no AppArmor module */
+  }
+  return {
+    apparmor,
+    selinux: existsSync('/sys/fs/selinux/enforce'),
+    bounding: BigInt(`0x${readProcStatus('self').get('CapBnd') ?? '0'}`),
+  };
+}
+
+const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
+
+/** Throws UnsupportedError for the first thing the host cannot give this spec. */
+export function checkHostSupport(spec: Spec, host: HostSecurity, source = 'config.json', prefix = '/process'): void {
+  const proc = spec.process;
+  if (proc?.apparmorProfile && !host.apparmor) {
+    throw new UnsupportedError(`${source}: ${prefix}/apparmorProfile: AppArmor is not enabled on this host`);
+  }
+  if (proc?.selinuxLabel && !host.selinux) {
+    throw new UnsupportedError(`${source}: ${prefix}/selinuxLabel: SELinux is not enabled on this host`);
+  }
+  if (spec.linux?.mountLabel) {
+    throw new UnsupportedError(`${source}: /linux/mountLabel: ${host.selinux ? 'SELinux mount labels are not supported by tsrun yet' : 'SELinux is not enabled on this host'}`);
+  }
+  for (const set of CAP_SETS) {
+    for (const name of proc?.capabilities?.[set] ?? []) {
+      const bit = (CAPABILITIES as readonly string[]).indexOf(name);
+      if (bit >= 0 && !(host.bounding & (1n << BigInt(bit)))) {
+        throw new UnsupportedError(`${source}: ${prefix}/capabilities/${set}: ${name} is not available on this host (tsrun's own bounding set lacks it)`);
+      }
+    }
+  }
+}

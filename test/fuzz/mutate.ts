@@ -1,0 +1,354 @@
+/**
+ * The mutator: takes a seed document and applies a few structure-aware mutations (delete,
+ * replace, duplicate, change a type, hostile numbers and strings, deep nesting, unknown fields,
+ * path tricks, empty containers, grafts from other seeds), then sometimes damages the JSON text
+ * itself. Each mutation is described in words so a failing case can be read, not only replayed.
+ */
+import {
+  DupKeys, KNOWN_KEYS, PATH_TRICKS, RawNumber, clone, deepNest, defineKey, isObject, longString,
+  randomDocument, randomJson, randomKey, randomNumberLike, randomString, toText, type Json, type JsonObject,
+} from './json.js';
+import { Rng } from './prng.js';
+import type { Seed } from './seeds.js';
+
+export type Path = Array<string | number>;
+
+/** A generated case: the config.json text and how it was made. */
+export interface FuzzCase {
+  index: number;
+  seed: number;
+  origin: string;
+  mutations: string[];
+  text: string;
+}
+
+export function showPath(p: Path): string {
+  return p.length === 0 ? '(root)' : '/' + p.map((k) => String(k).replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+}
+
+function children(v: Json): Path {
+  if (Array.isArray(v)) return v.map((_, i) => i);
+  if (isObject(v)) return Object.keys(v);
+  return [];
+}
+
+function get(root: Json, p: Path): Json | undefined {
+  let v: Json | undefined = root;
+  for (const k of p) {
+    if (Array.isArray(v) && typeof k === 'number') v = v[k];
+    else if (isObject(v) && typeof k === 'string' && Object.hasOwn(v, k)) v = v[k];
+    else return undefined;
+  }
+  return v;
+}
+
+/** Replaces the value at p (p non-empty); returns false if the parent is gone. */
+function set(root: Json, p: Path, value: Json): boolean {
+  const parent = get(root, p.slice(0, -1));
+  const k = p[p.length - 1]!;
+  if (Array.isArray(parent) && typeof k === 'number') parent[k] = value;
+  else if (isObject(parent) && typeof k === 'string') defineKey(parent, k, value);
+  else return false;
+  return true;
+}
+
+function remove(root: Json, p: Path): boolean {
+  const parent = get(root, p.slice(0, -1));
+  const k = p[p.length - 1]!;
+  if (Array.isArray(parent) && typeof k === 'number') parent.splice(k, 1);
+  else if (isObject(parent) && typeof k === 'string') delete parent[k];
+  else return false;
+  return true;
+}
+
+/** A random node, reached by descending from the root: every level is equally likely to stop. */
+function randomPath(rng: Rng, root: Json): Path {
+  const p: Path = [];
+  let v: Json = root;
+  for (let depth = 0; depth < 40; depth++) {
+    const ks = children(v);
+    if (ks.length === 0 || (depth > 0 && rng.chance(0.22))) break;
+    const k = rng.pick(ks);
+    p.push(k);
+    v = (Array.isArray(v) ? v[k as number] : (v as JsonObject)[k as string])!;
+  }
+  return p;
+}
+
+/** Paths the loader, planner, seccomp compiler and cgroup managers read with care. */
+const HOT: string[][] = [
+  ['ociVersion'], ['root', 'path'], ['root', 'readonly'], ['hostname'], ['domainname'],
+  ['process', 'args'], ['process', 'args', '*'], ['process', 'env', '*'], ['process', 'cwd'], ['process', 'terminal'],
+  ['process', 'consoleSize', 'height'], ['process', 'user', 'uid'], ['process', 'user', 'gid'], ['process', 'user', 'umask'],
+  ['process', 'user', 'additionalGids', '*'], ['process', 'capabilities', 'bounding', '*'], ['process', 'capabilities', 'ambient'],
+  ['process', 'rlimits', '*', 'soft'], ['process', 'rlimits', '*', 'hard'], ['process', 'rlimits', '*', 'type'],
+  ['process', 'oomScoreAdj'], ['process', 'scheduler'], ['process', 'noNewPrivileges'],
+  ['mounts', '*', 'destination'], ['mounts', '*', 'source'], ['mounts', '*', 'type'], ['mounts', '*', 'options', '*'],
+  ['mounts', '*', 'options'], ['mounts', '*', 'uidMappings'],
+  ['hooks', 'createContainer', '*', 'path'], ['hooks', 'startContainer', '*', 'args'], ['hooks', 'poststop', '*', 'timeout'],
+  ['linux', 'namespaces', '*', 'type'], ['linux', 'namespaces', '*', 'path'], ['linux', 'namespaces'],
+  ['linux', 'uidMappings', '*', 'size'], ['linux', 'uidMappings', '*', 'hostID'], ['linux', 'gidMappings'],
+  ['linux', 'timeOffsets'], ['linux', 'timeOffsets', 'monotonic', 'secs'],
+  ['linux', 'devices', '*', 'path'], ['linux', 'devices', '*', 'type'], ['linux', 'devices', '*', 'major'],
+  ['linux', 'devices', '*', 'fileMode'], ['linux', 'cgroupsPath'], ['linux', 'sysctl'], ['linux', 'rootfsPropagation'],
+  ['linux', 'maskedPaths', '*'], ['linux', 'readonlyPaths', '*'], ['linux', 'netDevices'],
+  ['linux', 'seccomp', 'defaultAction'], ['linux', 'seccomp', 'defaultErrnoRet'], ['linux', 'seccomp', 'architectures', '*'],
+  ['linux', 'seccomp', 'flags', '*'], ['linux', 'seccomp', 'syscalls', '*', 'names', '*'], ['linux', 'seccomp', 'syscalls', '*', 'action'],
+  ['linux', 'seccomp', 'syscalls', '*', 'errnoRet'], ['linux', 'seccomp', 'syscalls', '*', 'args', '*', 'index'],
+  ['linux', 'seccomp', 'syscalls', '*', 'args', '*', 'value'], ['linux', 'seccomp', 'syscalls', '*', 'args', '*', 'op'],
+  ['linux', 'seccomp', 'listenerPath'],
+  ['linux', 'resources', 'memory', 'limit'], ['linux', 'resources', 'memory', 'swap'], ['linux', 'resources', 'memory', 'reservation'],
+  ['linux', 'resources', 'memory', 'swappiness'], ['linux', 'resources', 'memory', 'kernel'],
+  ['linux', 'resources', 'cpu', 'shares'], ['linux', 'resources', 'cpu', 'quota'], ['linux', 'resources', 'cpu', 'period'],
+  ['linux', 'resources', 'cpu', 'burst'], ['linux', 'resources', 'cpu', 'cpus'], ['linux', 'resources', 'cpu', 'mems'],
+  ['linux', 'resources', 'cpu', 'idle'], ['linux', 'resources', 'cpu', 'realtimeRuntime'],
+  ['linux', 'resources', 'pids', 'limit'], ['linux', 'resources', 'blockIO', 'weight'],
+  ['linux', 'resources', 'blockIO', 'weightDevice', '*', 'major'], ['linux', 'resources', 'blockIO', 'throttleReadBpsDevice', '*', 'rate'],
+  ['linux', 'resources', 'hugepageLimits', '*', 'pageSize'], ['linux', 'resources', 'hugepageLimits', '*', 'limit'],
+  ['linux', 'resources', 'devices', '*', 'major'], ['linux', 'resources', 'devices', '*', 'access'], ['linux', 'resources', 'devices', '*', 'type'],
+  ['linux', 'resources', 'unified'], ['linux', 'resources', 'rdma'], ['linux', 'resources', 'network', 'classID'],
+  ['linux', 'resources', 'network', 'priorities', '*', 'name'],
+  ['linux', 'memoryPolicy', 'nodes'], ['linux', 'intelRdt', 'closID'], ['linux', 'personality'],
+];
+
+/** A hot path made concrete: '*' becomes an existing index or key (or 0 / a new key). */
+function hotPath(rng: Rng, root: Json): Path {
+  const pattern = rng.pick(HOT);
+  const p: Path = [];
+  let v: Json | undefined = root;
+  for (const part of pattern) {
+    let k: string | number = part;
+    if (part === '*') {
+      if (Array.isArray(v)) k = v.length ? rng.int(v.length) : 0;
+      else if (isObject(v) && Object.keys(v).length) k = rng.pick(Object.keys(v));
+      else k = 0;
+    }
+    p.push(k);
+    v = v === undefined ? undefined : get(v, [k]);
+  }
+  return p;
+}
+
+/** Sets the value at p, making missing parents (objects, or arrays for numeric keys). */
+function setMaking(root: Json, p: Path, value: Json): void {
+  let v: Json = root;
+  for (let i = 0; i < p.length - 1; i++) {
+    const k = p[i]!;
+    let next = get(v, [k]);
+    if (next === undefined || next === null || typeof next !== 'object' || next instanceof RawNumber || next instanceof DupKeys) {
+      next = typeof p[i + 1] === 'number' ? [] : {};
+      if (Array.isArray(v)) v[typeof k === 'number' ? k : 0] = next;
+      else if (isObject(v)) defineKey(v, String(k), next);
+      else return;
+    }
+    v = next;
+  }
+  const last = p[p.length - 1]!;
+  if (Array.isArray(v)) v[typeof last === 'number' ? last : 0] = value;
+  else if (isObject(v)) defineKey(v, String(last), value);
+}
+
+function changeType(rng: Rng, v: Json | undefined): Json {
+  if (typeof v === 'string') return rng.pick<Json>([Number(v) || 0, v === 'true', [v], { [v.slice(0, 20)]: v }, null]);
+  if (typeof v === 'number' || v instanceof RawNumber) {
+    const n = typeof v === 'number' ? v : Number(v.text);
+    return rng.pick<Json>([String(n), n !== 0, [n], { value: n }, null, Number.isFinite(n) ? n + 0.5 : 0.5]);
+  }
+  if (typeof v === 'boolean') return rng.pick<Json>([String(v), v ? 1 : 0, [v], null]);
+  if (Array.isArray(v)) {
+    const o: JsonObject = {};
+    v.forEach((e, i) => defineKey(o, String(i), e));
+    return rng.pick<Json>([o, v.length ? v[0]! : null, v.join(','), v.length, null]);
+  }
+  if (isObject(v)) return rng.pick<Json>([Object.values(v), JSON.stringify(v).slice(0, 100), Object.keys(v).length, true, null]);
+  return randomJson(rng, 1);
+}
+
+function hostileString(rng: Rng, v: Json | undefined): string {
+  const s = typeof v === 'string' ? v : randomString(rng);
+  switch (rng.int(9)) {
+    case 0:
+      return s + '\u0000';
+    case 1:
+      return '\u0000' + s;
+    case 2: {
+      const at = rng.int(s.length + 1);
+      return s.slice(0, at) + rng.pick(['\n', '\r\n', '\t', '\u001b[31m', '\u0007', '\u007f', '\u2028', '\u0085']) + s.slice(at);
+    }
+    case 3:
+      return longString(rng);
+    case 4:
+      return s + rng.pick(['é', '😀', '\ud800', '\u202e', '\ufeff', '中']);
+    case 5:
+      return rng.pick(PATH_TRICKS);
+    case 6:
+      return (s.startsWith('/') ? s : '/' + s) + rng.pick(['/..', '/../..', '/./', '//', '/']);
+    case 7:
+      return s.repeat(rng.range(2, 200));
+    default:
+      return '';
+  }
+}
+
+/** One mutation at a random (or hot) place; returns its description. */
+function mutateOnce(rng: Rng, root: { doc: Json }, donors: readonly Seed[]): string {
+  const p = rng.chance(0.45) ? hotPath(rng, root.doc) : randomPath(rng, root.doc);
+  const at = showPath(p);
+  const cur = p.length ? get(root.doc, p) : root.doc;
+  const put = (v: Json) => {
+    if (p.length === 0) root.doc = v;
+    else if (cur === undefined) setMaking(root.doc, p, v);
+    else set(root.doc, p, v);
+  };
+  switch (rng.int(17)) {
+    case 0:
+    case 1:
+      if (p.length === 0 || cur === undefined) return mutateOnce(rng, root, donors);
+      remove(root.doc, p);
+      return `delete ${at}`;
+    case 2:
+      put(randomJson(rng, rng.range(0, 2)));
+      return `replace ${at} with a random value`;
+    case 3:
+      put(changeType(rng, cur));
+      return `change the type of ${at}`;
+    case 4:
+    case 5:
+      put(randomNumberLike(rng));
+      return `${at} = a hostile number`;
+    case 6:
+    case 7:
+      put(hostileString(rng, cur));
+      return `${at} = a hostile string`;
+    case 8: {
+      // Duplicate: an array element, or a key written twice in the text.
+      if (Array.isArray(cur) && cur.length) {
+        const n = rng.chance(0.1) ? rng.pick([100, 1000, 5000]) : rng.range(1, 3);
+        const e = cur[rng.int(cur.length)]!;
+        for (let i = 0; i < n; i++) cur.splice(rng.int(cur.length + 1), 0, clone(e));
+        return `duplicate an element of ${at} ${n} time(s)`;
+      }
+      if (isObject(cur) && Object.keys(cur).length) {
+        const entries = Object.entries(cur) as Array<[string, Json]>;
+        const [k, v] = rng.pick(entries);
+        const other = rng.chance(0.5) ? clone(v) : randomJson(rng, 1);
+        const dup = rng.chance(0.5) ? [[k, other] as [string, Json], ...entries] : [...entries, [k, other] as [string, Json]];
+        put(new DupKeys(dup));
+        return `write key ${JSON.stringify(k)} of ${at} twice`;
+      }
+      return mutateOnce(rng, root, donors);
+    }
+    case 9:
+      put(deepNest(rng, rng.pick([5, 50, 500, 2000]), rng.chance(0.5) ? (cur ?? null) : randomJson(rng, 0)));
+      return `nest ${at} deeply`;
+    case 10: {
+      // Unknown (or known but misplaced) fields in an object on the path.
+      const target = isObject(cur) ? cur : get(root.doc, p.slice(0, -1));
+      if (!isObject(target)) return mutateOnce(rng, root, donors);
+      const k = rng.chance(0.5) ? randomKey(rng) : rng.pick(KNOWN_KEYS);
+      defineKey(target, k, randomJson(rng, 2));
+      return `add field ${JSON.stringify(k.slice(0, 40))} near ${at}`;
+    }
+    case 11:
+      put(Array.isArray(cur) ? [] : isObject(cur) ? {} : typeof cur === 'string' ? '' : rng.pick<Json>([[], {}, '', 0]));
+      return `empty ${at}`;
+    case 12: {
+      // Graft a part of another seed at the same place (or anywhere).
+      const donor = rng.pick(donors).doc;
+      const dp = get(donor, p) !== undefined && rng.chance(0.7) ? p : randomPath(rng, donor);
+      const v = get(donor, dp);
+      if (v === undefined) return mutateOnce(rng, root, donors);
+      put(clone(v));
+      return `graft ${showPath(dp)} of another seed at ${at}`;
+    }
+    case 13: {
+      // Reorder an array (mount order, namespace order, rule order matter).
+      if (!Array.isArray(cur) || cur.length < 2) return mutateOnce(rng, root, donors);
+      for (let i = cur.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [cur[i], cur[j]] = [cur[j]!, cur[i]!];
+      }
+      return `shuffle ${at}`;
+    }
+    case 14:
+      put(rng.pick<Json>([null, true, false, 0, -1, '', [], {}, [null], [''], [{}]]));
+      return `${at} = a trivial value`;
+    case 15: {
+      // Every string below the node gets the same treatment (a whole mount, a whole seccomp rule).
+      const how = rng.int(4);
+      const tweak = (s: string) => (how === 0 ? s + '\u0000' : how === 1 ? '../' + s : how === 2 ? s.toUpperCase() : s + s);
+      const walk = (v: Json, depth: number): Json => {
+        if (depth > 30) return v;
+        if (typeof v === 'string') return tweak(v);
+        if (Array.isArray(v)) return v.map((e) => walk(e, depth + 1));
+        if (isObject(v)) {
+          const o: JsonObject = {};
+          for (const [k, e] of Object.entries(v)) defineKey(o, how === 2 && rng.chance(0.2) ? k.toUpperCase() : k, walk(e, depth + 1));
+          return o;
+        }
+        return v;
+      };
+      if (cur === undefined) return mutateOnce(rng, root, donors);
+      put(walk(cur, 0));
+      return `rewrite every string under ${at} (${['NUL suffix', '../ prefix', 'upper case', 'doubled'][how]})`;
+    }
+    default: {
+      // A huge array of hostile elements.
+      const n = rng.pick([1000, 10_000, 50_000]);
+      const e = rng.chance(0.5) && cur !== undefined ? cur : randomJson(rng, 1);
+      put(Array.from({ length: n }, () => clone(e)));
+      return `${at} = ${n} copies`;
+    }
+  }
+}
+
+/** Damages the JSON text itself: BOM, truncation, garbage, comments, NaN, single quotes. */
+function mutateText(rng: Rng, text: string): { text: string; what: string } {
+  const at = rng.int(text.length + 1);
+  switch (rng.int(8)) {
+    case 0:
+      return { text: '\ufeff' + text, what: 'prefix a byte order mark' };
+    case 1:
+      return { text: text.slice(0, at), what: `truncate the text at ${at}` };
+    case 2:
+      return { text: text + rng.pick(['\n', ' x', '}', '\u0000', '{}', '\ufeff']), what: 'append garbage' };
+    case 3:
+      return { text: text.slice(0, at) + rng.pick(['//c\n', '/*c*/', ',', 'NaN', 'Infinity', "'", '\u0000', '\\', '"']) + text.slice(at), what: `insert a token at ${at}` };
+    case 4:
+      return { text: text.replace(/"/g, "'"), what: 'single quotes' };
+    case 5:
+      return { text: text.slice(0, at) + text.slice(Math.min(text.length, at + rng.range(1, 10))), what: `delete bytes at ${at}` };
+    case 6:
+      return { text: ' \t\r\n'.repeat(rng.range(1, 1000)) + text + ' \n'.repeat(rng.range(0, 1000)), what: 'pad with white space' };
+    default:
+      return { text: text.replace(/,/, ',,'), what: 'double a comma' };
+  }
+}
+
+/** The case `index` of a run with `seed`: a mutated seed (or, when `random`, a random document). */
+export function makeCase(seed: number, index: number, seedDocs: readonly Seed[], random: boolean): FuzzCase {
+  const rng = Rng.forCase(seed, index);
+  if (random) {
+    const doc = randomDocument(rng);
+    let text = toText(doc, rng.chance(0.3));
+    const mutations = ['random document'];
+    if (rng.chance(0.05)) {
+      const m = mutateText(rng, text);
+      text = m.text;
+      mutations.push(m.what);
+    }
+    return { index, seed, origin: 'random', mutations, text };
+  }
+  const base = rng.pick(seedDocs);
+  const root = { doc: clone(base.doc) };
+  const mutations: string[] = [];
+  const n = rng.weighted([[50, 1], [25, 2], [12, 3], [8, 5], [5, 10]] as const);
+  for (let i = 0; i < n; i++) mutations.push(mutateOnce(rng, root, seedDocs));
+  let text = toText(root.doc, rng.chance(0.5));
+  if (rng.chance(0.04)) {
+    const m = mutateText(rng, text);
+    text = m.text;
+    mutations.push(m.what);
+  }
+  return { index, seed, origin: base.name, mutations, text };
+}
