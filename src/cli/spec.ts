@@ -15,7 +15,10 @@ export default {
     const file = join(resolve(a.bundle ?? '.'), 'config.json');
     if (existsSync(file)) throw new UsageError(`File ${file} exists. Remove it first`);
     try {
-      writeFileSync(file, JSON.stringify(defaultSpec({ rootless: a.rootless }), null, '\t') + '\n', { mode: 0o666 });
+      // The global --rootless (a string: runc's true|false|auto) shadows this boolean flag, so a bare
+      // `spec --rootless` arrives as "" (userns issue).
+      const rootless = (a.rootless as unknown) === true || (a.rootless as unknown) === '' || (a.rootless as unknown) === 'true';
+      writeFileSync(file, JSON.stringify(defaultSpec({ rootless }), null, '\t') + '\n', { mode: 0o666 });
     } catch (e) {
       throw SysError.fromNode('write', file, e);
     }

@@ -31,8 +31,8 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
   const linux: Record<string, unknown> = {
     resources: { devices: [{ allow: false, access: 'rwm' }] },
     namespaces,
-    maskedPaths: MASKED_PATHS,
-    readonlyPaths: READONLY_PATHS,
+    maskedPaths: [...MASKED_PATHS],
+    readonlyPaths: [...READONLY_PATHS],
     seccomp: defaultSeccompProfile({ capabilities: DEFAULT_CAPS }),
   };
   if (opts.rootless) {
@@ -57,7 +57,7 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
       args: ['sh'],
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
       cwd: '/',
-      capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS },
+      capabilities: { bounding: [...DEFAULT_CAPS], effective: [...DEFAULT_CAPS], permitted: [...DEFAULT_CAPS] },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
       noNewPrivileges: true,
     },
