@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "bail.h"
@@ -21,6 +24,24 @@
 #ifndef SYS_pivot_root
 #define SYS_pivot_root 155
 #endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+/* From linux/mount.h, which clashes with sys/mount.h on some libcs: our own names. */
+#define X_OPEN_TREE_CLONE 1u
+#define X_AT_RECURSIVE 0x8000
+#define X_MOVE_MOUNT_F_EMPTY_PATH 0x4u
+#define X_MOVE_MOUNT_T_EMPTY_PATH 0x40u
+#define X_MOUNT_ATTR_IDMAP 0x100000ull
+struct x_mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
 
 /* openat2 beneath the root fd: absolute symlinks and ".." stay inside it (runc's securejoin). */
 static int openat2_root(const char *path, int flags, mode_t mode)
@@ -200,10 +221,22 @@ static void mount_what(char *buf, size_t size, const char *src, const char *tgt,
 		snprintf(buf, size, "mount \"%s\" on \"%s\"", src, tgt);
 }
 
+/* True when this process is in a user namespace other than the initial one (whose inode
+ * number is fixed: PROC_USER_INIT_INO). */
+static int in_userns(void)
+{
+	struct stat st;
+	if (stat("/proc/self/ns/user", &st) < 0)
+		return 0;
+	return st.st_ino != 0xEFFFFFFDu;
+}
+
 /*
  * A bind remount must keep the flags the kernel locked on the mount (nosuid, nodev, noexec and
  * the atime mode of a mount made in a more privileged namespace), or it fails with EPERM; runc
  * reads them with statfs the same way. Harmless outside user namespaces: they are already set.
+ * In a user namespace a read-only host mount is locked read-only too (MNT_LOCK_READONLY): a bind
+ * of it stays read-only instead of failing. Outside one, root may still make such a bind writable.
  */
 static unsigned long locked_flags(const char *target)
 {
@@ -223,7 +256,31 @@ static unsigned long locked_flags(const char *target)
 		f |= MS_NODIRATIME;
 	if (sv.f_flag & ST_RELATIME)
 		f |= MS_RELATIME;
+	if ((sv.f_flag & ST_RDONLY) && in_userns())
+		f |= MS_RDONLY;
 	return f;
+}
+
+/* Resolves (creating it per `create`) the target of a mount: an O_PATH fd, -2 for a plain path
+ * to use as is (neither in the root nor created), -1 on error with errno set. */
+static int open_target(uint32_t how, uint32_t create, const char *tgt)
+{
+	int in_root = how & PATH_IN_ROOT;
+	if (create & PATH_CREATE_DIR)
+		return mkdir_p(in_root, tgt, 0755);
+	if (create & PATH_CREATE_FILE)
+		return create_file(in_root, tgt);
+	if (in_root)
+		return open_path(1, tgt, O_PATH, 0);
+	return -2;
+}
+
+/* After a failed mount: EPERM inside a user namespace gets a hint, since that is the usual cause. */
+static _Noreturn void bail_mount(int err, const char *what)
+{
+	if (err == EPERM && in_userns())
+		bail_errno(err, "%s (refused inside the container's user namespace)", what);
+	bail_errno(err, "%s", what);
 }
 
 void op_mount(const struct op *o)
@@ -261,14 +318,7 @@ void op_mount(const struct op *o)
 
 	char tbuf[64];
 	const char *target = tgt;
-	if (create & PATH_CREATE_DIR)
-		tfd = mkdir_p(in_root, tgt, 0755);
-	else if (create & PATH_CREATE_FILE)
-		tfd = create_file(in_root, tgt);
-	else if (in_root)
-		tfd = open_path(1, tgt, O_PATH, 0);
-	else
-		tfd = -2; /* a plain path, used as is */
+	tfd = open_target(how, create, tgt);
 	if (tfd == -1) {
 		if (errno == ENOENT && !create && (how & PATH_IGNORE_ENOENT))
 			goto out;
@@ -284,7 +334,7 @@ void op_mount(const struct op *o)
 	if ((flags & (MS_REMOUNT | MS_BIND)) == (MS_REMOUNT | MS_BIND))
 		flags |= locked_flags(target);
 	if (mount(source, target, *fstype ? fstype : NULL, flags, *data ? data : NULL) < 0)
-		bail_errno(errno, "%s", what);
+		bail_mount(errno, what);
 out:
 	if (tfd >= 0)
 		close(tfd);
@@ -467,4 +517,180 @@ void op_write_file(const struct op *o)
 	}
 	if (close(fd) < 0)
 		bail_errno(errno, "write \"%s\"", path);
+}
+
+/* ---- Id-mapped mounts (OP_IDMAP_TREE, OP_ATTACH_TREE) ---------------------------------------- */
+
+/* Detached trees made by OP_IDMAP_TREE, waiting for OP_ATTACH_TREE. */
+#define MAX_TREES 256
+static struct {
+	uint32_t slot;
+	int fd;
+} trees[MAX_TREES];
+static int ntrees;
+
+/* User namespaces made for id maps, by their map text: mounts with the same maps share one. */
+#define MAX_IDMAP_USERNS 16
+static struct {
+	char *uid, *gid;
+	int fd;
+} idmap_userns[MAX_IDMAP_USERNS];
+static int nidmap_userns;
+
+static void write_map(pid_t pid, const char *file, const char *text)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		bail_errno(errno, "id-mapped mount: open %s", path);
+	/* One write: the kernel takes a map whole, once (DESIGN.md pitfall 6). */
+	size_t n = strlen(text);
+	ssize_t w = write(fd, text, n);
+	if (w < 0 || (size_t)w != n)
+		bail_errno(w < 0 ? errno : EIO, "id-mapped mount: write %s", path);
+	close(fd);
+}
+
+/*
+ * A user namespace with the given maps, as an fd. A child unshares it and waits; this process,
+ * still in the host user namespace with CAP_SETUID/CAP_SETGID, writes the child's maps, keeps
+ * /proc/CHILD/ns/user and lets the child go: the fd alone keeps the namespace alive.
+ */
+static int userns_with_maps(const char *uidmap, const char *gidmap)
+{
+	for (int i = 0; i < nidmap_userns; i++)
+		if (!strcmp(idmap_userns[i].uid, uidmap) && !strcmp(idmap_userns[i].gid, gidmap))
+			return idmap_userns[i].fd;
+	int up[2], down[2];
+	if (pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0)
+		bail_errno(errno, "id-mapped mount: pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		bail_errno(errno, "id-mapped mount: fork");
+	if (pid == 0) {
+		close(up[0]);
+		close(down[1]);
+		int32_t err = unshare(CLONE_NEWUSER) < 0 ? errno : 0;
+		ssize_t w = write(up[1], &err, sizeof err);
+		(void)w;
+		char c;
+		/* EOF: the parent has what it needs (or is gone). */
+		while (read(down[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	int32_t err = EIO;
+	ssize_t r;
+	do
+		r = read(up[0], &err, sizeof err);
+	while (r < 0 && errno == EINTR);
+	close(up[0]);
+	if (r != (ssize_t)sizeof err)
+		err = EIO;
+	if (err) {
+		close(down[1]);
+		waitpid(pid, NULL, 0);
+		bail_errno(err, "id-mapped mount: unshare a user namespace for the mapping");
+	}
+	write_map(pid, "uid_map", uidmap);
+	write_map(pid, "gid_map", gidmap);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int e = errno;
+	close(down[1]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (fd < 0)
+		bail_errno(e, "id-mapped mount: open %s", path);
+	if (nidmap_userns < MAX_IDMAP_USERNS) {
+		idmap_userns[nidmap_userns].uid = strdup(uidmap);
+		idmap_userns[nidmap_userns].gid = strdup(gidmap);
+		idmap_userns[nidmap_userns].fd = fd;
+		if (idmap_userns[nidmap_userns].uid && idmap_userns[nidmap_userns].gid)
+			nidmap_userns++;
+	}
+	return fd;
+}
+
+static int mount_setattr_fd(int fd, unsigned int flags, struct x_mount_attr *attr)
+{
+	return (int)syscall(SYS_mount_setattr, fd, "", flags | AT_EMPTY_PATH, attr, sizeof *attr);
+}
+
+void op_idmap_tree(const struct op *o)
+{
+	uint32_t how = o->u[0], slot = o->u[1];
+	const char *src = o->s[0], *nspath = o->s[1], *uidmap = o->s[2], *gidmap = o->s[3];
+	if (ntrees >= MAX_TREES)
+		bail_msg(E2BIG, "id-mapped mount of \"%s\": more than %d id-mapped mounts", src, MAX_TREES);
+	int ufd, own_ufd = 0;
+	if (*nspath) {
+		ufd = open(nspath, O_RDONLY | O_CLOEXEC);
+		if (ufd < 0)
+			bail_errno(errno, "id-mapped mount of \"%s\": open user namespace \"%s\"", src, nspath);
+		own_ufd = 1;
+	} else {
+		ufd = userns_with_maps(uidmap, gidmap);
+	}
+	unsigned int rec = (how & TREE_RECURSIVE) ? X_AT_RECURSIVE : 0;
+	int tfd = (int)syscall(SYS_open_tree, AT_FDCWD, src, X_OPEN_TREE_CLONE | O_CLOEXEC | rec);
+	if (tfd < 0)
+		bail_errno(errno, "id-mapped mount of \"%s\": open_tree", src);
+	/* As a bind made in the container's (rslave) mount namespace would be: host events flow in,
+	 * none flow out. */
+	struct x_mount_attr attr = { .propagation = MS_SLAVE };
+	if (mount_setattr_fd(tfd, rec, &attr) < 0)
+		bail_errno(errno, "id-mapped mount of \"%s\": make it a slave", src);
+	memset(&attr, 0, sizeof attr);
+	attr.attr_set = X_MOUNT_ATTR_IDMAP;
+	attr.userns_fd = (uint64_t)ufd;
+	if (mount_setattr_fd(tfd, (how & TREE_IDMAP_RECURSIVE) ? X_AT_RECURSIVE : 0, &attr) < 0) {
+		int e = errno;
+		if (e == EINVAL)
+			bail_errno(e, "id-mapped mount of \"%s\": mount_setattr(MOUNT_ATTR_IDMAP): its filesystem "
+				      "does not support id-mapped mounts (or the mount is id-mapped already)", src);
+		if (e == ENOSYS)
+			bail_errno(e, "id-mapped mount of \"%s\": this kernel has no mount_setattr (Linux 5.12+)", src);
+		bail_errno(e, "id-mapped mount of \"%s\": mount_setattr(MOUNT_ATTR_IDMAP)", src);
+	}
+	if (own_ufd)
+		close(ufd);
+	trees[ntrees].slot = slot;
+	trees[ntrees].fd = tfd;
+	ntrees++;
+}
+
+void op_attach_tree(const struct op *o)
+{
+	uint32_t how = o->u[0], slot = o->u[1];
+	const char *tgt = o->s[0];
+	int tfd = -1;
+	for (int i = 0; i < ntrees; i++)
+		if (trees[i].slot == slot && trees[i].fd >= 0) {
+			tfd = trees[i].fd;
+			trees[i].fd = -1;
+			break;
+		}
+	if (tfd < 0)
+		bail_msg(EBADF, "attach id-mapped mount on \"%s\": no tree in slot %u (OP_IDMAP_TREE)", tgt, slot);
+	uint32_t create = how & (PATH_CREATE_DIR | PATH_CREATE_FILE);
+	if (how & PATH_CREATE_LIKE_SOURCE) {
+		struct stat st;
+		if (fstat(tfd, &st) < 0)
+			bail_errno(errno, "attach id-mapped mount on \"%s\": stat the source", tgt);
+		create = S_ISDIR(st.st_mode) ? PATH_CREATE_DIR : PATH_CREATE_FILE;
+	}
+	int dfd = open_target(how, create, tgt);
+	if (dfd == -2)
+		dfd = open(tgt, O_PATH | O_CLOEXEC);
+	if (dfd < 0)
+		bail_errno(errno, "attach id-mapped mount on \"%s\"", tgt);
+	if (syscall(SYS_move_mount, tfd, "", dfd, "", X_MOVE_MOUNT_F_EMPTY_PATH | X_MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		bail_mount(errno, "attach id-mapped mount (move_mount)");
+	close(dfd);
+	close(tfd);
 }

@@ -69,6 +69,8 @@ static const handler handlers[] = {
 	[OP_SYNC] = op_sync,
 	[OP_MKDIR] = op_mkdir,
 	[OP_CLOSE_SYNC] = op_close_sync,
+	[OP_IDMAP_TREE] = op_idmap_tree,
+	[OP_ATTACH_TREE] = op_attach_tree,
 };
 
 static void read_cap_last_cap(void)

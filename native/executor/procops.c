@@ -168,8 +168,26 @@ void op_setgroups(const struct op *o)
 {
 	gid_t *list = (gid_t *)o->l; /* gid_t is 32 bits: the u32s array is the list */
 	_Static_assert(sizeof(gid_t) == sizeof(uint32_t), "gid_t is 32 bits");
-	if (setgroups(o->ln, o->ln ? list : NULL) < 0)
-		bail_errno(errno, "setgroups(%u groups)", o->ln);
+	if (setgroups(o->ln, o->ln ? list : NULL) < 0) {
+		/* userns: a user namespace whose gid map was written unprivileged (rootless: the caller's
+		 * own gid) has setgroups denied for good. Clearing the groups then has nothing to do (as
+		 * runc); asking for groups is an error that says why. */
+		int e = errno;
+		char buf[16] = "";
+		int fd = e == EPERM ? open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC) : -1;
+		if (fd >= 0) {
+			ssize_t n = read(fd, buf, sizeof buf - 1);
+			buf[n > 0 ? n : 0] = 0;
+			close(fd);
+		}
+		if (!strncmp(buf, "deny", 4)) {
+			if (o->ln == 0)
+				return;
+			bail_errno(e, "setgroups(%u groups): setgroups is denied in this user namespace (its gid map "
+				      "was written without privileges: map gids through /etc/subgid and newgidmap)", o->ln);
+		}
+		bail_errno(e, "setgroups(%u groups)", o->ln);
+	}
 }
 
 void op_setresgid(const struct op *o)

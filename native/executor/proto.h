@@ -3,7 +3,7 @@
 #define TSRUN_PROTO_H
 
 #define TSRUN_FRAME_MAGIC 0x4e525354u
-#define TSRUN_PROTOCOL_VERSION 2
+#define TSRUN_PROTOCOL_VERSION 3
 #define TSRUN_FRAME_HEADER_SIZE 12
 #define TSRUN_OP_HEADER_SIZE 8
 #define TSRUN_MAX_FRAME 16777216
@@ -26,6 +26,9 @@
 #define PATH_IGNORE_ENOENT 8
 #define PATH_SOURCE_IN_ROOT 16
 #define PATH_CREATE_LIKE_SOURCE 32
+
+#define TREE_RECURSIVE 1
+#define TREE_IDMAP_RECURSIVE 2
 
 #define OP_CLOEXEC_FROM 1
 #define OP_INHERIT_FD 2
@@ -66,6 +69,8 @@
 #define OP_SYNC 37
 #define OP_MKDIR 38
 #define OP_CLOSE_SYNC 39
+#define OP_IDMAP_TREE 40
+#define OP_ATTACH_TREE 41
 
 /* Op body layouts, in wire order:
  *   OP_CLOEXEC_FROM: u32 fd
@@ -107,6 +112,8 @@
  *   OP_SYNC: u32 tag
  *   OP_MKDIR: u32 how, u32 mode, str path
  *   OP_CLOSE_SYNC: (empty)
+ *   OP_IDMAP_TREE: u32 how, u32 slot, str source, str usernsPath, str uidMap, str gidMap
+ *   OP_ATTACH_TREE: u32 how, u32 slot, str target
  */
 
 #endif

@@ -51,6 +51,8 @@ static const char *const layouts[] = {
 	[OP_SYNC] = "u",
 	[OP_MKDIR] = "uus",
 	[OP_CLOSE_SYNC] = "",
+	[OP_IDMAP_TREE] = "uussss",
+	[OP_ATTACH_TREE] = "uus",
 };
 #define NLAYOUTS (sizeof layouts / sizeof layouts[0])
 

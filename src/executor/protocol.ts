@@ -34,7 +34,7 @@
  */
 
 export const FRAME_MAGIC = 0x4e525354; // "TSRN" read as little endian bytes
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 export const FRAME_HEADER_SIZE = 12;
 export const OP_HEADER_SIZE = 8;
 /** Upper bound on any frame, to refuse garbage early on both sides. */
@@ -54,7 +54,7 @@ export enum FrameType {
   ERROR = 11,
 }
 
-/** Flags of OP_MOUNT, OP_MKNOD, OP_SYMLINK, OP_WRITE_FILE, OP_MKDIR (the `how` field). */
+/** Flags of OP_MOUNT, OP_MKNOD, OP_SYMLINK, OP_WRITE_FILE, OP_MKDIR, OP_ATTACH_TREE (the `how` field). */
 export enum PathFlag {
   /** Resolve the target beneath the root fd (OP_SET_ROOT) with RESOLVE_IN_ROOT. */
   IN_ROOT = 1 << 0,
@@ -68,6 +68,14 @@ export enum PathFlag {
   SOURCE_IN_ROOT = 1 << 4,
   /** OP_MOUNT: the source is a directory, so CREATE_DIR/CREATE_FILE choose by stat(source). */
   CREATE_LIKE_SOURCE = 1 << 5,
+}
+
+/** Flags of OP_IDMAP_TREE (its `how` field). */
+export enum TreeFlag {
+  /** Clone the source with its submounts (rbind), open_tree AT_RECURSIVE. */
+  RECURSIVE = 1 << 0,
+  /** Id-map the submounts too (`ridmap`), mount_setattr AT_RECURSIVE. */
+  IDMAP_RECURSIVE = 1 << 1,
 }
 
 export enum Op {
@@ -147,6 +155,16 @@ export enum Op {
   MKDIR = 38,
   /** Close the sync socket (after READY/GO, so a blocked init holds nothing of tsrun's). */
   CLOSE_SYNC = 39,
+  /**
+   * An id-mapped mount, made while the executor is still privileged in the host user namespace
+   * (before any namespace op): open_tree(source, OPEN_TREE_CLONE), mount_setattr(MOUNT_ATTR_IDMAP)
+   * with the user namespace at `usernsPath`, or else a new one with uidMap/gidMap (the executor
+   * forks a child that unshares it and writes its maps), propagation slave; the detached tree is
+   * kept in `slot` for OP_ATTACH_TREE. `how` takes TreeFlag bits.
+   */
+  IDMAP_TREE = 40,
+  /** move_mount the tree kept in `slot` onto target (resolution and creation per `how`, as OP_MOUNT). */
+  ATTACH_TREE = 41,
 }
 
 export type FieldKind = 'u32' | 'u64' | 'str' | 'strs' | 'u32s' | 'bytes';
@@ -207,6 +225,15 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
   [Op.SYNC]: [['tag', 'u32']],
   [Op.MKDIR]: [['how', 'u32'], ['mode', 'u32'], ['path', 'str']],
   [Op.CLOSE_SYNC]: [],
+  [Op.IDMAP_TREE]: [
+    ['how', 'u32'],
+    ['slot', 'u32'],
+    ['source', 'str'],
+    ['usernsPath', 'str'],
+    ['uidMap', 'str'],
+    ['gidMap', 'str'],
+  ],
+  [Op.ATTACH_TREE]: [['how', 'u32'], ['slot', 'u32'], ['target', 'str']],
 };
 
 /** A field value: numbers (u32), bigints (u64), strings (str), string lists (strs), bytes. */
@@ -398,6 +425,7 @@ export function renderProtoHeader(): string {
   };
   enumBlock('FRAME_', FrameType);
   enumBlock('PATH_', PathFlag);
+  enumBlock('TREE_', TreeFlag);
   enumBlock('OP_', Op);
   lines.push('/* Op body layouts, in wire order:');
   for (const [code, fields] of Object.entries(OP_FIELDS)) {

@@ -4,8 +4,6 @@
  * operation, except poststop whose failures are only reported (runtime-spec config.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { runExecutor } from '../executor/spawn.js';
-import { buildHookPlan } from '../plan/index.js';
 import { namespacesToJoin } from '../sys/proc.js';
 import { TsrunError } from '../errors.js';
 
@@ -69,6 +67,8 @@ export async function runHook(hook: Hook, state: object, phase: HookPhase, index
     const child = spawn(hook.path, rest, { argv0, env: envObject(hook.env), stdio: ['pipe', 'ignore', 'pipe'] });
     return superviseHook(child, hook, state, where);
   }
+  // Only hooks in the container need the executor and the planner: load them here, not on every start.
+  const [{ runExecutor }, { buildHookPlan }] = await Promise.all([import('../executor/spawn.js'), import('../plan/index.js')]);
   let supervised: Promise<void> | undefined;
   try {
     await runExecutor(

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { IncorrectStatusError } from '../errors.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { isSameLiveProcess } from '../sys/proc.js';
-import { cgroupOf } from './cgroup.js';
+import { isFrozenStored } from '../cgroups/frozen.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -20,7 +20,7 @@ export interface Container {
 
 export function deriveStatus(store: StateStore, rec: ContainerRecord): Status {
   if (!isSameLiveProcess(rec.pid, rec.starttime)) return 'stopped';
-  if (cgroupOf(rec)?.isFrozen()) return 'paused';
+  if (isFrozenStored(rec.cgroup)) return 'paused';
   if (existsSync(store.fifoPath(rec.id))) return 'created';
   return 'running';
 }

@@ -42,7 +42,7 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
 
 async function killAndWait(rec: ContainerRecord): Promise<void> {
   const cg = cgroupOf(rec);
-  signalAll(rec, 9);
+  await signalAll(rec, 9);
   // A frozen process cannot die: thaw after the signal is queued.
   if (cg?.isFrozen()) cg.thaw();
   const deadline = Date.now() + KILL_WAIT_MS;
@@ -60,7 +60,7 @@ function sharesHostPidNs(rec: ContainerRecord): boolean {
 async function destroy(store: StateStore, rec: ContainerRecord): Promise<string[]> {
   const cg = cgroupOf(rec);
   // Without a pid namespace of its own, the init's death does not take the rest with it.
-  if (cg && sharesHostPidNs(rec)) signalAll(rec, 9);
+  if (cg && sharesHostPidNs(rec)) await signalAll(rec, 9);
   cg?.destroy();
   store.remove(rec.id);
   const hooks = (rec.config.hooks as { poststop?: Hook[] } | undefined)?.poststop;

@@ -2,15 +2,14 @@
 import { ContainerNotRunningError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
 import { isSameLiveProcess } from '../sys/proc.js';
-import { cgroupOf } from './cgroup.js';
 import { canKill, loadContainer } from './container.js';
 
 export async function killContainer(store: StateStore, id: string, signal: number, all: boolean): Promise<void> {
-  await store.withLock(id, () => {
+  await store.withLock(id, async () => {
     const c = loadContainer(store, id);
     if (all) {
       // runc 1.2+ (and podman) rely on --all reaching every process, and on success when stopped.
-      signalAll(c.rec, signal);
+      await signalAll(c.rec, signal);
       return;
     }
     if (!canKill(c.status)) throw new ContainerNotRunningError(id);
@@ -29,7 +28,9 @@ function signalInit(pid: number, starttime: number, signal: number, id: string):
   }
 }
 
-export function signalAll(rec: { pid: number; starttime: number; cgroup?: unknown }, signal: number): void {
+/** Signals every process of the container's cgroup (and its init); loads src/cgroups only here. */
+export async function signalAll(rec: { pid: number; starttime: number; cgroup?: unknown }, signal: number): Promise<void> {
+  const { cgroupOf } = await import('./cgroup.js');
   const cg = cgroupOf(rec as never);
   const pids = new Set<number>(cg?.pids() ?? []);
   if (isSameLiveProcess(rec.pid, rec.starttime)) pids.add(rec.pid);

@@ -41,7 +41,7 @@ async function stopOnFailure(rec: ContainerRecord, fn: () => Promise<void>): Pro
   try {
     await fn();
   } catch (e) {
-    signalAll(rec, 9);
+    await signalAll(rec, 9);
     throw e;
   }
 }

@@ -53,8 +53,11 @@ const PROPAGATION_OPTIONS: Record<string, number> = {
 const UNSUPPORTED_OPTIONS = new Set([
   'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnodiratime', 'rdiratime',
   'rrelatime', 'rnorelatime', 'rnoatime', 'ratime', 'rstrictatime', 'rnostrictatime', 'rnosymfollow',
-  'rsymfollow', 'idmap', 'ridmap', 'tmpcopyup',
+  'rsymfollow', 'tmpcopyup',
 ]);
+
+/** Id-mapped mount options (runtime-spec 1.2): `idmap` maps the mount, `ridmap` its submounts too. */
+const IDMAP_OPTIONS = ['idmap', 'ridmap'] as const;
 
 export interface ParsedMountOptions {
   /** mount(2) flags, MS_BIND/MS_REC included. */
@@ -64,12 +67,18 @@ export interface ParsedMountOptions {
   /** Comma-joined filesystem-specific options (size=, mode=, newinstance ...). */
   data: string;
   bind: boolean;
+  /** `idmap` or `ridmap`: an id-mapped mount (with the mount's maps, else the container's). */
+  idmap: boolean;
+  /** `ridmap`: submounts are id-mapped too. */
+  ridmap: boolean;
 }
 
 export function parseMountOptions(options: readonly string[] | undefined, where: string): ParsedMountOptions {
   let flags = 0;
   const propagation: number[] = [];
   const data: string[] = [];
+  let idmap = false;
+  let ridmap = false;
   for (const opt of options ?? []) {
     const f = FLAG_OPTIONS[opt];
     if (f) {
@@ -77,16 +86,22 @@ export function parseMountOptions(options: readonly string[] | undefined, where:
       if (f.set) flags |= f.set;
     } else if (opt in PROPAGATION_OPTIONS) {
       propagation.push(PROPAGATION_OPTIONS[opt]!);
+    } else if (opt === 'idmap' || opt === 'ridmap') {
+      idmap = true;
+      if (opt === 'ridmap') ridmap = true;
     } else if (UNSUPPORTED_OPTIONS.has(opt)) {
       throw new UnsupportedError(`${where}: mount option "${opt}" is not supported by tsrun yet`);
     } else {
       data.push(opt);
     }
   }
-  return { flags, propagation, data: data.join(','), bind: (flags & MS.BIND) !== 0 };
+  return { flags, propagation, data: data.join(','), bind: (flags & MS.BIND) !== 0, idmap, ridmap };
 }
 
-/** Every option tsrun honours, for `tsrun features`. */
-export function supportedMountOptions(): string[] {
-  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS)].sort();
+/**
+ * Every option tsrun honours, for `tsrun features`; `idmap` and `ridmap` only when id-mapped
+ * mounts work here (see lifecycle/rootless.ts idmapMountsWork).
+ */
+export function supportedMountOptions(opts: { idmap?: boolean } = {}): string[] {
+  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), ...(opts.idmap ? IDMAP_OPTIONS : [])].sort();
 }

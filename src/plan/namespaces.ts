@@ -1,8 +1,9 @@
 /**
- * Namespaces: which to join by path, which to create, and in what order. The user namespace
- * always comes first (joined or created, then mapped by tsrun), so every later namespace is
- * owned by it; the mount namespace is joined last, since joining it changes what the other
- * namespace paths resolve to.
+ * Namespaces: which to join by path, which to create, and in what order (see namespaceOps). A
+ * joined user namespace comes first; namespaces joined by path come before a new user namespace
+ * (they belong to a more privileged one); every namespace created is created inside the
+ * container's user namespace, so it owns them. The mount namespace is joined last, since joining
+ * it changes what the other namespace paths resolve to.
  */
 import { ConfigError } from '../errors.js';
 import { Op, type PlanOp } from '../executor/protocol.js';
@@ -52,31 +53,46 @@ export function renderTimeOffsets(offsets: SpecLinux['timeOffsets']): string {
     .join('');
 }
 
+/** Whether `id` falls in one of the maps' container ranges (the id is visible in the namespace). */
+export function isMapped(maps: ReadonlyArray<{ containerID: number; size: number }> | undefined, id: number): boolean {
+  return (maps ?? []).some((m) => id >= m.containerID && id < m.containerID + m.size);
+}
+
 /**
  * Ops that put the executor into the container's namespaces, up to and including the fork
- * that makes the container's init (pid 1 of a new pid namespace).
+ * that makes the container's init (pid 1 of a new pid namespace). The order:
+ *
+ * 1. a user namespace given by path, then become its root: the namespaces joined next are
+ *    normally its own (another container's);
+ * 2. every other namespace given by path, mount last. This comes before a *new* user namespace:
+ *    such namespaces belong to the host's (or the joined) user namespace, where the executor is
+ *    still privileged; from inside a new user namespace setns into them fails with EPERM;
+ * 3. a new user namespace: tsrun writes its maps (IDMAP_SYNC), the executor becomes its root;
+ * 4. the namespaces to create, in one unshare from inside the container's user namespace, so it
+ *    owns them (and proc, sysfs, mqueue can be mounted there).
  */
 export function namespaceOps(linux: SpecLinux | undefined): PlanOp[] {
   const ops: PlanOp[] = [];
   const spaces = linux?.namespaces ?? [];
   for (const ns of spaces) namespaceFlag(ns.type);
   const byType = new Map<string, SpecNamespace>(spaces.map((n) => [n.type, n]));
+  const becomeRoot = (): PlanOp[] => [
+    // Root of the user namespace, so that the rest of the set-up has its capabilities.
+    { op: Op.SETRESGID, args: { gid: 0 } },
+    { op: Op.SETRESUID, args: { uid: 0 } },
+  ];
 
   const user = byType.get('user');
   if (user?.path) {
-    ops.push({ op: Op.SETNS, args: { nstype: CLONE.NEWUSER, path: user.path }, note: 'join the user namespace' });
-  } else if (user) {
-    ops.push({ op: Op.UNSHARE, args: { flags: CLONE.NEWUSER }, note: 'new user namespace, before every other' });
-    ops.push({ op: Op.IDMAP_SYNC, args: {}, note: 'tsrun writes uid_map and gid_map' });
+    ops.push({ op: Op.SETNS, args: { nstype: CLONE.NEWUSER, path: user.path }, note: 'join the user namespace (its maps stay as they are)' }, ...becomeRoot());
   }
-  if (user) {
-    // Become the namespace's root so that the rest of the set-up has its capabilities.
-    ops.push({ op: Op.SETRESGID, args: { gid: 0 } }, { op: Op.SETRESUID, args: { uid: 0 } });
-  }
-
   for (const type of JOIN_ORDER) {
     const ns = byType.get(type);
     if (type !== 'user' && ns?.path) ops.push({ op: Op.SETNS, args: { nstype: NAMESPACE_FLAGS[type]!, path: ns.path }, note: `join the ${type} namespace` });
+  }
+  if (user && !user.path) {
+    ops.push({ op: Op.UNSHARE, args: { flags: CLONE.NEWUSER }, note: 'new user namespace, before every namespace to create' });
+    ops.push({ op: Op.IDMAP_SYNC, args: {}, note: 'tsrun writes uid_map and gid_map' }, ...becomeRoot());
   }
 
   let unshare = 0;

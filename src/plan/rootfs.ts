@@ -5,11 +5,11 @@
  * can never send a mount to the host.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
-import { Op, PathFlag, type PlanOp } from '../executor/protocol.js';
+import { ConfigError, UnsupportedError } from '../errors.js';
+import { Op, PathFlag, TreeFlag, type PlanOp } from '../executor/protocol.js';
 import { MS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.js';
 import { parseMountOptions } from './mount-options.js';
-import { createsNamespace } from './namespaces.js';
+import { createsNamespace, findNamespace, isMapped, renderIdMap } from './namespaces.js';
 import type { PlanContext, Spec, SpecDevice, SpecLinux, SpecMount } from './types.js';
 
 const IN_ROOT = PathFlag.IN_ROOT;
@@ -49,27 +49,142 @@ function checkDestination(dest: string, where: string): void {
   if (dest.split('/').includes('..')) throw new ConfigError(`config.json: ${where}/destination: must not contain "..", got "${dest}"`);
 }
 
+/** How an id-mapped mount is mapped: the user namespace to open, or the maps of a new one. */
+export interface MountIdmap {
+  usernsPath: string;
+  uidMap: string;
+  gidMap: string;
+  /** `ridmap`: submounts are id-mapped too. */
+  recursive: boolean;
+}
+
+/**
+ * The id mapping of a spec mount, or undefined for a plain one. A mount is id-mapped when it has
+ * uidMappings/gidMappings (a user namespace with exactly those maps: an id on disk is shown as
+ * its hostID) or the `idmap`/`ridmap` option without them (the container's own maps, or the
+ * joined user namespace itself). runtime-spec 1.2; the same reading as runc's.
+ */
+export function mountIdmap(m: SpecMount, index: number, linux: SpecLinux | undefined): MountIdmap | undefined {
+  const where = `/mounts/${index}`;
+  const opts = parseMountOptions(m.options, `config.json: ${where}/options`);
+  const hasMaps = Boolean(m.uidMappings?.length || m.gidMappings?.length);
+  if (!opts.idmap && !hasMaps) return undefined;
+  if (!(opts.bind || m.type === 'bind')) {
+    throw new UnsupportedError(`config.json: ${where}: only bind mounts can be id-mapped by tsrun (type "${m.type ?? ''}")`);
+  }
+  if (hasMaps) {
+    if (!m.uidMappings?.length || !m.gidMappings?.length) {
+      throw new ConfigError(`config.json: ${where}/${m.uidMappings?.length ? 'gidMappings' : 'uidMappings'}: an id-mapped mount needs both uidMappings and gidMappings`);
+    }
+    return { usernsPath: '', uidMap: renderIdMap(m.uidMappings), gidMap: renderIdMap(m.gidMappings), recursive: opts.ridmap };
+  }
+  const user = findNamespace(linux, 'user');
+  if (!user) throw new ConfigError(`config.json: ${where}/options: "${opts.ridmap ? 'ridmap' : 'idmap'}" without uidMappings/gidMappings takes the container's user namespace maps, and there is no user namespace`);
+  if (user.path) return { usernsPath: user.path, uidMap: '', gidMap: '', recursive: opts.ridmap };
+  return { usernsPath: '', uidMap: renderIdMap(linux?.uidMappings), gidMap: renderIdMap(linux?.gidMappings), recursive: opts.ridmap };
+}
+
+function bindSource(m: SpecMount, where: string, ctx: PlanContext): string {
+  if (!m.source) throw new ConfigError(`config.json: ${where}/source: a bind mount needs a source`);
+  return isAbsolute(m.source) ? m.source : resolve(ctx.bundle, m.source);
+}
+
+/**
+ * The first half of every id-mapped mount, planned before any namespace op: the executor can
+ * only id-map a host filesystem while it is still privileged in the host user namespace. Each
+ * tree waits in a slot (the mount's index) until mountOps attaches it in its place.
+ */
+export function idmapTreeOps(spec: Spec, ctx: PlanContext): PlanOp[] {
+  const ops: PlanOp[] = [];
+  for (const [i, m] of (spec.mounts ?? []).entries()) {
+    const idm = mountIdmap(m, i, spec.linux);
+    if (!idm) continue;
+    const opts = parseMountOptions(m.options, `config.json: /mounts/${i}/options`);
+    const how = (opts.flags & MS.REC ? TreeFlag.RECURSIVE : 0) | (idm.recursive ? TreeFlag.IDMAP_RECURSIVE : 0);
+    const source = bindSource(m, `/mounts/${i}`, ctx);
+    ops.push({
+      op: Op.IDMAP_TREE,
+      args: { how, slot: i, source, usernsPath: idm.usernsPath, uidMap: idm.uidMap, gidMap: idm.gidMap },
+      note: `mounts[${i}] ${m.destination}: id-mapped clone of ${source}`,
+    });
+  }
+  return ops;
+}
+
+/** Filesystems the kernel mounts only for a namespace of this type owned by the caller's user namespace. */
+const OWNING_NAMESPACE: Record<string, string> = { proc: 'pid', sysfs: 'network', mqueue: 'ipc', cgroup2: 'cgroup' };
+
+/**
+ * Whether the container's user namespace cannot own the namespace of `type`: the container has a
+ * user namespace, and that namespace is the host's (absent from the spec) or was joined by path
+ * while the user namespace is new (so it existed before, owned by another).
+ */
+function notOwnedByUserNs(linux: SpecLinux | undefined, type: string): boolean {
+  const user = findNamespace(linux, 'user');
+  if (!user) return false;
+  const ns = findNamespace(linux, type);
+  return !ns || (Boolean(ns.path) && !user.path);
+}
+
+/** devpts uid=/gid= options naming an id the user namespace does not map make mount fail: drop them. */
+function devptsData(data: string, linux: SpecLinux | undefined, where: string, warnings: string[]): string {
+  const user = findNamespace(linux, 'user');
+  if (!user || user.path || !data) return data;
+  return data
+    .split(',')
+    .filter((o) => {
+      const m = /^(uid|gid)=(\d+)$/.exec(o);
+      if (!m) return true;
+      if (isMapped(m[1] === 'uid' ? linux?.uidMappings : linux?.gidMappings, Number(m[2]))) return true;
+      warnings.push(`config.json: ${where}/options: "${o}" dropped: ${m[1]} ${m[2]} is not mapped in the container's user namespace`);
+      return false;
+    })
+    .join(',');
+}
+
 /** Ops for one spec mount. */
-export function mountOps(m: SpecMount, index: number, ctx: PlanContext): PlanOp[] {
+export function mountOps(m: SpecMount, index: number, ctx: PlanContext, linux?: SpecLinux, warnings: string[] = []): PlanOp[] {
   const where = `/mounts/${index}`;
   checkDestination(m.destination, where);
   const opts = parseMountOptions(m.options, `config.json: ${where}/options`);
-  const type = m.type ?? '';
+  let type = m.type ?? '';
   const ops: PlanOp[] = [];
-  const bind = opts.bind || type === 'bind';
+  let bind = opts.bind || type === 'bind';
   const note = `mounts[${index}] ${m.destination}`;
   const extraFlags = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+  let data = opts.data;
+  let sysfsBind = false;
+
+  // In a user namespace, proc, sysfs, mqueue and cgroup2 need namespaces it owns.
+  const owning = OWNING_NAMESPACE[type === 'cgroup' && !ctx.cgroupV1Mounts ? 'cgroup2' : type];
+  if (!bind && owning && notOwnedByUserNs(linux, owning)) {
+    if (type !== 'sysfs') {
+      throw new ConfigError(
+        `config.json: ${where}: a ${type} mount in a user namespace needs a ${owning} namespace that the user namespace owns (add {"type": "${owning}"} to /linux/namespaces, or bind-mount it)`,
+      );
+    }
+    // As runc: without a network namespace of its own, bind the host's /sys (its flags kept).
+    bind = sysfsBind = true;
+    type = 'bind';
+  }
+  if (type === 'devpts') data = devptsData(data, linux, where, warnings);
 
   if (bind) {
-    if (!m.source) throw new ConfigError(`config.json: ${where}/source: a bind mount needs a source`);
-    const source = isAbsolute(m.source) ? m.source : resolve(ctx.bundle, m.source);
-    ops.push(mountOp(IN_ROOT | PathFlag.CREATE_LIKE_SOURCE, MS.BIND | (opts.flags & MS.REC), source, m.destination, '', '', note));
+    const idmapped = mountIdmap(m, index, linux) !== undefined;
+    if (idmapped) {
+      // The tree was cloned and id-mapped before the namespaces (idmapTreeOps): put it in place.
+      ops.push({ op: Op.ATTACH_TREE, args: { how: IN_ROOT | PathFlag.CREATE_LIKE_SOURCE, slot: index, target: m.destination }, note: `${note} (id-mapped)` });
+    } else if (sysfsBind) {
+      ops.push(mountOp(IN_ROOT | PathFlag.CREATE_DIR, MS.BIND | MS.REC, '/sys', m.destination, '', '', `${note}: the host's /sys, bound (sysfs needs a network namespace the user namespace owns)`));
+    } else {
+      ops.push(mountOp(IN_ROOT | PathFlag.CREATE_LIKE_SOURCE, MS.BIND | (opts.flags & MS.REC), bindSource(m, where, ctx), m.destination, '', '', note));
+    }
     // Bind mounts ignore every other flag: they take effect on a remount of the new mount.
     if (extraFlags) ops.push(mountOp(IN_ROOT, MS.BIND | MS.REMOUNT | extraFlags, '', m.destination, '', '', `${note}: remount with its flags`));
   } else if (type === 'cgroup') {
     ops.push(...cgroupMountOps(m, where, opts.flags, ctx));
   } else {
-    ops.push(mountOp(IN_ROOT | PathFlag.CREATE_DIR, opts.flags, m.source ?? type, m.destination, type, opts.data, note));
+    ops.push(mountOp(IN_ROOT | PathFlag.CREATE_DIR, opts.flags, m.source ?? type, m.destination, type, data, note));
   }
   for (const p of opts.propagation) ops.push(mountOp(IN_ROOT, p, '', m.destination, '', '', `${note}: propagation`));
   return ops;
@@ -180,7 +295,7 @@ export function finishRootOps(spec: Spec): PlanOp[] {
 }
 
 /** Every filesystem op of a new container, in order, up to (not including) the console. */
-export function rootfsOps(spec: Spec, ctx: PlanContext): { beforePivot: PlanOp[]; pivot: PlanOp[]; afterPivot: PlanOp[] } {
+export function rootfsOps(spec: Spec, ctx: PlanContext, warnings: string[] = []): { beforePivot: PlanOp[]; pivot: PlanOp[]; afterPivot: PlanOp[] } {
   const linux = spec.linux;
   if (!createsNamespace(linux, 'mount')) {
     throw new ConfigError('config.json: /linux/namespaces: a new mount namespace is required (tsrun does not set up a rootfs in the host mount namespace)');
@@ -188,7 +303,7 @@ export function rootfsOps(spec: Spec, ctx: PlanContext): { beforePivot: PlanOp[]
   const inUserNs = (linux?.namespaces ?? []).some((n) => n.type === 'user');
   const beforePivot = [
     ...prepareRootOps(linux, ctx.rootfs),
-    ...(spec.mounts ?? []).flatMap((m, i) => mountOps(m, i, ctx)),
+    ...(spec.mounts ?? []).flatMap((m, i) => mountOps(m, i, ctx, linux, warnings)),
     ...deviceOps(spec, inUserNs),
   ];
   const pivot = [ctx.noPivot ? { op: Op.MOVE_ROOT, args: {}, note: '--no-pivot' } : { op: Op.PIVOT_ROOT, args: {} }];

@@ -25,40 +25,49 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RawNumber) && !(v instanceof DupKeys);
 }
 
-/** JSON text of a value; `indent` pretty-prints (as config.json files usually are). */
+/** JSON text of a value; `indent` pretty-prints (as config.json files usually are). Iterative: documents nest deep. */
 export function toText(v: Json, indent = false): string {
   const out: string[] = [];
-  write(v, out, indent ? '\n' : '', indent);
-  return out.join('');
-}
-
-function write(v: Json, out: string[], nl: string, indent: boolean): void {
-  const inner = indent ? `${nl}  ` : '';
+  // A work list of values to write and literal text to emit, in reverse order.
+  const work: Array<{ v: Json; nl: string } | string> = [{ v, nl: indent ? '\n' : '' }];
   const sep = indent ? ': ' : ':';
-  if (v === null || typeof v === 'boolean') out.push(String(v));
-  else if (typeof v === 'number') out.push(numberText(v));
-  else if (typeof v === 'string') out.push(JSON.stringify(v));
-  else if (v instanceof RawNumber) out.push(v.text);
-  else if (Array.isArray(v)) {
-    if (v.length === 0) return void out.push('[]');
-    out.push('[');
-    v.forEach((e, i) => {
-      if (i) out.push(',');
-      out.push(inner);
-      write(e, out, inner, indent);
-    });
-    out.push(`${nl}]`);
-  } else {
-    const entries = v instanceof DupKeys ? v.entries : Object.entries(v);
-    if (entries.length === 0) return void out.push('{}');
-    out.push('{');
-    entries.forEach(([k, e], i) => {
-      if (i) out.push(',');
-      out.push(inner, JSON.stringify(k), sep);
-      write(e, out, inner, indent);
-    });
-    out.push(`${nl}}`);
+  while (work.length) {
+    const w = work.pop()!;
+    if (typeof w === 'string') {
+      out.push(w);
+      continue;
+    }
+    const { v: x, nl } = w;
+    const inner = indent ? (nl.length > 40 ? nl : `${nl}  `) : '';
+    if (x === null || typeof x === 'boolean') out.push(String(x));
+    else if (typeof x === 'number') out.push(numberText(x));
+    else if (typeof x === 'string') out.push(JSON.stringify(x));
+    else if (x instanceof RawNumber) out.push(x.text);
+    else if (Array.isArray(x)) {
+      if (x.length === 0) out.push('[]');
+      else {
+        out.push('[');
+        work.push(`${nl}]`);
+        for (let i = x.length - 1; i >= 0; i--) {
+          work.push({ v: x[i]!, nl: inner });
+          work.push(i ? `,${inner}` : inner);
+        }
+      }
+    } else {
+      const entries = x instanceof DupKeys ? x.entries : Object.entries(x);
+      if (entries.length === 0) out.push('{}');
+      else {
+        out.push('{');
+        work.push(`${nl}}`);
+        for (let i = entries.length - 1; i >= 0; i--) {
+          const [k, e] = entries[i]!;
+          work.push({ v: e, nl: inner });
+          work.push(`${i ? ',' : ''}${inner}${JSON.stringify(k)}${sep}`);
+        }
+      }
+    }
   }
+  return out.join('');
 }
 
 /** A number as JSON text that parses back to it: JSON.parse gives ±Infinity for 1e400 and -0 for "-0". */
@@ -70,15 +79,53 @@ function numberText(v: number): string {
   return JSON.stringify(v);
 }
 
-/** A deep copy (RawNumber and DupKeys are immutable leaves here and shared). */
+/** A deep copy (RawNumber and DupKeys are immutable leaves here and shared). Iterative. */
 export function clone<T extends Json>(v: T): T {
-  if (Array.isArray(v)) return v.map((e) => clone(e)) as T;
-  if (isObject(v)) {
-    const o: JsonObject = {};
-    for (const [k, e] of Object.entries(v)) defineKey(o, k, clone(e));
-    return o as T;
+  const copyOf = (x: Json): Json => (Array.isArray(x) ? new Array<Json>(x.length) : isObject(x) ? {} : x);
+  const top = copyOf(v);
+  const work: Array<[Json, Json]> = [[v, top]];
+  while (work.length) {
+    const [src, dst] = work.pop()!;
+    if (Array.isArray(src)) {
+      const d = dst as Json[];
+      src.forEach((e, i) => {
+        d[i] = copyOf(e);
+        if (d[i] !== e) work.push([e, d[i]!]);
+      });
+    } else if (isObject(src)) {
+      for (const [k, e] of Object.entries(src)) {
+        const c = copyOf(e);
+        defineKey(dst as JsonObject, k, c);
+        if (c !== e) work.push([e, c]);
+      }
+    }
   }
-  return v;
+  return top as T;
+}
+
+/** Roughly the JSON text length of v, counting no further than `cap` (documents must stay loadable). */
+export function approxSize(v: Json, cap = Infinity): number {
+  let n = 0;
+  const work: Json[] = [v];
+  while (work.length && n <= cap) {
+    const x = work.pop()!;
+    if (typeof x === 'string') n += x.length + 2;
+    else if (Array.isArray(x)) {
+      n += 2 + x.length;
+      for (const e of x) work.push(e);
+    } else if (isObject(x)) {
+      for (const [k, e] of Object.entries(x)) {
+        n += k.length + 4;
+        work.push(e);
+      }
+    } else if (x instanceof DupKeys) {
+      for (const [k, e] of x.entries) {
+        n += k.length + 4;
+        work.push(e);
+      }
+    } else n += 8;
+  }
+  return n;
 }
 
 /** Sets o[k] as an own data property, even for "__proto__". */

@@ -7,11 +7,12 @@
  * cgroups are /<ns>/<id>, and its own --runc-root.
  */
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  RUNTIMES, ROOTFS, type Runtime, basicPrerequisites, describe, ensureCommands, eventually, leftoversAfter, which,
+  RUNTIMES, ROOTFS, type Runtime, basicPrerequisites, cgroupDirs, describe, ensureCommands, eventually, leftoversAfter,
+  pidsInCgroup, which,
 } from './managers/common.js';
 import { Containerd } from './managers/containerd.js';
 import { IMAGE_REF, buildImageArchive } from './managers/image.js';
@@ -226,5 +227,17 @@ for (const rt of RUNTIMES) {
     const rm = await x.c.ctr(x.ns, ['containers', 'rm', x.id]);
     t.is(rm.code, 0, describe(rm));
     await assertNothingLeft(t, x);
+  });
+
+  rtTest(title('at the end nothing is left in the namespace: state dirs, cgroups, processes'), async (t) => {
+    const c = ctd!;
+    const ns = nsOf(rt);
+    t.deepEqual(await c.containerIds(ns), [], 'no container left in containerd');
+    const root = join(c.runcRoot(rt), ns);
+    const dirs = existsSync(root) ? readdirSync(root).filter((n) => !n.startsWith('.')) : [];
+    t.deepEqual(dirs, [], `no container state left in ${root}`);
+    const cgroups = cgroupDirs(`/${ns}`).flatMap((d) => readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(d, e.name)));
+    t.deepEqual(cgroups, [], 'no container cgroup left under the namespace');
+    t.deepEqual(pidsInCgroup(`/${ns}`), [], 'no process left in the namespace\'s cgroups');
   });
 }

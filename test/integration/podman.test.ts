@@ -6,11 +6,12 @@
  * configuration and the runtime's state root are private (managers/podman.ts).
  */
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  RUNTIMES, ROOTFS, type Runtime, basicPrerequisites, describe, ensureCommands, eventually, leftoversAfter, which,
+  RUNTIMES, ROOTFS, type Runtime, basicPrerequisites, cgroupDirs, describe, ensureCommands, eventually, leftoversAfter,
+  pidsInCgroup, which,
 } from './managers/common.js';
 import { IMAGE_REF, buildImageArchive } from './managers/image.js';
 import { Podman } from './managers/podman.js';
@@ -222,5 +223,21 @@ for (const rt of RUNTIMES) {
     const rm = await x.p.podman(rt, ['rm', '-f', '-t', '0', x.name], { timeoutMs: 60_000 });
     t.is(rm.code, 0, describe(rm));
     await assertNothingLeft(t, x);
+  });
+
+  rtTest(title('at the end nothing is left: containers, runtime state, cgroups, conmon processes'), async (t) => {
+    const p = pm!;
+    const ps = await p.podman(rt, ['ps', '-a', '--format', '{{.ID}} {{.Names}} {{.Status}}']);
+    t.is(ps.code, 0, describe(ps));
+    t.is(ps.stdout.trim(), '', 'podman lists no container');
+    const root = p.stateDir(rt, '');
+    const dirs = existsSync(root) ? readdirSync(root).filter((n) => !n.startsWith('.')) : [];
+    t.deepEqual(dirs, [], `no container state left in ${rt.defaultRoot}`);
+    const parent = p.cgroupParent(rt);
+    const cgroups = cgroupDirs(parent).flatMap((d) => readdirSync(d, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== 'conmon').map((e) => join(d, e.name)));
+    t.deepEqual(cgroups, [], 'no container cgroup left under the cgroup parent');
+    t.deepEqual(pidsInCgroup(parent), [], 'no process left in the cgroup parent');
+    t.deepEqual(p.strayProcesses(), [], 'no conmon (or other process) of ours left');
   });
 }

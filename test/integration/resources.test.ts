@@ -7,7 +7,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { makeBundle, privateRoot, requireRootAndBuild, stateOf, tsrun, uniqueId, waitFor, TSRUN } from './helpers.js';
 
@@ -89,18 +89,30 @@ it('pids.limit stops a fork bomb at the limit', async (t) => {
   const root = privateRoot(t);
   const { id, pid } = await startContainer(t, root, (s) => {
     // Every process forks two more, then blocks reading a fifo: without a limit this grows
-    // without bound; with it, forks fail at 10 processes and everyone stays blocked.
+    // without bound. (A shell whose fork fails exits, and stays a zombie: still a pid.)
     s.process.args = ['sh', '-c', 'mkfifo /dev/shm/f; bomb() { bomb & bomb & read x <>/dev/shm/f; }; bomb'];
     s.linux.resources.pids = { limit: 10 };
   });
   t.is(cgRead(pid, 'pids', 'pids.max'), '10');
+  // Every process of the container's pid namespace, zombies included.
+  const ns = readlinkSync(`/proc/${pid}/ns/pid`);
+  const inContainer = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try {
+      return readlinkSync(`/proc/${d}/ns/pid`) === ns;
+    } catch {
+      return false;
+    }
+  }).length;
   await waitFor(() => Number(cgRead(pid, 'pids', 'pids.current')) >= 10, 10_000, '10 processes');
   await sleep(500);
   t.is(cgRead(pid, 'pids', 'pids.current'), '10');
+  t.is(inContainer(), 10);
   t.regex(cgRead(pid, 'pids', 'pids.events'), /^max [1-9]\d*$/, 'forks were refused');
+  t.is((await stateOf(root, id)).status, 'running');
   const ps = await tsrun(root, ['ps', '--format', 'json', id]);
   t.is(ps.code, 0, ps.stderr);
-  t.is(JSON.parse(ps.stdout).length, 10);
+  const live = JSON.parse(ps.stdout) as number[];
+  t.true(live.includes(pid) && live.length <= 10, ps.stdout);
   const stats = JSON.parse((await tsrun(root, ['events', '--stats', id])).stdout);
   t.deepEqual(stats.data.pids, { current: 10, limit: 10 });
   t.is((await tsrun(root, ['delete', '--force', id])).code, 0);

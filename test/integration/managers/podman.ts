@@ -170,6 +170,11 @@ export class Podman {
     return leftovers(this.stateDir(rt, id), `${this.cgroupParent(rt)}/libpod-${id}`);
   }
 
+  /** Processes naming our temp dir (conmon, a stuck podman), the namespace holder excepted. */
+  strayProcesses(): number[] {
+    return pidsWithCmdline(this.dir).filter((pid) => pid !== this.holderPid);
+  }
+
   /** Removes every container we made, ends the namespace, removes cgroups and the temp dir. */
   async stop(): Promise<string[]> {
     const notes: string[] = [];
