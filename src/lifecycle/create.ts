@@ -3,7 +3,7 @@
  * write state.json and the pid file, and return with the init blocked on exec.fifo. Any failure
  * removes everything this call made: process, state dir, cgroup.
  */
-import { realpathSync, writeFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, SysError, UnsupportedError, UsageError } from '../errors.js';
 import { runExecutor } from '../executor/spawn.js';
@@ -15,7 +15,8 @@ import { StateStore, writePidFile, type ContainerRecord } from '../state/store.j
 import { readProcStat } from '../sys/proc.js';
 import { compileSeccomp } from '../seccomp/index.js';
 import type { CgroupManager } from '../cgroups/index.js';
-import { cgroupMountSources, createCgroup } from './cgroup.js';
+import { cgroupMountSources } from './cgroup.js';
+import { checkUserNamespace, containerCgroup, writeIdMaps } from './rootless.js'; // userns/rootless
 import { checkHostSupport, probeHostSecurity } from './host-checks.js';
 import { hookState } from './container.js';
 
@@ -93,12 +94,13 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     consoleSocket = await opts.foregroundTerminal();
   }
   checkHostSupport(spec, probeHostSecurity());
+  checkUserNamespace(spec); // userns/rootless: devices, id-mapped mounts, a user namespace when not root
   const rootfs = resolveRootfs(spec, bundle);
   const seccomp = compileSpecSeccomp(spec, store, opts.debug);
   store.createDir(opts.id);
   let cg: CgroupManager | undefined;
   try {
-    cg = createCgroup(opts.id, spec, opts.systemdCgroup === true);
+    cg = await containerCgroup(opts.id, spec, opts.systemdCgroup === true); // userns/rootless: undefined where not delegated
     const fds = inheritedFds(opts.preserveFds);
     if (fds.listenEnv.length && spec.process) spec.process.env = [...(spec.process.env ?? []), ...fds.listenEnv];
     const ctx: PlanContext = {
@@ -108,7 +110,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       consoleSocket: consoleSocket ? resolve(consoleSocket) : undefined,
       noPivot: opts.noPivot,
       extraFds: fds.count,
-      cgroupV1Mounts: cgroupMountSources(cg),
+      cgroupV1Mounts: cg ? cgroupMountSources(cg) : undefined,
       seccomp,
     };
     const plan = buildCreatePlan(spec, ctx);
@@ -125,7 +127,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       annotations: spec.annotations,
       uid: process.getuid?.() ?? 0,
       noPivot: opts.noPivot === true,
-      cgroup: cg.toJSON(),
+      cgroup: cg?.toJSON(),
       config: spec as unknown as Record<string, unknown>,
     };
     const manager = cg;
@@ -134,7 +136,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       {
         // In its cgroup before it reads the plan: before any namespace (cgroup ns included) exists.
         onSpawn(pid) {
-          manager.apply(pid);
+          manager?.apply(pid);
         },
         onNeedIdmap(pid) {
           writeIdMaps(pid, plan.idmap!);
@@ -173,19 +175,4 @@ export function compileSpecSeccomp(spec: Spec, store: StateStore, debug?: (m: st
   for (const w of compiled.warnings) debug?.(w);
   if (compiled.notify) throw new UnsupportedError('config.json: /linux/seccomp: SCMP_ACT_NOTIFY (a seccomp listener) is not supported yet');
   return { program: compiled.program, flags: compiled.flags };
-}
-
-/** Writes the id maps of a new user namespace: each map in one write (DESIGN.md pitfall 6). */
-function writeIdMaps(pid: number, idmap: { uidMap: string; gidMap: string }): void {
-  for (const [file, text] of [
-    ['uid_map', idmap.uidMap],
-    ['gid_map', idmap.gidMap],
-  ] as const) {
-    const path = `/proc/${pid}/${file}`;
-    try {
-      writeFileSync(path, text);
-    } catch (e) {
-      throw SysError.fromNode(`write ${JSON.stringify(text.trim())} to`, path, e);
-    }
-  }
 }

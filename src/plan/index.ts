@@ -6,7 +6,7 @@ import { Op, type PlanOp } from '../executor/protocol.js';
 import { CLONE } from './linux-constants.js';
 import { namespaceOps, renderIdMap, findNamespace } from './namespaces.js';
 import { credentialOps, processSetupOps } from './process.js';
-import { rootfsOps } from './rootfs.js';
+import { idmapTreeOps, rootfsOps } from './rootfs.js';
 import type { Plan, PlanContext, Spec } from './types.js';
 
 export type { Plan, PlanContext, CgroupMountSource } from './types.js';
@@ -28,19 +28,21 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
   if (ctx.fifoPath) ops.push({ op: Op.OPEN_FIFO, args: { mode: 0o622, path: ctx.fifoPath }, note: 'the start gate' });
   if (ctx.consoleSocket) ops.push({ op: Op.CONSOLE_CONNECT, args: { path: ctx.consoleSocket } });
 
+  // Id-mapped mounts are cloned while the executor is privileged in the host user namespace.
+  ops.push(...idmapTreeOps(spec, ctx));
   ops.push(...namespaceOps(linux));
   // From here on the ops run in the container's init.
   ops.push({ op: Op.SETSID, args: {} });
   const oom = spec.process?.oomScoreAdj;
   if (oom !== undefined) ops.push({ op: Op.WRITE_FILE, args: { how: 0, path: '/proc/self/oom_score_adj', data: String(oom) }, note: 'process.oomScoreAdj' });
 
-  const fs = rootfsOps(spec, ctx);
+  const warnings: string[] = [];
+  const fs = rootfsOps(spec, ctx, warnings);
   ops.push(...fs.beforePivot, ...fs.pivot);
   // Console first (it binds /dev/console), then sysctls, hostname and rlimits, all before
   // masked and read-only paths hide or freeze what they write (/proc/sys).
   ops.push(...processSetupOps(spec, ctx));
   ops.push(...fs.afterPivot);
-  const warnings: string[] = [];
   const cred = credentialOps(spec.process!, ctx, warnings);
   ops.push(...cred.beforeGate);
   ops.push({ op: Op.READY, args: {}, note: 'tsrun writes state and the pid file, then says go' });

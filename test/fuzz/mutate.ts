@@ -5,7 +5,7 @@
  * itself. Each mutation is described in words so a failing case can be read, not only replayed.
  */
 import {
-  DupKeys, KNOWN_KEYS, PATH_TRICKS, RawNumber, approxSize, clone, deepNest, defineKey, isObject, longString,
+  DupKeys, KNOWN_KEYS, KNOWN_WORDS, PATH_TRICKS, RawNumber, approxSize, clone, deepNest, defineKey, isObject, longString,
   randomDocument, randomJson, randomKey, randomNumberLike, randomString, toText, type Json, type JsonObject,
 } from './json.js';
 import { Rng } from './prng.js';
@@ -68,7 +68,7 @@ function remove(root: Json, p: Path): boolean {
 
 /**
  * A random node, reached by descending from the root; a bigger subtree is a little more likely
- * (log of its size), so `ociVersion` is not hit as often as all of `linux` together.
+ * (square root of its size), so `ociVersion` is not hit as often as all of `linux` together.
  */
 function randomPath(rng: Rng, root: Json): Path {
   const p: Path = [];
@@ -77,7 +77,7 @@ function randomPath(rng: Rng, root: Json): Path {
     const ks = children(v);
     if (ks.length === 0 || (depth > 0 && rng.chance(0.22))) break;
     const at = (k: string | number) => (Array.isArray(v) ? v[k as number] : (v as JsonObject)[k as string])!;
-    const k = ks.length > 64 ? rng.pick(ks) : rng.weighted(ks.map((k) => [Math.log2(2 + approxSize(at(k), 5000) / 16), k] as const));
+    const k = ks.length > 64 ? rng.pick(ks) : rng.weighted(ks.map((k) => [Math.sqrt(approxSize(at(k), 20_000)), k] as const));
     p.push(k);
     v = at(k);
   }
@@ -311,6 +311,87 @@ function mutateOnce(rng: Rng, root: { doc: Json }, donors: readonly Seed[]): str
   }
 }
 
+const INTEGERS = [
+  0, 1, -1, 2, 7, 255, 256, 438, 511, 4095, 4096, 65535, 65536, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000,
+  2 ** 53 - 1, 2 ** 53, 2 ** 63, 2 ** 64, -(2 ** 31), -(2 ** 63), 1000, -1000, 10 ** 12,
+];
+
+/**
+ * A mutation that keeps the type of what it changes (a string stays a string, a number an
+ * integer), so the document often still passes the schema and the hostile value reaches the
+ * semantic checks, the planner, the seccomp compiler and the cgroup writers.
+ */
+function mutateMild(rng: Rng, root: { doc: Json }, donors: readonly Seed[]): string {
+  let p = rng.chance(0.5) ? hotPath(rng, root.doc) : randomPath(rng, root.doc);
+  let cur = get(root.doc, p);
+  if (cur === undefined || p.length === 0) {
+    p = randomPath(rng, root.doc);
+    cur = get(root.doc, p);
+  }
+  if (cur === undefined || p.length === 0) return mutateOnce(rng, root, donors);
+  const at = showPath(p);
+  if (typeof cur === 'string') {
+    const v = rng.weighted<string>([[5, hostileString(rng, cur)], [2, rng.pick(PATH_TRICKS)], [2, rng.pick(KNOWN_WORDS)], [1, randomString(rng)]]);
+    set(root.doc, p, v);
+    return `${at} = ${JSON.stringify(v.slice(0, 40))}${v.length > 40 ? `... (${v.length} chars)` : ''}`;
+  }
+  if (typeof cur === 'number' || cur instanceof RawNumber) {
+    const v = rng.chance(0.8) ? rng.pick(INTEGERS) : new RawNumber(rng.pick(['18446744073709551615', '9223372036854775807', '-9223372036854775808', '1e400', '1.0', '-0']));
+    set(root.doc, p, v);
+    return `${at} = ${v instanceof RawNumber ? v.text : v}`;
+  }
+  if (typeof cur === 'boolean') {
+    set(root.doc, p, !cur);
+    return `${at} = ${!cur}`;
+  }
+  if (Array.isArray(cur)) {
+    switch (rng.int(5)) {
+      case 0:
+        if (cur.length) {
+          const e = cur[rng.int(cur.length)]!;
+          const n = Math.min(rng.chance(0.15) ? rng.pick([50, 500, 5000]) : rng.range(1, 2), Math.max(1, Math.floor(GROWTH / approxSize(e, GROWTH))));
+          for (let i = 0; i < n; i++) cur.splice(rng.int(cur.length + 1), 0, clone(e));
+          return `duplicate an element of ${at} ${n} time(s)`;
+        }
+        break;
+      case 1:
+        if (cur.length > 1) {
+          cur.reverse();
+          return `reverse ${at}`;
+        }
+        break;
+      case 2:
+        if (cur.length) {
+          cur.splice(rng.int(cur.length), 1);
+          return `drop an element of ${at}`;
+        }
+        break;
+      case 3:
+        set(root.doc, p, []);
+        return `empty ${at}`;
+    }
+  }
+  if (isObject(cur) && rng.chance(0.5)) {
+    const ks = Object.keys(cur);
+    if (ks.length && rng.chance(0.5)) {
+      const k = rng.pick(ks);
+      delete cur[k];
+      return `delete ${at}/${k}`;
+    }
+    const k = rng.chance(0.5) ? randomKey(rng) : rng.pick(KNOWN_KEYS);
+    defineKey(cur, k, randomJson(rng, 1));
+    return `add field ${JSON.stringify(k.slice(0, 40))} to ${at}`;
+  }
+  // Graft the same place of another seed (a whole seccomp profile, mount list, resources).
+  const donor = rng.pick(donors).doc;
+  const v = get(donor, p);
+  if (v !== undefined) {
+    set(root.doc, p, clone(v));
+    return `graft ${at} of another seed`;
+  }
+  return mutateOnce(rng, root, donors);
+}
+
 /** Damages the JSON text itself: BOM, truncation, garbage, comments, NaN, single quotes. */
 function mutateText(rng: Rng, text: string): { text: string; what: string } {
   const at = rng.int(text.length + 1);
@@ -353,9 +434,11 @@ export function makeCase(seed: number, index: number, seedDocs: readonly Seed[],
   const base = rng.chance(0.8) && built.length ? rng.pick(built) : rng.pick(seedDocs);
   const root = { doc: clone(base.doc) };
   const mutations: string[] = [];
+  // Half the cases keep types (they get past the schema), half change anything.
+  const mild = rng.chance(0.5);
   const n = rng.weighted([[50, 1], [25, 2], [12, 3], [8, 5], [5, 10]] as const);
   for (let i = 0; i < n; i++) {
-    mutations.push(mutateOnce(rng, root, seedDocs));
+    mutations.push(mild ? mutateMild(rng, root, seedDocs) : mutateOnce(rng, root, seedDocs));
     if (approxSize(root.doc, MAX_DOC) > MAX_DOC) {
       root.doc = clone(base.doc);
       mutations.push('(too large: back to the seed)');

@@ -1,0 +1,291 @@
+/**
+ * The benchmark's outputs: the markdown table (results.md) and a hand-made SVG bar chart
+ * (chart.svg), grouped per operation with one bar per runtime.
+ */
+import { median, quantile } from './lib.js';
+
+export interface Column {
+  key: string;
+  label: string;
+  kind: 'tsrun' | 'runc' | 'crun';
+  /** The JavaScript engine tsrun runs on (tsrun columns only). */
+  engine?: string;
+  color: string;
+}
+
+export type Unit = 'ms' | 'KiB' | 'count';
+
+export interface Row {
+  key: string;
+  label: string;
+  unit: Unit;
+  /** Which chart panel shows the row (none when absent). */
+  chart?: 'time' | 'memory' | 'threads';
+  /** Samples per column key. */
+  samples: Record<string, number[]>;
+  /** Why a column has no value (becomes a footnote). */
+  na: Record<string, string>;
+}
+
+export interface EngineBaseline {
+  engine: string;
+  version: string;
+  command: string;
+  samples: number[];
+  /** The same with NODE_EXTRA_CA_CERTS as the caller had it (node only, when it was set). */
+  withCaCerts?: number[];
+}
+
+export function newRow(key: string, label: string, unit: Unit, chart?: Row['chart']): Row {
+  return { key, label, unit, chart, samples: {}, na: {} };
+}
+
+export function add(row: Row, col: string, v: number): void {
+  (row.samples[col] ??= []).push(v);
+}
+
+/** The row's median for a column, or undefined when it has no samples. */
+export function value(row: Row, col: string): number | undefined {
+  const s = row.samples[col];
+  return s && s.length ? median(s) : undefined;
+}
+
+export function fmt(v: number, unit: Unit): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  switch (unit) {
+    case 'ms':
+      if (v < 10) return `${v.toFixed(1)} ms`;
+      if (v < 1000) return `${Math.round(v)} ms`;
+      return `${(v / 1000).toFixed(2)} s`;
+    case 'KiB':
+      if (v < 1024) return `${Math.round(v)} KiB`;
+      return `${(v / 1024).toFixed(v < 10240 ? 2 : 1)} MiB`;
+    case 'count':
+      return Number.isInteger(v) ? String(v) : v.toFixed(1);
+  }
+}
+
+function ratio(a: number | undefined, b: number | undefined): string {
+  if (a === undefined || b === undefined || b === 0) return '–';
+  const r = a / b;
+  return `${r < 10 ? r.toFixed(2) : r.toFixed(1)}×`;
+}
+
+class Footnotes {
+  private list: string[] = [];
+  ref(text: string): string {
+    let i = this.list.indexOf(text);
+    if (i < 0) { this.list.push(text); i = this.list.length - 1; }
+    return `[^${i + 1}]`;
+  }
+  render(): string[] {
+    return this.list.map((t, i) => `[^${i + 1}]: ${t.replace(/\s*\n\s*/g, ' ')}`);
+  }
+}
+
+export interface ReportMeta {
+  date: string;
+  runs: number;
+  parallel: number;
+  parallelRuns: number;
+  host: string;
+  versions: string[];
+  notes: string[];
+}
+
+/** results.md: one table with medians and the tsrun/runc, tsrun/crun ratios, then the details. */
+export function markdown(cols: Column[], rows: Row[], engines: EngineBaseline[], meta: ReportMeta): string {
+  const notes = new Footnotes();
+  const tsruns = cols.filter((c) => c.kind === 'tsrun');
+  const refs = cols.filter((c) => c.kind !== 'tsrun');
+  const ratioCols: { a: Column; b: Column }[] = [];
+  for (const a of tsruns) for (const b of refs) ratioCols.push({ a, b });
+  const head = ['operation', ...cols.map((c) => c.label), ...ratioCols.map(({ a, b }) => `${a.label} / ${b.label}`)];
+  const out: string[] = [];
+  out.push(`| ${head.join(' | ')} |`);
+  out.push(`|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
+  for (const row of rows) {
+    const cells = [row.label];
+    for (const c of cols) {
+      const v = value(row, c.key);
+      if (v !== undefined) cells.push(fmt(v, row.unit));
+      else cells.push(`n/a${notes.ref(row.na[c.key] ?? 'not measured')}`);
+    }
+    for (const { a, b } of ratioCols) cells.push(ratio(value(row, a.key), value(row, b.key)));
+    out.push(`| ${cells.join(' | ')} |`);
+  }
+  out.push('');
+  out.push(`Medians of ${meta.runs} interleaved rounds (${meta.parallelRuns} for the ${meta.parallel}-container rows; memory limit: binary search), ${meta.date}, ${meta.host}. ${meta.versions.join('; ')}.`);
+  out.push('');
+  // Engine start-up, so that "command time minus engine start" can be read off.
+  out.push('| engine | empty script | median | p25–p75 |');
+  out.push('|---|---|---:|---:|');
+  for (const e of engines) {
+    out.push(`| ${e.engine} (${e.version}) | \`${e.command}\` | ${fmt(median(e.samples), 'ms')} | ${fmt(quantile(e.samples, 0.25), 'ms')}–${fmt(quantile(e.samples, 0.75), 'ms')} |`);
+    if (e.withCaCerts?.length) {
+      out.push(`| ${e.engine}, NODE_EXTRA_CA_CERTS set | \`${e.command}\` | ${fmt(median(e.withCaCerts), 'ms')} | ${fmt(quantile(e.withCaCerts, 0.25), 'ms')}–${fmt(quantile(e.withCaCerts, 0.75), 'ms')} |`);
+    }
+  }
+  out.push('');
+  for (const n of meta.notes) out.push(`- ${n}`);
+  out.push('');
+  // Spread, for judging the noise.
+  out.push('<details><summary>Spread: median (p25–p75, n) per cell</summary>');
+  out.push('');
+  out.push(`| operation | ${cols.map((c) => c.label).join(' | ')} |`);
+  out.push(`|---|${cols.map(() => '---:').join('|')}|`);
+  for (const row of rows) {
+    const cells = cols.map((c) => {
+      const s = row.samples[c.key];
+      if (!s?.length) return 'n/a';
+      return `${fmt(median(s), row.unit)} (${fmt(quantile(s, 0.25), row.unit)}–${fmt(quantile(s, 0.75), row.unit)}, ${s.length})`;
+    });
+    out.push(`| ${row.label} | ${cells.join(' | ')} |`);
+  }
+  out.push('');
+  out.push('</details>');
+  out.push('');
+  out.push(...notes.render());
+  out.push('');
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The chart.
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+interface Group { label: string; unit: Unit; values: (number | undefined)[]; na: boolean[] }
+
+interface Panel { title: string; log: boolean; unit: Unit; groups: Group[] }
+
+const BAR = 15;
+const BAR_GAP = 2;
+const GROUP_GAP = 30;
+const LEFT = 72;
+const RIGHT = 16;
+const PLOT_H = 210;
+const LABEL_H = 46;
+const TITLE_H = 26;
+
+function wrap(text: string, width: number): string[] {
+  const max = Math.max(8, Math.floor(width / 6.2));
+  const words = text.split(/\s+/);
+  const lines: string[] = [];
+  let cur = '';
+  for (const w of words) {
+    if (cur && (cur + ' ' + w).length > max) { lines.push(cur); cur = w; } else cur = cur ? `${cur} ${w}` : w;
+  }
+  if (cur) lines.push(cur);
+  return lines.slice(0, 3);
+}
+
+function tickLabel(v: number, unit: Unit): string {
+  if (unit === 'ms') return v >= 1000 ? `${v / 1000} s` : `${v} ms`;
+  if (unit === 'KiB') return v >= 1024 * 1024 ? `${v / 1024 / 1024} GiB` : v >= 1024 ? `${v / 1024} MiB` : `${v} KiB`;
+  return String(v);
+}
+
+function shortValue(v: number, unit: Unit): string {
+  return fmt(v, unit).replace(' ms', '').replace(' KiB', 'K').replace(' MiB', 'M').replace(' s', 's');
+}
+
+function panelSvg(p: Panel, cols: Column[], top: number, width: number): string {
+  const out: string[] = [];
+  const gw = cols.length * (BAR + BAR_GAP) - BAR_GAP + GROUP_GAP;
+  const plotTop = top + TITLE_H;
+  const bottom = plotTop + PLOT_H;
+  const all = p.groups.flatMap((g) => g.values.filter((v): v is number => v !== undefined && v > 0));
+  out.push(`<text x="${LEFT}" y="${top + 17}" class="pt">${esc(p.title)}</text>`);
+  if (!all.length) return out.join('\n');
+  let y: (v: number) => number;
+  const ticks: number[] = [];
+  if (p.log) {
+    const lo = Math.floor(Math.log10(Math.min(...all)));
+    const hi = Math.log10(Math.max(...all)) + 0.5;
+    y = (v) => bottom - ((Math.log10(v) - lo) / (hi - lo)) * PLOT_H;
+    for (let d = lo; d <= hi; d++) {
+      ticks.push(10 ** d);
+      for (const m of [2, 5]) if (Math.log10(m * 10 ** d) <= hi) out.push(`<line x1="${LEFT}" x2="${width - RIGHT}" y1="${y(m * 10 ** d).toFixed(1)}" y2="${y(m * 10 ** d).toFixed(1)}" class="g2"/>`);
+    }
+  } else {
+    const max = Math.max(...all) * 1.35;
+    const step = 10 ** Math.floor(Math.log10(max / 2));
+    const nice = [1, 2, 5].map((m) => m * step).find((s) => max / s <= 6) ?? step * 10;
+    y = (v) => bottom - (v / max) * PLOT_H;
+    for (let t = 0; t <= max; t += nice) ticks.push(t);
+  }
+  for (const t of ticks) {
+    out.push(`<line x1="${LEFT}" x2="${width - RIGHT}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="g1"/>`);
+    out.push(`<text x="${LEFT - 6}" y="${(y(t) + 4).toFixed(1)}" class="tk">${esc(tickLabel(Number(t.toPrecision(6)), p.unit))}</text>`);
+  }
+  out.push(`<line x1="${LEFT}" x2="${LEFT}" y1="${plotTop}" y2="${bottom}" class="ax"/>`);
+  out.push(`<line x1="${LEFT}" x2="${width - RIGHT}" y1="${bottom}" y2="${bottom}" class="ax"/>`);
+  p.groups.forEach((g, gi) => {
+    const gx = LEFT + GROUP_GAP / 2 + gi * gw;
+    g.values.forEach((v, ci) => {
+      const x = gx + ci * (BAR + BAR_GAP);
+      const cx = x + BAR / 2;
+      if (v === undefined || !(v > 0)) {
+        if (g.na[ci]) out.push(`<text transform="translate(${cx + 3.5},${bottom - 4}) rotate(-90)" class="na">n/a</text>`);
+        return;
+      }
+      const top = y(v);
+      out.push(`<rect x="${x}" y="${top.toFixed(1)}" width="${BAR}" height="${(bottom - top).toFixed(1)}" fill="${cols[ci].color}"><title>${esc(`${g.label} — ${cols[ci].label}: ${fmt(v, g.unit)}`)}</title></rect>`);
+      out.push(`<text transform="translate(${cx + 3.5},${(top - 3).toFixed(1)}) rotate(-90)" class="vl">${esc(shortValue(v, g.unit))}</text>`);
+    });
+    const lines = wrap(g.label, gw - 6);
+    lines.forEach((l, li) => {
+      out.push(`<text x="${(gx + (gw - GROUP_GAP) / 2).toFixed(1)}" y="${bottom + 15 + li * 13}" class="gl">${esc(l)}</text>`);
+    });
+  });
+  return out.join('\n');
+}
+
+/** chart.svg: a panel per unit (time, memory, threads), groups per operation, a bar per column. */
+export function chartSvg(cols: Column[], rows: Row[], engines: EngineBaseline[], subtitle: string): string {
+  const groupOf = (r: Row): Group => ({
+    label: r.label.replace(/`/g, ''),
+    unit: r.unit,
+    values: cols.map((c) => value(r, c.key)),
+    na: cols.map((c) => value(r, c.key) === undefined && r.na[c.key] !== undefined),
+  });
+  const timeGroups = rows.filter((r) => r.chart === 'time').map(groupOf);
+  if (engines.length) {
+    timeGroups.push({
+      label: 'engine start (empty script)',
+      unit: 'ms',
+      values: cols.map((c) => {
+        const e = engines.find((x) => x.engine === c.engine);
+        return e && e.samples.length ? median(e.samples) : undefined;
+      }),
+      na: cols.map(() => false),
+    });
+  }
+  const panels: Panel[] = [
+    { title: 'Time per operation (median, log scale; lower is better)', log: true, unit: 'ms', groups: timeGroups },
+    { title: 'Memory (log scale; lower is better)', log: true, unit: 'KiB', groups: rows.filter((r) => r.chart === 'memory').map(groupOf) },
+    { title: 'Threads of the init while created', log: false, unit: 'count', groups: rows.filter((r) => r.chart === 'threads').map(groupOf) },
+  ].filter((p) => p.groups.length);
+  const gw = cols.length * (BAR + BAR_GAP) - BAR_GAP + GROUP_GAP;
+  const maxGroups = Math.max(...panels.map((p) => p.groups.length));
+  const width = Math.max(720, LEFT + RIGHT + maxGroups * gw);
+  const header = 58;
+  const panelH = TITLE_H + PLOT_H + LABEL_H + 10;
+  const height = header + panels.length * panelH + 8;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Verdana, sans-serif">`);
+  out.push('<style>.t{font-size:15px;font-weight:bold}.st{font-size:11px;fill:#555}.pt{font-size:12.5px;font-weight:bold;fill:#222}.tk{font-size:10px;text-anchor:end;fill:#444}.gl{font-size:11px;text-anchor:middle;fill:#222}.vl{font-size:9px;fill:#333}.na{font-size:9px;fill:#999}.lg{font-size:11.5px;fill:#222}.g1{stroke:#ccc;stroke-width:1}.g2{stroke:#eee;stroke-width:1}.ax{stroke:#444;stroke-width:1}</style>');
+  out.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
+  out.push(`<text x="${LEFT}" y="20" class="t">tsrun beside runc and crun</text>`);
+  out.push(`<text x="${LEFT}" y="36" class="st">${esc(subtitle)}</text>`);
+  let lx = LEFT;
+  for (const c of cols) {
+    out.push(`<rect x="${lx}" y="44" width="11" height="11" fill="${c.color}"/>`);
+    out.push(`<text x="${lx + 15}" y="54" class="lg">${esc(c.label)}</text>`);
+    lx += 15 + c.label.length * 7 + 18;
+  }
+  panels.forEach((p, i) => out.push(panelSvg(p, cols, header + i * panelH, width)));
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
