@@ -7,12 +7,12 @@ import { seccompFeatures } from '../seccomp/index.js';
 import { writeOut } from './context.js';
 
 /** What this build of tsrun really does: clients (containerd, CRI) enable features from this. */
-export function features(): Record<string, unknown> {
+export function features(opts: { idmap?: boolean } = {}): Record<string, unknown> {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: OCI_VERSION,
     hooks: ['prestart', 'createRuntime', 'poststart', 'poststop'],
-    mountOptions: supportedMountOptions(),
+    mountOptions: supportedMountOptions({ idmap: opts.idmap === true }),
     linux: {
       namespaces: Object.keys(NAMESPACE_FLAGS).sort(),
       capabilities: [...CAPABILITIES],
@@ -21,7 +21,8 @@ export function features(): Record<string, unknown> {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      // Measured by run() (lifecycle/rootless.ts idmapMountsWork): root, mount_setattr, a filesystem that id-maps.
+      mountExtensions: { idmap: { enabled: opts.idmap === true } },
     },
     annotations: {
       'org.opencontainers.runtime-spec.features.tsrun.version': '0.1.0',
@@ -32,7 +33,8 @@ export function features(): Record<string, unknown> {
 export default {
   command: 'features',
   describe: 'print the features this tsrun supports (runtime-spec features.md)',
-  run() {
-    writeOut(JSON.stringify(features(), null, 4) + '\n');
+  async run() {
+    const { idmapMountsWork } = await import('../lifecycle/rootless.js');
+    writeOut(JSON.stringify(features({ idmap: await idmapMountsWork() }), null, 4) + '\n');
   },
 } satisfies TsrunCommand;

@@ -1,7 +1,6 @@
 import { runContainer } from '../lifecycle/run.js';
-import { checkContainerId } from '../state/store.js';
 import { idPositional, type TsrunCommand } from './command.js';
-import { createFlags, type CreateFlags } from './create-flags.js';
+import { createFlags, createOptionsFrom, type CreateFlags } from './create-flags.js';
 
 export default {
   command: 'run [id]',
@@ -11,22 +10,6 @@ export default {
       .option('keep', { type: 'boolean', describe: 'do not delete the container after it exits' })
       .option('no-subreaper', { type: 'boolean', describe: 'accepted for runc compatibility' }),
   async run(a, ctx) {
-    return runContainer(
-      ctx.store,
-      {
-        id: checkContainerId(a.id),
-        bundle: a.bundle,
-        pidFile: a['pid-file'],
-        consoleSocket: a['console-socket'],
-        noPivot: a['no-pivot'],
-        noNewKeyring: a['no-new-keyring'],
-        preserveFds: a['preserve-fds'],
-        debug: (m) => ctx.logger.log('debug', m),
-        systemdCgroup: ctx.systemdCgroup,
-        detach: a.detach === true,
-        keep: a.keep,
-      },
-      (w) => ctx.logger.log('warning', w),
-    );
+    return runContainer(ctx.store, { ...createOptionsFrom(a, ctx), detach: a.detach === true, keep: a.keep }, (w) => ctx.logger.log('warning', w));
   },
 } satisfies TsrunCommand<CreateFlags & { id?: string; keep?: boolean }>;

@@ -20,7 +20,7 @@ export function createCgroup(id: string, spec: Spec, systemd: boolean): CgroupMa
   const cg = createManager({ id, cgroupsPath: linux?.cgroupsPath || (systemd ? undefined : defaultCgroupsPath(id)), systemd });
   cg.create();
   try {
-    cg.setResources((linux?.resources ?? {}) as never, { deviceNodes: (linux?.devices ?? []) as never });
+    cg.setResources(linux?.resources ?? {}, { deviceNodes: linux?.devices ?? [] });
   } catch (e) {
     cg.destroy();
     throw e;

@@ -108,11 +108,64 @@ function validIfName(n: string): boolean {
   return n.length > 0 && n.length < 16 && n !== '.' && n !== '..' && !/[/:\s]/.test(n);
 }
 
+/**
+ * The first string with a NUL byte among the fields `patterns` name, as a JSON pointer. A
+ * pattern is a path of property names where `*` is every element (or every value of a map) and
+ * a final `~` every key of a map. Only fields tsrun passes on are named: a C string ends at the
+ * first NUL, so "sh\0x" would silently become "sh"; unknown fields stay ignored.
+ */
+function findNul(root: unknown, patterns: readonly string[], at: string): string | undefined {
+  const walk = (v: unknown, parts: readonly string[], ptr: string): string | undefined => {
+    if (parts.length === 0) return typeof v === 'string' && v.includes('\0') ? `${ptr}: must not contain a NUL byte` : undefined;
+    if (v === null || typeof v !== 'object') return undefined;
+    const [head, ...rest] = parts as [string, ...string[]];
+    if (head === '~') {
+      for (const k of Object.keys(v)) if (k.includes('\0')) return `${ptr}/${tok(k)}: the name must not contain a NUL byte`;
+      return undefined;
+    }
+    if (head === '*') {
+      const entries = Array.isArray(v) ? v.map((e, i) => [String(i), e] as const) : Object.entries(v);
+      for (const [k, e] of entries) {
+        const m = walk(e, rest, `${ptr}/${tok(k)}`);
+        if (m) return m;
+      }
+      return undefined;
+    }
+    return Object.hasOwn(v, head) ? walk((v as Record<string, unknown>)[head], rest, `${ptr}/${head}`) : undefined;
+  };
+  for (const p of patterns) {
+    const m = walk(root, p.split('/'), at);
+    if (m) return m;
+  }
+  return undefined;
+}
+
+/** Strings of a process that reach execve, chdir or the LSM. */
+const PROCESS_STRINGS = ['cwd', 'args/*', 'env/*', 'apparmorProfile', 'selinuxLabel', 'user/username'];
+
+/** Strings of config.json (besides process) that reach a system call, a file name or a file. */
+const SPEC_STRINGS = [
+  'root/path', 'hostname', 'domainname',
+  'mounts/*/destination', 'mounts/*/source', 'mounts/*/type', 'mounts/*/options/*',
+  ...HOOK_PHASES.flatMap((p) => [`hooks/${p}/*/path`, `hooks/${p}/*/args/*`, `hooks/${p}/*/env/*`]),
+  'linux/namespaces/*/path', 'linux/devices/*/path', 'linux/sysctl/~', 'linux/sysctl/*', 'linux/maskedPaths/*',
+  'linux/readonlyPaths/*', 'linux/cgroupsPath', 'linux/mountLabel', 'linux/personality/flags/*',
+  'linux/resources/cpu/cpus', 'linux/resources/cpu/mems', 'linux/resources/unified/~', 'linux/resources/unified/*',
+  'linux/resources/rdma/~', 'linux/resources/network/priorities/*/name',
+  'linux/seccomp/syscalls/*/names/*', 'linux/seccomp/listenerPath', 'linux/seccomp/listenerMetadata',
+  'linux/netDevices/~', 'linux/netDevices/*/name', 'linux/intelRdt/closID', 'linux/intelRdt/schemata/*',
+  'linux/intelRdt/l3CacheSchema', 'linux/intelRdt/memBwSchema',
+];
+
 const NODE_LIST = /^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$/;
 
 // ---- process checks (config.json's process and exec --process files) ----
 
 export const processChecks: readonly ProcessCheck[] = [
+  {
+    name: 'nulBytes',
+    check: (p, { at }) => findNul(p, PROCESS_STRINGS, at),
+  },
   {
     name: 'args',
     check: (p, { at }) =>
@@ -148,6 +201,17 @@ export const processChecks: readonly ProcessCheck[] = [
         if (seen.has(r.type)) return `${at}/rlimits/${i}/type: ${r.type} is set more than once`;
         seen.add(r.type);
         if (r.soft > r.hard) return `${at}/rlimits/${i}: soft limit ${r.soft} is above the hard limit ${r.hard}`;
+      }
+      return undefined;
+    },
+  },
+  {
+    // struct winsize has 16-bit rows and columns.
+    name: 'consoleSize',
+    check: (p, { at }) => {
+      for (const f of ['height', 'width'] as const) {
+        const n = p.consoleSize?.[f];
+        if (n !== undefined && n > 0xffff) return `${at}/consoleSize/${f}: must be at most 65535 (got ${n})`;
       }
       return undefined;
     },
@@ -220,6 +284,10 @@ export const specChecks: readonly SpecCheck[] = [
       if (!spec.process) return opts?.forStart ? '/process: is required to start a container' : undefined;
       return runProcessChecks(spec.process, { at: '/process' });
     },
+  },
+  {
+    name: 'nulBytes',
+    check: (spec) => findNul(spec, SPEC_STRINGS, ''),
   },
   {
     name: 'namespaces',

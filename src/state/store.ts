@@ -8,6 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { isAbsolute, join, resolve } from 'node:path';
 import { ContainerExistsError, ContainerNotExistError, SysError, TsrunError, UsageError } from '../errors.js';
 import { isSameLiveProcess, readProcStat } from '../sys/proc.js';
+import { defaultStateRoot } from '../lifecycle/rootless.js';
 
 export const DEFAULT_ROOT = '/run/tsrun';
 export const STATE_FILE = 'state.json';
@@ -50,7 +51,7 @@ export function checkContainerId(id: string | undefined): string {
 
 /** Resolves --root: absolute, never "/". */
 export function resolveRoot(root: string | undefined): string {
-  const dir = resolve(root ?? DEFAULT_ROOT);
+  const dir = resolve(root ?? defaultStateRoot()); // userns/rootless: $XDG_RUNTIME_DIR/tsrun when not root
   if (dir === '/') throw new UsageError('--root: refusing to use / as the state directory');
   return dir;
 }

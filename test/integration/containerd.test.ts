@@ -103,9 +103,11 @@ for (const rt of RUNTIMES) {
     const x = await setup(t, rt, 'run');
     const pidFile = join(workDir, `${x.id}.pid`);
     const r = await x.c.ctr(x.ns, ['run', '--rm', '--pid-file', pidFile, ...x.c.runFlags(rt), IMAGE_REF, x.id,
-      'sh', '-c', 'echo to-stdout; echo to-stderr >&2; head -n1; exit 3'], { input: 'from-stdin\n' });
+      'sh', '-c', 'echo to-stdout; echo to-stderr >&2; head -n1; echo "fds: $(ls /proc/self/fd | tr "\\n" " ")"; exit 3'],
+    { input: 'from-stdin\n' });
     t.is(r.code, 3, describe(r));
-    t.is(r.stdout, 'to-stdout\nfrom-stdin\n', describe(r));
+    // ls sees 0-2, its directory fd and the pipe of $(…): no fd of the shim or the runtime leaked.
+    t.is(r.stdout, 'to-stdout\nfrom-stdin\nfds: 0 1 2 3 \n', describe(r));
     t.regex(r.stderr, /to-stderr/, describe(r));
     t.log(`ctr run took ${r.ms} ms`);
     await assertNothingLeft(t, x);
