@@ -50,9 +50,9 @@ export function ruleFromSpec(d: LinuxDeviceCgroup, field: string): DeviceRule {
 }
 
 /**
- * The rules a container's device cgroup gets, in order, as runc builds them: the spec's
- * `linux.resources.devices`, then the default allowed devices, then rwm for each
- * `linux.devices` node. The baseline before them is deny-all.
+ * The rules a container's device cgroup gets, in order: the spec's `linux.resources.devices`,
+ * then the default allowed devices, then rwm for each node in `nodes` (tsrun's lifecycle passes
+ * none: like runc, it gives `linux.devices` nodes no implicit rule). The baseline is deny-all.
  */
 export function containerDeviceRules(specRules: LinuxDeviceCgroup[] | undefined, nodes: LinuxDeviceNode[] = []): DeviceRule[] {
   const rules = (specRules ?? []).map((d, i) => ruleFromSpec(d, `linux.resources.devices[${i}]`));

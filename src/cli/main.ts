@@ -80,7 +80,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const load = COMMANDS[name];
     if (!load) throw new UsageError(`'${name}' is not a tsrun command: see tsrun --help`);
     const cmd = (await load()).default;
-    const parsed = parseCommandLine([...args.slice(0, at), ...args.slice(at + 1)], GLOBAL, recordBuilder(cmd.command, cmd.builder));
+    // The command's own flags first: `spec --rootless` (a boolean) is not the global --rootless (a string).
+    const parsed = parseCommandLine([...args.slice(0, at), ...args.slice(at + 1)], recordBuilder(cmd.command, cmd.builder), GLOBAL);
     globals = parsed as GlobalArgs;
     const code = await cmd.run(parsed as never, makeContext(globals, rest));
     return typeof code === 'number' ? code : 0;

@@ -33,10 +33,9 @@ export default {
     let b = idPositional(y).option('resources', {
       alias: 'r',
       type: 'string',
-      nargs: 1, // so that "--resources -" takes the dash as its value
       describe: "LinuxResources JSON file, or '-' for stdin; the flags below override its fields",
     });
-    for (const [name, describe, alias] of FLAGS) b = b.option(name, { type: 'string', nargs: 1, describe, ...(alias ? { alias } : {}) });
+    for (const [name, describe, alias] of FLAGS) b = b.option(name, { type: 'string', describe, ...(alias ? { alias } : {}) });
     return b;
   },
   async run(a, ctx) {

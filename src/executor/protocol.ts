@@ -334,6 +334,37 @@ export function encodeOp(op: PlanOp): Buffer {
   return Buffer.concat([head, payload]);
 }
 
+/** The most plan bytes (ops, headers included) one PLAN frame carries. */
+export const MAX_PLAN_BYTES = MAX_FRAME - FRAME_HEADER_SIZE;
+
+function fieldSize(kind: FieldKind, value: FieldValue | undefined): number {
+  switch (kind) {
+    case 'u32':
+      return 4;
+    case 'u64':
+      return 8;
+    case 'str':
+      return 4 + Buffer.byteLength(String(value)) + 1;
+    case 'strs':
+      return 4 + (Array.isArray(value) ? (value as string[]).reduce((n, s) => n + 4 + Buffer.byteLength(String(s)) + 1, 0) : 0);
+    case 'u32s':
+      return 4 + 4 * (Array.isArray(value) ? value.length : 0);
+    case 'bytes':
+      return 4 + (value instanceof Uint8Array ? value.length : 0);
+  }
+}
+
+/** The encoded size of a plan's ops (what encodePlan puts after the frame header), without encoding it. */
+export function planSize(ops: readonly PlanOp[]): number {
+  let n = 0;
+  for (const op of ops) {
+    let body = 0;
+    for (const [name, kind] of OP_FIELDS[op.op]) body += fieldSize(kind, op.args[name]);
+    n += OP_HEADER_SIZE + body + ((4 - (body % 4)) % 4);
+  }
+  return n;
+}
+
 /** Encodes a whole plan as one PLAN frame. */
 export function encodePlan(ops: readonly PlanOp[]): Buffer {
   const payload = Buffer.concat(ops.map(encodeOp));

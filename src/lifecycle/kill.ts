@@ -14,6 +14,11 @@ export async function killContainer(store: StateStore, id: string, signal: numbe
     }
     if (!canKill(c.status)) throw new ContainerNotRunningError(id);
     signalInit(c.rec.pid, c.rec.starttime, signal, id);
+    // A frozen init cannot die until thawed: SIGKILL of a paused container thaws it (runc 1.2 does).
+    if (signal === 9 && c.status === 'paused') {
+      const { cgroupOf } = await import('./cgroup.js');
+      cgroupOf(c.rec)?.thaw();
+    }
   });
 }
 

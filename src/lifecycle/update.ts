@@ -324,7 +324,7 @@ export async function updateContainer(store: StateStore, id: string, update: Lin
     const delta = effectiveDelta(update);
     const merged = mergeResources(linux.resources ?? {}, delta);
     checkEffective(merged);
-    cg.setResources(delta, { update: true, deviceNodes: (linux.devices ?? []) as never });
+    cg.setResources(delta, { update: true });
     linux.resources = merged;
     store.save(c.rec);
     return { resources: merged };

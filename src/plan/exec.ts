@@ -7,6 +7,7 @@ import { Op, type PlanOp } from '../executor/protocol.js';
 import { NAMESPACE_FLAGS } from './namespaces.js';
 import { NS_PROC_NAME } from '../sys/proc.js';
 import { credentialOps, rlimitOps } from './process.js';
+import { checkPlanSize } from './size.js';
 import type { Plan, PlanContext, SpecProcess } from './types.js';
 
 const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
@@ -49,6 +50,7 @@ export function buildExecPlan(proc: SpecProcess, ctx: ExecContext): Plan {
   ops.push(...cred.beforeGate);
   ops.push({ op: Op.READY, args: {} }, { op: Op.CLOSE_SYNC, args: {} });
   ops.push(...cred.afterGate);
+  checkPlanSize(ops, 'process.json');
   return { ops, warnings };
 }
 

@@ -7,6 +7,7 @@ import { CLONE } from './linux-constants.js';
 import { namespaceOps, renderIdMap, findNamespace } from './namespaces.js';
 import { credentialOps, processSetupOps } from './process.js';
 import { idmapTreeOps, rootfsOps } from './rootfs.js';
+import { checkPlanSize } from './size.js';
 import type { Plan, PlanContext, Spec } from './types.js';
 
 export type { Plan, PlanContext, CgroupMountSource } from './types.js';
@@ -50,6 +51,7 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
   if (ctx.fifoPath) ops.push({ op: Op.WAIT_FIFO, args: {}, note: 'blocks until `tsrun start`' });
   ops.push(...cred.afterGate);
 
+  checkPlanSize(ops, 'config.json');
   const user = findNamespace(linux, 'user');
   const plan: Plan = { ops, warnings };
   if (user && !user.path) plan.idmap = { uidMap: renderIdMap(linux?.uidMappings), gidMap: renderIdMap(linux?.gidMappings) };

@@ -160,7 +160,7 @@ export function mountOps(m: SpecMount, index: number, ctx: PlanContext, linux?: 
   if (!bind && owning && notOwnedByUserNs(linux, owning)) {
     if (type !== 'sysfs') {
       throw new ConfigError(
-        `config.json: ${where}: a ${type} mount in a user namespace needs a ${owning} namespace that the user namespace owns (add {"type": "${owning}"} to /linux/namespaces, or bind-mount it)`,
+        `config.json: ${where}: ${type} cannot be mounted in a user namespace without a new ${owning} namespace (the kernel mounts ${type} only for a ${owning} namespace the user namespace owns): add {"type": "${owning}"} to /linux/namespaces`,
       );
     }
     // As runc: without a network namespace of its own, bind the host's /sys (its flags kept).

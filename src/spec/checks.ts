@@ -421,6 +421,11 @@ export const specChecks: readonly SpecCheck[] = [
           if (d.major === undefined) return `${at}/major: is required for a device of type ${d.type}`;
           if (d.minor === undefined) return `${at}/minor: is required for a device of type ${d.type}`;
         }
+        // mknod's makedev takes unsigned 32-bit numbers (the schema allows any int64).
+        for (const f of ['major', 'minor'] as const) {
+          const n = d[f];
+          if (n !== undefined && (n < 0 || n > 0xffffffff)) return `${at}/${f}: must be between 0 and 4294967295 (got ${n})`;
+        }
         if (!isAbs(d.path) || hasDotDot(d.path)) return `${at}/path: must be an absolute path without ".." (got ${q(d.path)})`;
       }
       return undefined;
@@ -434,6 +439,9 @@ export const specChecks: readonly SpecCheck[] = [
       const at = '/linux/cgroupsPath';
       // eslint-disable-next-line no-control-regex
       if (/[\u0000-\u001f]/.test(p)) return `${at}: must not contain control characters`;
+      // NAME_MAX and PATH_MAX: the kernel would refuse the mkdir (ENAMETOOLONG).
+      if (p.split(/[/:]/).some((c) => Buffer.byteLength(c) > 255)) return `${at}: a name in the path is longer than 255 bytes`;
+      if (Buffer.byteLength(p) > 3072) return `${at}: longer than 3072 bytes`;
       if (p.includes(':')) {
         // systemd: slice:prefix:name (runc's form)
         const parts = p.split(':');

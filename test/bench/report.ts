@@ -18,6 +18,8 @@ export type Unit = 'ms' | 'KiB' | 'count';
 export interface Row {
   key: string;
   label: string;
+  /** The label under the bars of the chart (default: label). */
+  short?: string;
   unit: Unit;
   /** Which chart panel shows the row (none when absent). */
   chart?: 'time' | 'memory' | 'threads';
@@ -36,8 +38,8 @@ export interface EngineBaseline {
   withCaCerts?: number[];
 }
 
-export function newRow(key: string, label: string, unit: Unit, chart?: Row['chart']): Row {
-  return { key, label, unit, chart, samples: {}, na: {} };
+export function newRow(key: string, label: string, unit: Unit, chart?: Row['chart'], short?: string): Row {
+  return { key, label, short, unit, chart, samples: {}, na: {} };
 }
 
 export function add(row: Row, col: string, v: number): void {
@@ -94,7 +96,7 @@ export interface ReportMeta {
 }
 
 /** results.md: one table with medians and the tsrun/runc, tsrun/crun ratios, then the details. */
-export function markdown(cols: Column[], rows: Row[], engines: EngineBaseline[], meta: ReportMeta): string {
+export function markdown(cols: Column[], rows: Row[], engines: EngineBaseline[], meta: ReportMeta): { full: string; summary: string } {
   const notes = new Footnotes();
   const tsruns = cols.filter((c) => c.kind === 'tsrun');
   const refs = cols.filter((c) => c.kind !== 'tsrun');
@@ -127,6 +129,7 @@ export function markdown(cols: Column[], rows: Row[], engines: EngineBaseline[],
     }
   }
   out.push('');
+  const summaryEnd = out.length;
   for (const n of meta.notes) out.push(`- ${n}`);
   out.push('');
   // Spread, for judging the noise.
@@ -145,9 +148,9 @@ export function markdown(cols: Column[], rows: Row[], engines: EngineBaseline[],
   out.push('');
   out.push('</details>');
   out.push('');
-  out.push(...notes.render());
-  out.push('');
-  return out.join('\n');
+  const foot = notes.render();
+  out.push(...foot, '');
+  return { full: out.join('\n'), summary: [...out.slice(0, summaryEnd), ...foot, ''].join('\n') };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -245,7 +248,7 @@ function panelSvg(p: Panel, cols: Column[], top: number, width: number): string 
 /** chart.svg: a panel per unit (time, memory, threads), groups per operation, a bar per column. */
 export function chartSvg(cols: Column[], rows: Row[], engines: EngineBaseline[], subtitle: string): string {
   const groupOf = (r: Row): Group => ({
-    label: r.label.replace(/`/g, ''),
+    label: (r.short ?? r.label).replace(/`/g, ''),
     unit: r.unit,
     values: cols.map((c) => value(r, c.key)),
     na: cols.map((c) => value(r, c.key) === undefined && r.na[c.key] !== undefined),
@@ -262,11 +265,11 @@ export function chartSvg(cols: Column[], rows: Row[], engines: EngineBaseline[],
       na: cols.map(() => false),
     });
   }
-  const panels: Panel[] = [
+  const panels: Panel[] = ([
     { title: 'Time per operation (median, log scale; lower is better)', log: true, unit: 'ms', groups: timeGroups },
     { title: 'Memory (log scale; lower is better)', log: true, unit: 'KiB', groups: rows.filter((r) => r.chart === 'memory').map(groupOf) },
     { title: 'Threads of the init while created', log: false, unit: 'count', groups: rows.filter((r) => r.chart === 'threads').map(groupOf) },
-  ].filter((p) => p.groups.length);
+  ] satisfies Panel[]).filter((p) => p.groups.length);
   const gw = cols.length * (BAR + BAR_GAP) - BAR_GAP + GROUP_GAP;
   const maxGroups = Math.max(...panels.map((p) => p.groups.length));
   const width = Math.max(720, LEFT + RIGHT + maxGroups * gw);

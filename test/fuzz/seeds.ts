@@ -271,6 +271,21 @@ export function seeds(): Seed[] {
       }),
     },
     {
+      name: 'devices made by mknod',
+      doc: minimal((s) => {
+        s.mounts = [{ destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] }];
+        s.linux.devices = [
+          { path: '/dev/kvm', type: 'c', major: 10, minor: 232, fileMode: 432, uid: 0, gid: 36 },
+          { path: '/dev/loop0', type: 'b', major: 7, minor: 0 },
+          { path: '/dev/initctl', type: 'p' },
+          { path: '/dev/null', type: 'u', major: 1, minor: 3, fileMode: 511 },
+        ];
+        s.linux.resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 232, access: 'rwm' }] };
+        s.linux.namespaces = [{ type: 'mount' }, { type: 'pid' }, { type: 'uts' }, { type: 'ipc' }];
+        s.hostname = 'mknod';
+      }),
+    },
+    {
       name: 'hooks',
       doc: minimal((s) => {
         s.hooks = {

@@ -101,9 +101,11 @@ for (const rt of RUNTIMES) {
 
   rtTest(title('podman run --rm: stdout, stderr and exit code'), async (t) => {
     const x = setup(t, rt, 'run');
-    const r = await x.p.podman(rt, ['run', '--rm', ...flags(x), IMAGE_REF, 'sh', '-c', 'echo to-stdout; echo to-stderr >&2; exit 3']);
+    const r = await x.p.podman(rt, ['run', '--rm', ...flags(x), IMAGE_REF, 'sh', '-c',
+      'echo to-stdout; echo to-stderr >&2; echo "fds: $(ls /proc/self/fd | tr "\\n" " ")"; exit 3']);
     t.is(r.code, 3, describe(r));
-    t.is(r.stdout, 'to-stdout\n', describe(r));
+    // ls has 0-2 and its directory fd 3: no fd of conmon or the runtime reached the container.
+    t.is(r.stdout, 'to-stdout\nfds: 0 1 2 3 \n', describe(r));
     t.regex(r.stderr, /to-stderr/, describe(r));
     t.log(`podman run took ${r.ms} ms`);
     await assertNothingLeft(t, x);
@@ -174,9 +176,9 @@ for (const rt of RUNTIMES) {
   rtTest(title('podman exec in a detached container: output, stdin, exit code, a tty'), async (t) => {
     const x = setup(t, rt, 'exec');
     const id = await runDetached(t, x);
-    const e = await x.p.podman(rt, ['exec', x.name, 'sh', '-c', 'echo exec-out; echo exec-err >&2; exit 5']);
+    const e = await x.p.podman(rt, ['exec', x.name, 'sh', '-c', 'echo exec-out; echo exec-err >&2; echo "fds: $(ls /proc/self/fd | tr "\\n" " ")"; exit 5']);
     t.is(e.code, 5, describe(e));
-    t.is(e.stdout, 'exec-out\n', describe(e));
+    t.is(e.stdout, 'exec-out\nfds: 0 1 2 3 \n', describe(e));
     t.regex(e.stderr, /exec-err/, describe(e));
     const i = await x.p.podman(rt, ['exec', '-i', x.name, 'sh', '-c', 'cat; cat /proc/1/cmdline | tr "\\0" " "'], { input: 'exec-in\n' });
     t.is(i.code, 0, describe(i));
