@@ -114,6 +114,16 @@ export function readOpt(fs: CgroupFs, path: string): string | undefined {
   }
 }
 
+/**
+ * A path for an error message: one line (control characters escaped) of bounded length (the
+ * middle of a very long one elided; the file name at its end stays). cgroupsPath may be 3 KiB.
+ */
+export function showPath(p: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex
+  const s = p.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.length > max ? `${s.slice(0, 60)}...${s.slice(s.length - (max - 63))}` : s;
+}
+
 /** Formats an integer from the spec (JSON numbers beyond 2^53 included) for a cgroup file. */
 export function int(field: string, n: number): string {
   if (typeof n !== 'number' || !Number.isFinite(n) || !Number.isInteger(n)) {
@@ -149,7 +159,7 @@ export class CgroupWriter {
         `${field}: cannot apply: the ${this.controller} cgroup controller is not available on this host (no ${file})`,
       );
     }
-    return new UnsupportedError(`${field}: cannot apply: ${this.path(file)} does not exist`);
+    return new UnsupportedError(`${field}: cannot apply: ${showPath(this.path(file))} does not exist`);
   }
 
   /**

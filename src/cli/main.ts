@@ -40,7 +40,7 @@ export const COMMANDS: Record<string, Loader> = {
 /** Global flags (runc's main.go), declared once for the parser and for --help. */
 export function globalFlags<Y extends { option(name: string, o: object): Y }>(y: Y): Y {
   return y
-    .option('root', { type: 'string', describe: 'state directory (default /run/tsrun)' })
+    .option('root', { type: 'string', describe: 'state directory (default /run/tsrun; $XDG_RUNTIME_DIR/tsrun when not root)' })
     .option('log', { type: 'string', describe: 'log file' })
     .option('log-format', { type: 'string', describe: 'text or json' })
     .option('debug', { type: 'boolean', describe: 'debug output' })

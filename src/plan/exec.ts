@@ -4,13 +4,12 @@
  * set-up as an init: terminal, rlimits, user, capabilities, no_new_privs, seccomp, exec lookup.
  */
 import { Op, type PlanOp } from '../executor/protocol.js';
-import { NAMESPACE_FLAGS } from './namespaces.js';
+import { NAMESPACE_FLAGS, execJoinOrder } from './namespaces.js';
 import { NS_PROC_NAME } from '../sys/proc.js';
 import { credentialOps, rlimitOps } from './process.js';
 import { checkPlanSize } from './size.js';
 import type { Plan, PlanContext, SpecProcess } from './types.js';
 
-const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
 
 export interface ExecContext extends Omit<PlanContext, 'rootfs' | 'bundle' | 'fifoPath' | 'noPivot'> {
   /** Host pid of the container's init. */
@@ -19,10 +18,10 @@ export interface ExecContext extends Omit<PlanContext, 'rootfs' | 'bundle' | 'fi
   joinTypes: ReadonlySet<string>;
 }
 
-/** setns ops into the init's namespaces of the given types: user first (then its root), mount last. */
-export function joinOps(initPid: number, joinTypes: ReadonlySet<string>): PlanOp[] {
+/** setns ops into the init's namespaces of the given types, in execJoinOrder (userns), mount last. */
+export function joinOps(initPid: number, joinTypes: ReadonlySet<string>, privileged = (process.geteuid?.() ?? 0) === 0): PlanOp[] {
   const ops: PlanOp[] = [];
-  for (const type of JOIN_ORDER) {
+  for (const type of execJoinOrder(privileged)) {
     if (!joinTypes.has(type)) continue;
     ops.push({ op: Op.SETNS, args: { nstype: NAMESPACE_FLAGS[type]!, path: `/proc/${initPid}/ns/${NS_PROC_NAME[type]}` }, note: `join the container's ${type} namespace` });
     if (type === 'user') ops.push({ op: Op.SETRESGID, args: { gid: 0 } }, { op: Op.SETRESUID, args: { uid: 0 } });

@@ -24,6 +24,18 @@ export const NAMESPACE_FLAGS: Record<string, number> = {
 /** Join order; `user` first and `mount` last (see above). */
 const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
 
+/**
+ * The order in which exec (and hooks) join a running container's namespaces. Root joins every
+ * namespace but mount before the user namespace: root may join any namespace from the host, but
+ * not from inside the container's user namespace one that this user namespace does not own (a
+ * network namespace of the host's, joined by path at create). Anyone else must be in the user
+ * namespace first, to have any right to the rest. The mount namespace is always last: after it,
+ * /proc/<host pid> paths no longer resolve.
+ */
+export function execJoinOrder(privileged: boolean): readonly string[] {
+  return privileged ? ['ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'user', 'mount'] : JOIN_ORDER;
+}
+
 export function namespaceFlag(type: string): number {
   const flag = NAMESPACE_FLAGS[type];
   if (flag === undefined) throw new ConfigError(`config.json: /linux/namespaces: unknown namespace type "${type}"`);

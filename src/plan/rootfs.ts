@@ -115,15 +115,16 @@ export function idmapTreeOps(spec: Spec, ctx: PlanContext): PlanOp[] {
 const OWNING_NAMESPACE: Record<string, string> = { proc: 'pid', sysfs: 'network', mqueue: 'ipc', cgroup2: 'cgroup' };
 
 /**
- * Whether the container's user namespace cannot own the namespace of `type`: the container has a
- * user namespace, and that namespace is the host's (absent from the spec) or was joined by path
- * while the user namespace is new (so it existed before, owned by another).
+ * Whether the container's new user namespace cannot own the namespace of `type`: it is the host's
+ * (absent from the spec) or joined by path (so it existed before, owned by another). With a user
+ * namespace joined by path, ownership is not known here; the kernel decides (and the executor's
+ * error says EPERM in a user namespace).
  */
 function notOwnedByUserNs(linux: SpecLinux | undefined, type: string): boolean {
   const user = findNamespace(linux, 'user');
-  if (!user) return false;
+  if (!user || user.path) return false;
   const ns = findNamespace(linux, type);
-  return !ns || (Boolean(ns.path) && !user.path);
+  return !ns || Boolean(ns.path);
 }
 
 /** devpts uid=/gid= options naming an id the user namespace does not map make mount fail: drop them. */

@@ -157,15 +157,17 @@ const SPEC_STRINGS = [
   'linux/intelRdt/l3CacheSchema', 'linux/intelRdt/memBwSchema',
 ];
 
+/** One name in a directory (a cgroup file, a device): no slash, space or control character, NAME_MAX bytes. */
+function validFileName(n: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return n !== '' && n !== '.' && n !== '..' && !/[/\s\u0000-\u001f\u007f]/.test(n) && Buffer.byteLength(n) <= 255;
+}
+
 const NODE_LIST = /^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$/;
 
 // ---- process checks (config.json's process and exec --process files) ----
 
 export const processChecks: readonly ProcessCheck[] = [
-  {
-    name: 'nulBytes',
-    check: (p, { at }) => findNul(p, PROCESS_STRINGS, at),
-  },
   {
     name: 'args',
     check: (p, { at }) =>
@@ -237,6 +239,11 @@ export const processChecks: readonly ProcessCheck[] = [
       return undefined;
     },
   },
+  {
+    // Last: the other checks' messages are more specific (and escape the NUL too).
+    name: 'nulBytes',
+    check: (p, { at }) => findNul(p, PROCESS_STRINGS, at),
+  },
 ];
 
 function runProcessChecks(p: Process, opts: ProcessCheckOptions): string | undefined {
@@ -284,10 +291,6 @@ export const specChecks: readonly SpecCheck[] = [
       if (!spec.process) return opts?.forStart ? '/process: is required to start a container' : undefined;
       return runProcessChecks(spec.process, { at: '/process' });
     },
-  },
-  {
-    name: 'nulBytes',
-    check: (spec) => findNul(spec, SPEC_STRINGS, ''),
   },
   {
     name: 'namespaces',
@@ -427,6 +430,7 @@ export const specChecks: readonly SpecCheck[] = [
           if (n !== undefined && (n < 0 || n > 0xffffffff)) return `${at}/${f}: must be between 0 and 4294967295 (got ${n})`;
         }
         if (!isAbs(d.path) || hasDotDot(d.path)) return `${at}/path: must be an absolute path without ".." (got ${q(d.path)})`;
+        if (!d.path.startsWith('/dev/')) return `${at}/path: must be under /dev (got ${q(d.path)})`;
       }
       return undefined;
     },
@@ -453,6 +457,28 @@ export const specChecks: readonly SpecCheck[] = [
         return undefined;
       }
       if (hasDotDot(p)) return `${at}: must not contain ".." (got ${q(p)})`;
+      return undefined;
+    },
+  },
+  {
+    // What the cgroup managers turn into file names and lines of cgroup files.
+    name: 'resources',
+    check: (spec) => {
+      const r = spec.linux?.resources;
+      if (!r) return undefined;
+      const at = '/linux/resources';
+      for (const [i, h] of (r.hugepageLimits ?? []).entries()) {
+        if (h.pageSize.length > 24) return `${at}/hugepageLimits/${i}/pageSize: ${q(h.pageSize)} is not a huge page size`;
+      }
+      for (const key of Object.keys(r.unified ?? {})) {
+        if (!validFileName(key)) return `${at}/unified/${tok(key)}: not a cgroup file name`;
+      }
+      for (const name of Object.keys(r.rdma ?? {})) {
+        if (!validFileName(name)) return `${at}/rdma/${tok(name)}: ${q(name)} is not an RDMA device name`;
+      }
+      for (const [i, p] of (r.network?.priorities ?? []).entries()) {
+        if (!validIfName(p.name)) return `${at}/network/priorities/${i}/name: ${q(p.name)} is not a valid interface name`;
+      }
       return undefined;
     },
   },
@@ -523,6 +549,11 @@ export const specChecks: readonly SpecCheck[] = [
       }
       return undefined;
     },
+  },
+  {
+    // Last: the other checks' messages are more specific (and escape the NUL too).
+    name: 'nulBytes',
+    check: (spec) => findNul(spec, SPEC_STRINGS, ''),
   },
 ];
 

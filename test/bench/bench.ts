@@ -39,7 +39,6 @@ import { type Column, type EngineBaseline, type Row, add, chartSvg, fmt, markdow
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const ROOTFS = join(REPO, 'build', 'rootfs-busybox');
 const MAIN_JS = join(REPO, 'dist', 'src', 'cli', 'main.js');
-const CRUN_WRAPPER = join(REPO, 'conformance', 'crun-wrapper.sh');
 
 function intEnv(name: string, def: number): number {
   const v = process.env[name];
@@ -208,6 +207,18 @@ async function startHolder(tmp: string): Promise<ChildProcess> {
   });
   if (!ready) throw new Error('could not make a private mount namespace for crun');
   return child;
+}
+
+/**
+ * What containerd's shim runs as crun: like conformance/crun-wrapper.sh (a fresh private mount
+ * namespace without /sys/fs/cgroup/unified, then exec crun), as one sh script. It must start from
+ * the shim's own mount namespace, where containerd mounted the container's rootfs.
+ */
+function crunShimWrapper(tmp: string, crun: string): string {
+  const p = join(tmp, 'bin', 'crun-unshare');
+  mkdirSync(dirname(p), { recursive: true });
+  writeFileSync(p, `#!/bin/sh\nexec unshare --mount --propagation private -- /bin/sh -c 'umount -l /sys/fs/cgroup/unified || exit 125; exec "$@"' crun-unshare '${crun}' "$@"\n`, { mode: 0o755 });
+  return p;
 }
 
 // The base config: runc's own default spec (`runc spec`), made non-interactive.
@@ -545,7 +556,7 @@ function opMemLimit(tmp: string, rts: Runtime[], res: Results): void {
   }
 }
 
-function opEngines(engines: Engine[], crunNs: string[] | undefined, crunBin: string | undefined, res: EngineBaseline[], notes: string[]): void {
+function opEngines(engines: Engine[], crunNs: string[] | undefined, crunBin: string | undefined, crunShim: string | undefined, res: EngineBaseline[], notes: string[]): void {
   const floor: number[] = [];
   const nsenterT: number[] = [];
   const wrapperT: number[] = [];
@@ -567,9 +578,9 @@ function opEngines(engines: Engine[], crunNs: string[] | undefined, crunBin: str
       const n = timeSync([...crunNs, '/bin/true']);
       if (n.ok) nsenterT.push(n.ms);
     }
-    if (crunBin) {
+    if (crunBin && crunShim) {
       const c = timeSync([crunBin, '--version']);
-      const w = timeSync(['bash', CRUN_WRAPPER, '--version']);
+      const w = timeSync([crunShim, '--version']);
       if (c.ok && w.ok) { crunT.push(c.ms); wrapperT.push(w.ms); }
     }
   }
@@ -579,7 +590,7 @@ function opEngines(engines: Engine[], crunNs: string[] | undefined, crunBin: str
     notes.push(`crun runs as \`nsenter --mount=<private mount namespace without /sys/fs/cgroup/unified> -- crun …\` (crun 1.8.1 refuses this cgroup v1/v2 hybrid host); that costs ${fmt(Math.max(0, median(nsenterT) - median(floor)), 'ms')} per command, included in crun's numbers.`);
   }
   if (crunBin && wrapperT.length && crunNs) {
-    notes.push(`Through containerd, crun is run by conformance/crun-wrapper.sh (\`unshare -m\`, unmount the cgroup2 mount, exec crun: it must see the shim's mounts), which adds ${fmt(Math.max(0, median(wrapperT) - median(crunT)), 'ms')} to each of the shim's crun calls.`);
+    notes.push(`Through containerd, crun is run by a wrapper like conformance/crun-wrapper.sh (\`unshare -m\`, unmount the cgroup2 mount, exec crun: it must start in the shim's mount namespace, which holds the rootfs), which adds ${fmt(Math.max(0, median(wrapperT) - median(crunT)), 'ms')} to each of the shim's crun calls.`);
   }
 }
 
@@ -644,7 +655,7 @@ async function main(): Promise<void> {
         m.holderPid = holder.pid;
         crunNs = ['nsenter', `--mount=/proc/${holder.pid}/ns/mnt`, '--'];
         argv = [...crunNs, crun];
-        shimBin = CRUN_WRAPPER;
+        shimBin = crunShimWrapper(tmp, crun);
       }
       rts.push({ key: 'crun', label: 'crun', kind: 'crun', color: COLORS.crun, argv, shimBin, root: '', rootfs: '' });
     } else log('crun not installed: no crun column');
@@ -681,7 +692,7 @@ async function main(): Promise<void> {
     const res = new Results();
     const engineRes: EngineBaseline[] = [];
     const notes: string[] = [];
-    if (OPS.has('engines')) opEngines(engines, crunNs, crun, engineRes, notes);
+    if (OPS.has('engines')) opEngines(engines, crunNs, crun, rts.find((r) => r.kind === 'crun')?.shimBin, engineRes, notes);
     if (OPS.has('run')) opRun(tmp, live, res);
     if (OPS.has('lifecycle')) opLifecycle(tmp, live, res);
     if (OPS.has('state')) opStateKill(tmp, live, res);

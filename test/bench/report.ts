@@ -165,11 +165,11 @@ interface Panel { title: string; log: boolean; unit: Unit; groups: Group[] }
 const BAR = 15;
 const BAR_GAP = 2;
 const GROUP_GAP = 30;
-const LEFT = 72;
-const RIGHT = 16;
+const AXIS_W = 62;
 const PLOT_H = 210;
 const LABEL_H = 46;
 const TITLE_H = 26;
+const PANEL_GAP = 24;
 
 function wrap(text: string, width: number): string[] {
   const max = Math.max(8, Math.floor(width / 6.2));
@@ -193,23 +193,33 @@ function shortValue(v: number, unit: Unit): string {
   return fmt(v, unit).replace(' ms', '').replace(' KiB', 'K').replace(' MiB', 'M').replace(' s', 's');
 }
 
-function panelSvg(p: Panel, cols: Column[], top: number, width: number): string {
+const groupWidth = (cols: Column[]) => cols.length * (BAR + BAR_GAP) - BAR_GAP + GROUP_GAP;
+const panelWidth = (p: Panel, cols: Column[]) => AXIS_W + p.groups.length * groupWidth(cols) + 8;
+
+/** One panel with its top-left corner at (x0, top). */
+function panelSvg(p: Panel, cols: Column[], x0: number, top: number, width: number): string {
   const out: string[] = [];
-  const gw = cols.length * (BAR + BAR_GAP) - BAR_GAP + GROUP_GAP;
+  const gw = groupWidth(cols);
+  const left = x0 + AXIS_W;
+  const right = x0 + width - 8;
   const plotTop = top + TITLE_H;
   const bottom = plotTop + PLOT_H;
   const all = p.groups.flatMap((g) => g.values.filter((v): v is number => v !== undefined && v > 0));
-  out.push(`<text x="${LEFT}" y="${top + 17}" class="pt">${esc(p.title)}</text>`);
+  out.push(`<text x="${left}" y="${top + 17}" class="pt">${esc(p.title)}</text>`);
   if (!all.length) return out.join('\n');
   let y: (v: number) => number;
   const ticks: number[] = [];
+  const minor: number[] = [];
   if (p.log) {
-    const lo = Math.floor(Math.log10(Math.min(...all)));
-    const hi = Math.log10(Math.max(...all)) + 0.5;
-    y = (v) => bottom - ((Math.log10(v) - lo) / (hi - lo)) * PLOT_H;
+    // Decades for times, powers of 4 for sizes (KiB), with the steps between as faint lines.
+    const base = p.unit === 'KiB' ? 4 : 10;
+    const lg = (v: number) => Math.log(v) / Math.log(base);
+    const lo = Math.floor(lg(Math.min(...all)));
+    const hi = lg(Math.max(...all)) + 0.5 * (base === 10 ? 1 : 1.66);
+    y = (v) => bottom - ((lg(v) - lo) / (hi - lo)) * PLOT_H;
     for (let d = lo; d <= hi; d++) {
-      ticks.push(10 ** d);
-      for (const m of [2, 5]) if (Math.log10(m * 10 ** d) <= hi) out.push(`<line x1="${LEFT}" x2="${width - RIGHT}" y1="${y(m * 10 ** d).toFixed(1)}" y2="${y(m * 10 ** d).toFixed(1)}" class="g2"/>`);
+      ticks.push(base ** d);
+      for (const mm of base === 10 ? [2, 5] : [2]) if (lg(mm * base ** d) <= hi) minor.push(mm * base ** d);
     }
   } else {
     const max = Math.max(...all) * 1.35;
@@ -218,14 +228,15 @@ function panelSvg(p: Panel, cols: Column[], top: number, width: number): string 
     y = (v) => bottom - (v / max) * PLOT_H;
     for (let t = 0; t <= max; t += nice) ticks.push(t);
   }
+  for (const t of minor) out.push(`<line x1="${left}" x2="${right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="g2"/>`);
   for (const t of ticks) {
-    out.push(`<line x1="${LEFT}" x2="${width - RIGHT}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="g1"/>`);
-    out.push(`<text x="${LEFT - 6}" y="${(y(t) + 4).toFixed(1)}" class="tk">${esc(tickLabel(Number(t.toPrecision(6)), p.unit))}</text>`);
+    out.push(`<line x1="${left}" x2="${right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="g1"/>`);
+    out.push(`<text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" class="tk">${esc(tickLabel(Number(t.toPrecision(6)), p.unit))}</text>`);
   }
-  out.push(`<line x1="${LEFT}" x2="${LEFT}" y1="${plotTop}" y2="${bottom}" class="ax"/>`);
-  out.push(`<line x1="${LEFT}" x2="${width - RIGHT}" y1="${bottom}" y2="${bottom}" class="ax"/>`);
+  out.push(`<line x1="${left}" x2="${left}" y1="${plotTop}" y2="${bottom}" class="ax"/>`);
+  out.push(`<line x1="${left}" x2="${right}" y1="${bottom}" y2="${bottom}" class="ax"/>`);
   p.groups.forEach((g, gi) => {
-    const gx = LEFT + GROUP_GAP / 2 + gi * gw;
+    const gx = left + GROUP_GAP / 2 + gi * gw;
     g.values.forEach((v, ci) => {
       const x = gx + ci * (BAR + BAR_GAP);
       const cx = x + BAR / 2;
@@ -233,19 +244,21 @@ function panelSvg(p: Panel, cols: Column[], top: number, width: number): string 
         if (g.na[ci]) out.push(`<text transform="translate(${cx + 3.5},${bottom - 4}) rotate(-90)" class="na">n/a</text>`);
         return;
       }
-      const top = y(v);
-      out.push(`<rect x="${x}" y="${top.toFixed(1)}" width="${BAR}" height="${(bottom - top).toFixed(1)}" fill="${cols[ci].color}"><title>${esc(`${g.label} — ${cols[ci].label}: ${fmt(v, g.unit)}`)}</title></rect>`);
-      out.push(`<text transform="translate(${cx + 3.5},${(top - 3).toFixed(1)}) rotate(-90)" class="vl">${esc(shortValue(v, g.unit))}</text>`);
+      const barTop = y(v);
+      out.push(`<rect x="${x}" y="${barTop.toFixed(1)}" width="${BAR}" height="${(bottom - barTop).toFixed(1)}" fill="${cols[ci].color}"><title>${esc(`${g.label} — ${cols[ci].label}: ${fmt(v, g.unit)}`)}</title></rect>`);
+      out.push(`<text transform="translate(${cx + 3.5},${(barTop - 3).toFixed(1)}) rotate(-90)" class="vl">${esc(shortValue(v, g.unit))}</text>`);
     });
-    const lines = wrap(g.label, gw - 6);
-    lines.forEach((l, li) => {
+    wrap(g.label, gw - 4).forEach((l, li) => {
       out.push(`<text x="${(gx + (gw - GROUP_GAP) / 2).toFixed(1)}" y="${bottom + 15 + li * 13}" class="gl">${esc(l)}</text>`);
     });
   });
   return out.join('\n');
 }
 
-/** chart.svg: a panel per unit (time, memory, threads), groups per operation, a bar per column. */
+/**
+ * chart.svg: times on top (log scale), memory and threads side by side below; groups per
+ * operation, a bar per column.
+ */
 export function chartSvg(cols: Column[], rows: Row[], engines: EngineBaseline[], subtitle: string): string {
   const groupOf = (r: Row): Group => ({
     label: (r.short ?? r.label).replace(/`/g, ''),
@@ -265,30 +278,36 @@ export function chartSvg(cols: Column[], rows: Row[], engines: EngineBaseline[],
       na: cols.map(() => false),
     });
   }
-  const panels: Panel[] = ([
-    { title: 'Time per operation (median, log scale; lower is better)', log: true, unit: 'ms', groups: timeGroups },
-    { title: 'Memory (log scale; lower is better)', log: true, unit: 'KiB', groups: rows.filter((r) => r.chart === 'memory').map(groupOf) },
-    { title: 'Threads of the init while created', log: false, unit: 'count', groups: rows.filter((r) => r.chart === 'threads').map(groupOf) },
-  ] satisfies Panel[]).filter((p) => p.groups.length);
-  const gw = cols.length * (BAR + BAR_GAP) - BAR_GAP + GROUP_GAP;
-  const maxGroups = Math.max(...panels.map((p) => p.groups.length));
-  const width = Math.max(720, LEFT + RIGHT + maxGroups * gw);
-  const header = 58;
+  const time: Panel = { title: 'Time (median, log scale; lower is better)', log: true, unit: 'ms', groups: timeGroups };
+  const memory: Panel = { title: 'Memory (log scale; lower is better)', log: true, unit: 'KiB', groups: rows.filter((r) => r.chart === 'memory').map(groupOf) };
+  const threads: Panel = { title: 'Threads', log: false, unit: 'count', groups: rows.filter((r) => r.chart === 'threads').map(groupOf) };
+  // Layout: rows of panels; a row is laid left to right.
+  const layout: Panel[][] = [[time], [memory, threads]].map((r) => r.filter((p) => p.groups.length)).filter((r) => r.length);
+  const rowWidth = (r: Panel[]) => r.reduce((w, p) => w + panelWidth(p, cols), 0) + (r.length - 1) * PANEL_GAP;
+  const width = Math.max(720, 16 + Math.max(...layout.map(rowWidth)));
+  const header = 62;
   const panelH = TITLE_H + PLOT_H + LABEL_H + 10;
-  const height = header + panels.length * panelH + 8;
+  const height = header + layout.length * panelH + 8;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Verdana, sans-serif">`);
   out.push('<style>.t{font-size:15px;font-weight:bold}.st{font-size:11px;fill:#555}.pt{font-size:12.5px;font-weight:bold;fill:#222}.tk{font-size:10px;text-anchor:end;fill:#444}.gl{font-size:11px;text-anchor:middle;fill:#222}.vl{font-size:9px;fill:#333}.na{font-size:9px;fill:#999}.lg{font-size:11.5px;fill:#222}.g1{stroke:#ccc;stroke-width:1}.g2{stroke:#eee;stroke-width:1}.ax{stroke:#444;stroke-width:1}</style>');
   out.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
-  out.push(`<text x="${LEFT}" y="20" class="t">tsrun beside runc and crun</text>`);
-  out.push(`<text x="${LEFT}" y="36" class="st">${esc(subtitle)}</text>`);
-  let lx = LEFT;
+  out.push(`<text x="${AXIS_W}" y="20" class="t">tsrun beside runc and crun</text>`);
+  out.push(`<text x="${AXIS_W}" y="36" class="st">${esc(subtitle)}</text>`);
+  let lx = AXIS_W;
   for (const c of cols) {
-    out.push(`<rect x="${lx}" y="44" width="11" height="11" fill="${c.color}"/>`);
-    out.push(`<text x="${lx + 15}" y="54" class="lg">${esc(c.label)}</text>`);
+    out.push(`<rect x="${lx}" y="46" width="11" height="11" fill="${c.color}"/>`);
+    out.push(`<text x="${lx + 15}" y="56" class="lg">${esc(c.label)}</text>`);
     lx += 15 + c.label.length * 7 + 18;
   }
-  panels.forEach((p, i) => out.push(panelSvg(p, cols, header + i * panelH, width)));
+  layout.forEach((r, ri) => {
+    let x = 0;
+    for (const p of r) {
+      const w = r.length === 1 ? width : panelWidth(p, cols);
+      out.push(panelSvg(p, cols, x, header + ri * panelH, w));
+      x += w + PANEL_GAP;
+    }
+  });
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

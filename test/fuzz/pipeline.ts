@@ -11,7 +11,7 @@
 import { TsrunError } from '../../src/errors.js';
 import { parseJson, validateProcess, validateSpec, type Spec } from '../../src/spec/index.js';
 import { buildCreatePlan, buildExecPlan, buildHookPlan, describePlan, type PlanContext } from '../../src/plan/index.js';
-import { encodePlan } from '../../src/executor/protocol.js';
+import { FRAME_HEADER_SIZE, encodePlan, planSize } from '../../src/executor/protocol.js';
 import { compileSeccomp } from '../../src/seccomp/index.js';
 import { createManager, type LinuxResources } from '../../src/cgroups/index.js';
 import { cgroupMountSources } from '../../src/lifecycle/cgroup.js';
@@ -38,6 +38,7 @@ export interface CaseResult {
   outcome: 'created' | 'rejected';
   stage?: Stage;
   message?: string;
+  /** CPU milliseconds the case took. */
   ms: number;
 }
 
@@ -85,8 +86,12 @@ const INIT_PID = 4242;
 
 /** Runs one config.json text through every stage; throws FuzzFailure when the contract breaks. */
 export function runPipeline(text: string, opts: PipelineOptions): CaseResult {
-  const t0 = performance.now();
-  const done = (r: Omit<CaseResult, 'ms'>): CaseResult => ({ ...r, ms: performance.now() - t0 });
+  // CPU time, not wall time: a busy CI machine must not turn a slow case into a "hang".
+  const t0 = process.cpuUsage();
+  const done = (r: Omit<CaseResult, 'ms'>): CaseResult => {
+    const d = process.cpuUsage(t0);
+    return { ...r, ms: (d.user + d.system) / 1000 };
+  };
   const rejected = (stage: Stage, error: TsrunError) => done({ outcome: 'rejected', stage, message: error.message });
 
   const parsed = attempt('parse', () => parseJson(text, 'config.json'));
@@ -162,6 +167,10 @@ export function runPipeline(text: string, opts: PipelineOptions): CaseResult {
   if (plan.ok) {
     const enc = attempt('encode', () => encodePlan(plan.value.ops));
     note('encode', enc);
+    // The planner's size bound counts what encodePlan writes.
+    if (enc.ok && planSize(plan.value.ops) + FRAME_HEADER_SIZE !== enc.value.length) {
+      throw new FuzzFailure('encode', 'planSize disagrees with encodePlan', `${planSize(plan.value.ops)} + ${FRAME_HEADER_SIZE} != ${enc.value.length}`);
+    }
   }
 
   // config.json's process as an exec --process file, joining the container's namespaces.

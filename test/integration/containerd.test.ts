@@ -58,7 +58,10 @@ async function setup(t: ExecutionContext, rt: Runtime, prefix: string): Promise<
   const id = `${prefix}-${counter++}`;
   t.teardown(async () => {
     if (!t.passed) t.log(`runtime log.json of ${id}:\n${c.runtimeLog(ns, id)}`);
-    if ((await c.containerIds(ns)).includes(id)) await c.remove(ns, id);
+    if ((await c.containerIds(ns)).includes(id)) {
+      await c.remove(ns, id);
+      if ((await c.containerIds(ns)).includes(id)) console.warn(`teardown of ${t.title}: container ${ns}/${id} could not be removed`);
+    }
   });
   return { c, ns, id, rt };
 }
@@ -79,6 +82,14 @@ async function runDetached(t: ExecutionContext, x: Ctx, script = 'trap "exit 7" 
   // The runtime under test holds this container: its state dir is in the runtime's --root.
   t.true(existsSync(x.c.stateDir(x.rt, x.ns, x.id)), `${x.rt.name} keeps the container in ${x.c.stateDir(x.rt, x.ns, x.id)}`);
   return pid!;
+}
+
+/** Kills every process of a running task, deletes it and its container, checks the leftovers. */
+async function removeAndCheck(t: ExecutionContext, x: Ctx): Promise<void> {
+  const k = await x.c.ctr(x.ns, ['task', 'kill', '-a', '-s', 'SIGKILL', x.id]);
+  t.is(k.code, 0, describe(k));
+  await deleteStopped(t, x);
+  await assertNothingLeft(t, x);
 }
 
 /** Deletes a stopped task and its container; returns ctr's stderr (it names a non-zero exit code). */
@@ -167,6 +178,7 @@ for (const rt of RUNTIMES) {
     t.regex(e.stdout, /\/dev\/pts\/\d+/, describe(e));
     t.regex(e.stdout, /got-typed/, describe(e));
     t.is(await x.c.taskStatus(x.ns, x.id), 'RUNNING', 'the task survives the exec');
+    await removeAndCheck(t, x);
   });
 
   rtTest(title('ctr task ps lists the container\'s processes'), async (t) => {
@@ -177,6 +189,7 @@ for (const rt of RUNTIMES) {
     const pids = r.stdout.split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0])).filter((n) => n > 0);
     t.true(pids.includes(pid), `init ${pid} listed: ${describe(r)}`);
     t.true(pids.length >= 2, `init and its sleep listed: ${describe(r)}`);
+    await removeAndCheck(t, x);
   });
 
   rtTest(title('ctr task metrics reads the container\'s cgroup'), async (t) => {
@@ -186,6 +199,7 @@ for (const rt of RUNTIMES) {
     t.is(r.code, 0, describe(r));
     t.regex(r.stdout, /pids\.current\s+[1-9]/, describe(r));
     t.regex(r.stdout, /memory\.usage(_in_bytes)?\s+[1-9]/, describe(r));
+    await removeAndCheck(t, x);
   });
 
   rtTest(title('ctr task pause / resume'), async (t) => {
@@ -201,6 +215,7 @@ for (const rt of RUNTIMES) {
     t.is(await x.c.taskStatus(x.ns, x.id), 'RUNNING');
     const e = await x.c.ctr(x.ns, ['task', 'exec', '--fifo-dir', x.c.fifoDir, '--exec-id', 'after', x.id, 'echo', 'thawed']);
     t.is(e.stdout, 'thawed\n', describe(e));
+    await removeAndCheck(t, x);
   });
 
   rtTest(title('ctr task kill (SIGTERM) stops the task with its exit code'), async (t) => {

@@ -57,8 +57,8 @@ function setup(t: ExecutionContext, rt: Runtime, prefix: string): Ctx {
   t.teardown(async () => {
     const id = cid(x);
     if (id) p.track(rt, id);
-    if (await p.exists(rt, name)) await p.remove(rt, name);
-    else if (id) await p.remove(rt, id);
+    const problems = await p.remove(rt, name, id);
+    for (const m of problems) console.warn(`teardown of ${t.title}: ${m}`);
   });
   return x;
 }
@@ -76,6 +76,13 @@ async function assertNothingLeft(t: ExecutionContext, x: Ctx): Promise<void> {
   if (!id) { t.fail('podman wrote no container id'); return; }
   t.deepEqual(await leftoversAfter(x.p.stateDir(x.rt, id), `${x.p.cgroupParent(x.rt)}/libpod-${id}`), [], 'nothing left behind');
   t.true(await eventually(async () => !(await x.p.exists(x.rt, id)), 10_000), 'podman no longer knows the container');
+}
+
+/** `podman rm -f -t 0` of a running container, then the leftover checks. */
+async function removeAndCheck(t: ExecutionContext, x: Ctx): Promise<void> {
+  const rm = await x.p.podman(x.rt, ['rm', '-f', '-t', '0', x.name], { timeoutMs: 60_000 });
+  t.is(rm.code, 0, describe(rm));
+  await assertNothingLeft(t, x);
 }
 
 /** `podman run -d` of a shell that exits 7 on SIGTERM; returns the container id. */
@@ -158,6 +165,7 @@ for (const rt of RUNTIMES) {
     const u = await x.p.podman(rt, ['run', '--rm', ...flags(y), '--security-opt', 'seccomp=unconfined', IMAGE_REF, 'sh', '-c', status]);
     t.is(u.code, 0, describe(u));
     t.regex(u.stdout, /Seccomp:\s+0/, `no filter when unconfined: ${describe(u)}`);
+    await assertNothingLeft(t, y);
     // A profile of our own that refuses mkdir with EPERM and allows everything else.
     const profile = join(workDir, `${x.name}.seccomp.json`);
     writeFileSync(profile, JSON.stringify({
@@ -171,6 +179,7 @@ for (const rt of RUNTIMES) {
     t.regex(c.stdout, /mkdir-exit-1/, describe(c));
     t.regex(c.stderr, /Operation not permitted/, describe(c));
     t.regex(c.stdout, /touch-ok/, describe(c));
+    await assertNothingLeft(t, z);
   });
 
   rtTest(title('podman exec in a detached container: output, stdin, exit code, a tty'), async (t) => {
@@ -189,6 +198,7 @@ for (const rt of RUNTIMES) {
     t.regex(tty.stdout, /\/dev\/pts\/\d+/, describe(tty));
     t.regex(tty.stdout, /got-typed/, describe(tty));
     t.is(await x.p.inspect(rt, id, '{{.State.Status}}'), 'running', 'the container survives the execs');
+    await removeAndCheck(t, x);
   });
 
   rtTest(title('podman pause / unpause'), async (t) => {
@@ -204,6 +214,7 @@ for (const rt of RUNTIMES) {
     t.is(await x.p.inspect(rt, id, '{{.State.Status}}'), 'running');
     const e = await x.p.podman(rt, ['exec', x.name, 'echo', 'thawed']);
     t.is(e.stdout, 'thawed\n', describe(e));
+    await removeAndCheck(t, x);
   });
 
   rtTest(title('podman stop: SIGTERM, the exit code, then rm'), async (t) => {
@@ -222,9 +233,7 @@ for (const rt of RUNTIMES) {
   rtTest(title('podman rm -f of a running container'), async (t) => {
     const x = setup(t, rt, 'rmf');
     await runDetached(t, x, 'sleep 1000 & sleep 1001 & wait');
-    const rm = await x.p.podman(rt, ['rm', '-f', '-t', '0', x.name], { timeoutMs: 60_000 });
-    t.is(rm.code, 0, describe(rm));
-    await assertNothingLeft(t, x);
+    await removeAndCheck(t, x);
   });
 
   rtTest(title('at the end nothing is left: containers, runtime state, cgroups, conmon processes'), async (t) => {

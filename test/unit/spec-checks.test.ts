@@ -57,6 +57,25 @@ const cases: Record<string, { pass: (s: any) => void; fail: Array<[(s: any) => v
     pass: (s) => (s.process.env = ['A=1']),
     fail: [[(s) => delete s.process, 'config.json: /process: is required to start a container']],
   },
+  nulBytes: {
+    pass: (s) => {
+      s.process.env = ['A=1', 'B=\n'];
+      s.annotations = { 'x\u0000': 'opaque \u0000 data' };
+      s.linux.futureField = 'ignored\u0000';
+    },
+    fail: [
+      [(s) => (s.process.args = ['sh', '-c\u0000']), 'config.json: /process/args/1: must not contain a NUL byte'],
+      [(s) => (s.process.cwd = '/\u0000'), 'config.json: /process/cwd: must not contain a NUL byte'],
+      [(s) => (s.mounts[0].options = ['ro', 'x\u0000']), 'config.json: /mounts/0/options/1: must not contain a NUL byte'],
+      [(s) => (s.hooks = { poststop: [{ path: '/h', env: ['A=\u0000'] }] }), 'config.json: /hooks/poststop/0/env/0: must not contain a NUL byte'],
+      [(s) => (s.linux.sysctl = { 'net.ipv4.ip_\u0000forward': '1' }), 'config.json: /linux/sysctl/net.ipv4.ip_\\u0000forward: the name must not contain a NUL byte'],
+      [(s) => (s.linux.resources = { unified: { 'pids.max': '1\u0000' } }), 'config.json: /linux/resources/unified/pids.max: must not contain a NUL byte'],
+    ],
+  },
+  consoleSize: {
+    pass: (s) => (s.process.consoleSize = { height: 65535, width: 80 }),
+    fail: [[(s) => (s.process.consoleSize = { height: 24, width: 65536 }), 'config.json: /process/consoleSize/width: must be at most 65535 (got 65536)']],
+  },
   args: {
     pass: (s) => (s.process.args = ['/bin/true']),
     fail: [
@@ -237,6 +256,20 @@ const cases: Record<string, { pass: (s: any) => void; fail: Array<[(s: any) => v
       [(s) => (s.linux.devices = [{ path: '/dev/fuse', type: 'c', minor: 229 }]), 'config.json: /linux/devices/0/major: is required for a device of type c'],
       [(s) => (s.linux.devices = [{ path: '/dev/sda', type: 'b', major: 8 }]), 'config.json: /linux/devices/0/minor: is required for a device of type b'],
       [(s) => (s.linux.devices = [{ path: 'dev/null', type: 'c', major: 1, minor: 3 }]), 'config.json: /linux/devices/0/path: must be an absolute path without ".." (got "dev/null")'],
+      [(s) => (s.linux.devices = [{ path: '/d\nev/null', type: 'c', major: 1, minor: 3 }]), 'config.json: /linux/devices/0/path: must be under /dev (got "/d\\nev/null")'],
+      [(s) => (s.linux.devices = [{ path: '/dev/x', type: 'c', major: -1, minor: 3 }]), 'config.json: /linux/devices/0/major: must be between 0 and 4294967295 (got -1)'],
+      [(s) => (s.linux.devices = [{ path: '/dev/x', type: 'b', major: 1, minor: 4294967296 }]), 'config.json: /linux/devices/0/minor: must be between 0 and 4294967295 (got 4294967296)'],
+    ],
+  },
+  resources: {
+    pass: (s) => (s.linux.resources = { hugepageLimits: [{ pageSize: '2MB', limit: 1 }], unified: { 'memory.high': 'max' }, rdma: { mlx5_1: { hcaHandles: 1 } }, network: { priorities: [{ name: 'eth0', priority: 1 }] } }),
+    fail: [
+      [(s) => (s.linux.resources = { hugepageLimits: [{ pageSize: `${'1'.repeat(30)}MB`, limit: 1 }] }), `config.json: /linux/resources/hugepageLimits/0/pageSize: "${'1'.repeat(30)}MB" is not a huge page size`],
+      [(s) => (s.linux.resources = { unified: { '..': '1' } }), 'config.json: /linux/resources/unified/..: not a cgroup file name'],
+      [(s) => (s.linux.resources = { unified: { 'cpu.max\n': '1' } }), 'config.json: /linux/resources/unified/cpu.max\\u000a: not a cgroup file name'],
+      [(s) => (s.linux.resources = { unified: { ['a'.repeat(256)]: '1' } }), `config.json: /linux/resources/unified/${'a'.repeat(256)}: not a cgroup file name`],
+      [(s) => (s.linux.resources = { rdma: { 'mlx5 hca_handle=9': {} } }), 'config.json: /linux/resources/rdma/mlx5 hca_handle=9: "mlx5 hca_handle=9" is not an RDMA device name'],
+      [(s) => (s.linux.resources = { network: { priorities: [{ name: 'eth0 1\nlo', priority: 1 }] } }), 'config.json: /linux/resources/network/priorities/0/name: "eth0 1\\nlo" is not a valid interface name'],
     ],
   },
   cgroupsPath: {
@@ -245,6 +278,8 @@ const cases: Record<string, { pass: (s: any) => void; fail: Array<[(s: any) => v
       [(s) => (s.linux.cgroupsPath = '/a/../../b'), 'config.json: /linux/cgroupsPath: must not contain ".." (got "/a/../../b")'],
       [(s) => (s.linux.cgroupsPath = 'a:b'), 'config.json: /linux/cgroupsPath: must be a cgroup path or slice:prefix:name (got "a:b")'],
       [(s) => (s.linux.cgroupsPath = 'user:tsrun:abc'), 'config.json: /linux/cgroupsPath: systemd slice "user" must end in .slice'],
+      [(s) => (s.linux.cgroupsPath = `/a/${'b'.repeat(256)}`), 'config.json: /linux/cgroupsPath: a name in the path is longer than 255 bytes'],
+      [(s) => (s.linux.cgroupsPath = '/ab'.repeat(1025)), 'config.json: /linux/cgroupsPath: longer than 3072 bytes'],
     ],
   },
   cgroupsPathPlain: {

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { Op, PathFlag, TreeFlag, type PlanOp } from '../../src/executor/protocol.js';
 import { defaultSpec } from '../../src/lifecycle/default-spec.js';
-import { buildCreatePlan, describePlan, parseMountOptions, type PlanContext } from '../../src/plan/index.js';
+import { buildCreatePlan, describePlan, joinOps, parseMountOptions, type PlanContext } from '../../src/plan/index.js';
 import { CLONE, MS } from '../../src/plan/linux-constants.js';
 import { supportedMountOptions } from '../../src/plan/mount-options.js';
 import { isMapped } from '../../src/plan/namespaces.js';
@@ -207,4 +207,12 @@ test('isMapped reads container ranges', (t) => {
   t.false(isMapped(MAP, 65536));
   t.false(isMapped([{ containerID: 1, size: 2 }], 0));
   t.false(isMapped(undefined, 0));
+});
+
+test('exec joins as root every namespace but mount before the user namespace; a normal user joins the user namespace first', (t) => {
+  const types = new Set(['user', 'network', 'ipc', 'mount', 'pid']);
+  const order = (privileged: boolean) =>
+    joinOps(42, types, privileged).map((o) => (o.op === Op.SETNS ? String(o.args.path).replace('/proc/42/ns/', '') : Op[o.op]));
+  t.deepEqual(order(true), ['ipc', 'net', 'pid', 'user', 'SETRESGID', 'SETRESUID', 'mnt']);
+  t.deepEqual(order(false), ['user', 'SETRESGID', 'SETRESUID', 'ipc', 'net', 'pid', 'mnt']);
 });

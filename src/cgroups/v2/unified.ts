@@ -3,7 +3,7 @@
  * value written line by line. A missing file names the controller when it is not available.
  */
 import { ConfigError, UnsupportedError } from '../../errors.js';
-import { CgroupWriter, readOpt, type CgroupFs } from '../fs.js';
+import { CgroupWriter, readOpt, showPath, type CgroupFs } from '../fs.js';
 import { F, type ApplyOptions } from '../controller.js';
 import type { CgroupWrite, LinuxResources } from '../types.js';
 
@@ -22,7 +22,7 @@ export function apply(res: LinuxResources, dir: string | undefined, fs: CgroupFs
           const controller = key.split('.')[0]!;
           const available = (readOpt(fs, `${dir}/cgroup.controllers`) ?? '').split(/\s+/);
           if (controller !== 'cgroup' && !available.includes(controller)) {
-            throw new UnsupportedError(`${err.message} (the ${controller} controller is not available in ${dir}/cgroup.controllers)`);
+            throw new UnsupportedError(`${err.message} (the ${controller} controller is not available in ${showPath(`${dir}/cgroup.controllers`)})`);
           }
         }
         throw err;

@@ -156,13 +156,23 @@ export class Podman {
     return (await this.podman(rt, ['container', 'exists', id])).code === 0;
   }
 
-  /** Removes a container whatever its state (teardown). */
-  async remove(rt: Runtime, id: string): Promise<void> {
-    if (await this.exists(rt, id)) {
-      await this.podman(rt, ['unpause', id]);
-      await this.podman(rt, ['rm', '-f', '-t', '0', id], { timeoutMs: 60_000 });
+  /**
+   * Removes a container whatever its state (teardown): `rm -f`, then the runtime's own
+   * `delete --force` if its state dir is still there. Returns what went wrong, for the log.
+   */
+  async remove(rt: Runtime, ref: string, id?: string): Promise<string[]> {
+    const problems: string[] = [];
+    if (await this.exists(rt, ref)) {
+      await this.podman(rt, ['unpause', ref]);
+      const rm = await this.podman(rt, ['rm', '-f', '-t', '0', ref], { timeoutMs: 60_000 });
+      if (rm.code !== 0) problems.push(`podman rm -f ${ref}: ${describe(rm)}`);
+      if (await this.exists(rt, ref)) problems.push(`${ref} still exists after podman rm -f`);
     }
-    if (existsSync(this.stateDir(rt, id))) await this.runtime(rt, ['delete', '--force', id]);
+    if (id && existsSync(this.stateDir(rt, id))) {
+      problems.push(`${rt.name} state of ${id} still there: running ${rt.name} delete --force`);
+      await this.runtime(rt, ['delete', '--force', id]);
+    }
+    return problems;
   }
 
   /** What a container left: runtime state dir, cgroup `<parent>/libpod-<id>`, processes in it. */
@@ -182,7 +192,7 @@ export class Podman {
       for (const [id, rt] of this.made) {
         if ((await this.exists(rt, id)) || existsSync(this.stateDir(rt, id))) {
           notes.push(`container ${id} (${rt.name}) still existed at the end`);
-          await this.remove(rt, id);
+          notes.push(...await this.remove(rt, id, id));
         }
       }
       const exited = new Promise((r) => this.holder!.once('exit', r));

@@ -1,0 +1,297 @@
+/**
+ * Rootless: tsrun run by a normal user that this file creates (useradd) and removes again (userdel
+ * -r, its /etc/subuid and /etc/subgid lines, its containers, its files), even when a test fails.
+ * The user runs bin/tsrun of this checkout, so the checkout must be readable by others; when the
+ * environment makes that (or unprivileged user namespaces) impossible, every test says why and
+ * passes without running.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isRoot, REPO, ROOTFS, TSRUN, waitFor, type Result } from './helpers.js';
+
+const USER = `tsrunrl${process.pid}`.slice(0, 30);
+const SUBID_START = 400000;
+const SUBID_SIZE = 65536;
+
+let skipReason: string | undefined;
+let uid = -1;
+let gid = -1;
+let home = ''; // temp dir owned by the user: bundles, rootfs, XDG_RUNTIME_DIR
+let xdg = '';
+let userCreated = false;
+
+function sh(cmd: string, args: string[], input?: string): { status: number | null; out: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}`.trim() };
+}
+
+/** Runs a command as the user (its environment: XDG_RUNTIME_DIR, PATH, nothing of root's). */
+function asUserArgs(argv: string[]): string[] {
+  return ['-u', USER, '--', 'env', '-i', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, `HOME=${home}`, `XDG_RUNTIME_DIR=${xdg}`, ...argv];
+}
+
+function tsrunAsUser(args: string[], opts: { timeoutMs?: number } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('runuser', asUserArgs([TSRUN, ...args]), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`tsrun ${args.join(' ')} (as ${USER}) timed out; stderr: ${stderr}`));
+    }, opts.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      setImmediate(() => resolve({ code, stdout, stderr }));
+    });
+    child.stdin.end();
+  });
+}
+
+function removeSubidLines(): void {
+  for (const file of ['/etc/subuid', '/etc/subgid']) {
+    if (!existsSync(file)) continue;
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const kept = lines.filter((l) => !l.startsWith(`${USER}:`));
+    if (kept.length !== lines.length) writeFileSync(file, kept.join('\n'));
+  }
+}
+
+function addSubidLines(): void {
+  for (const file of ['/etc/subuid', '/etc/subgid']) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    writeFileSync(file, `${text}${text && !text.endsWith('\n') ? '\n' : ''}${USER}:${SUBID_START}:${SUBID_SIZE}\n`);
+  }
+}
+
+/** Every process of the user (all started by these tests' containers), killed by pid. */
+function killUserProcesses(): void {
+  const r = spawnSync('ps', ['-o', 'pid=', '-u', String(uid)], { encoding: 'utf8' });
+  for (const pid of (r.stdout ?? '').split('\n').map((s) => Number(s.trim())).filter((n) => n > 0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+function stateRoot(): string {
+  return join(xdg, 'tsrun');
+}
+
+/** Deletes every container the user has, as the user. */
+async function deleteAll(): Promise<void> {
+  if (!existsSync(stateRoot())) return;
+  for (const id of readdirSync(stateRoot()).filter((n) => !n.startsWith('.'))) await tsrunAsUser(['delete', '--force', id]).catch(() => undefined);
+}
+
+test.before(() => {
+  if (!isRoot) return void (skipReason = 'needs root (to create the test user)');
+  if (!existsSync(ROOTFS)) return void (skipReason = `needs ${ROOTFS} (run make)`);
+  for (const tool of ['useradd', 'userdel', 'runuser', 'newuidmap', 'newgidmap']) {
+    if (sh('sh', ['-c', `command -v ${tool}`]).status !== 0) return void (skipReason = `needs ${tool} (Debian: passwd, util-linux, uidmap)`);
+  }
+  // No automatic subordinate ids: the tests add (and remove) the user's ranges themselves.
+  let r = sh('useradd', ['-m', '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', '-s', '/bin/sh', USER]);
+  if (r.status !== 0) r = sh('useradd', ['-m', '-s', '/bin/sh', USER]);
+  if (r.status !== 0) return void (skipReason = `useradd ${USER} failed: ${r.out}`);
+  userCreated = true;
+  removeSubidLines();
+  uid = Number(sh('id', ['-u', USER]).out);
+  gid = Number(sh('id', ['-g', USER]).out);
+  home = mkdtempSync(join(tmpdir(), 'tsrun-rootless-'));
+  xdg = join(home, 'xdg');
+  mkdirSync(xdg, { mode: 0o700 });
+  sh('chown', ['-R', `${uid}:${gid}`, home]);
+  sh('chmod', ['755', home]);
+  // The user must reach this checkout's tsrun, its compiled code, node_modules and the executor.
+  const readable = sh('runuser', asUserArgs(['sh', '-c', `test -x "${TSRUN}" && test -r "${REPO}/dist/src/cli/main.js" && test -r "${REPO}/node_modules/koffi/package.json" && test -x "${REPO}/build/tsrun-executor" && node -e 0`]));
+  if (readable.status !== 0) return void (skipReason = `${USER} cannot read or run ${REPO} (bin/tsrun, dist/, node_modules/, build/ must be readable by others): ${readable.out}`);
+  const userns = sh('runuser', asUserArgs(['unshare', '--user', '--map-root-user', 'true']));
+  if (userns.status !== 0) return void (skipReason = `unprivileged user namespaces are not available here: ${userns.out}`);
+});
+
+test.after.always(async () => {
+  if (!userCreated) return;
+  try {
+    await deleteAll();
+  } finally {
+    killUserProcesses();
+    removeSubidLines();
+    const r = sh('userdel', ['-r', USER]);
+    if (r.status !== 0) {
+      killUserProcesses();
+      sh('userdel', ['-r', '-f', USER]);
+    }
+    if (home) rmSync(home, { recursive: true, force: true });
+  }
+});
+
+/** Skips (saying why) when the environment cannot run these tests. */
+function skipped(t: ExecutionContext): boolean {
+  if (!skipReason) return false;
+  t.log(`skipped: ${skipReason}`);
+  console.log(`rootless tests skipped: ${skipReason}`);
+  t.pass();
+  return true;
+}
+
+/** A bundle of `tsrun spec --rootless` (run as the user) with the rootfs the user owns. */
+async function rootlessBundle(t: ExecutionContext, patch: (s: any) => void = () => undefined): Promise<string> {
+  const dir = mkdtempSync(join(home, 'bundle-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cp = sh('cp', ['-a', ROOTFS, join(dir, 'rootfs')]);
+  t.is(cp.status, 0, cp.out);
+  sh('chown', ['-R', `${uid}:${gid}`, dir]);
+  const r = await tsrunAsUser(['spec', '--rootless', '--bundle', dir]);
+  t.is(r.code, 0, r.stderr);
+  const file = join(dir, 'config.json');
+  const spec = JSON.parse(readFileSync(file, 'utf8'));
+  patch(spec);
+  writeFileSync(file, JSON.stringify(spec, null, 2));
+  return dir;
+}
+
+let counter = 0;
+const newId = () => `rl-${process.pid}-${counter++}`;
+
+/** Whether this host delegates cgroups to the user (not here: cgroup v1 without delegation). */
+let cgroupWarning = false;
+
+test.serial('tsrun spec --rootless, then tsrun run, works; state goes to $XDG_RUNTIME_DIR/tsrun', async (t) => {
+  if (skipped(t)) return;
+  // Only the command changes: the rest is what `spec --rootless` wrote (a terminal included).
+  const bundle = await rootlessBundle(t, (s) => (s.process.args = ['sh', '-c', 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; hostname']));
+  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+  t.true(spec.process.terminal, 'the config is the one spec --rootless wrote');
+  t.deepEqual(spec.linux.uidMappings, [{ containerID: 0, hostID: uid, size: 1 }]);
+  const r = await tsrunAsUser(['run', '--bundle', bundle, newId()]);
+  t.is(r.code, 0, r.stderr);
+  const lines = r.stdout.split(/\r?\n/).map((l) => l.trim().split(/\s+/).join(' '));
+  t.deepEqual(lines.slice(0, 5), ['0', '0', `0 ${uid} 1`, `0 ${gid} 1`, 'tsrun']);
+  t.true(existsSync(stateRoot()), 'the state root was made under XDG_RUNTIME_DIR');
+  t.deepEqual(readdirSync(stateRoot()).filter((n) => !n.startsWith('.')), [], 'run removed its container');
+  cgroupWarning = /warning: rootless: cgroups are not delegated/.test(r.stderr);
+  t.log(cgroupWarning ? 'cgroups: not delegated here, skipped with a warning' : 'cgroups: delegated');
+});
+
+test.serial('exec into a rootless container works; its processes are the user on the host', async (t) => {
+  if (skipped(t)) return;
+  const bundle = await rootlessBundle(t, (s) => {
+    s.process.terminal = false;
+    s.process.args = ['sleep', '1000'];
+  });
+  const id = newId();
+  t.teardown(() => tsrunAsUser(['delete', '--force', id]).then(() => undefined));
+  const c = await tsrunAsUser(['run', '-d', '--bundle', bundle, id]);
+  t.is(c.code, 0, c.stderr);
+  t.true(existsSync(join(stateRoot(), id, 'state.json')));
+  const st = JSON.parse((await tsrunAsUser(['state', id])).stdout);
+  t.is(st.status, 'running');
+  t.is(Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${st.pid}/status`, 'utf8'))![1]), uid);
+  const e = await tsrunAsUser(['exec', id, 'sh', '-c', 'id -u; cat /proc/self/uid_map; cat /proc/1/cmdline']);
+  t.is(e.code, 0, e.stderr);
+  const lines = e.stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+  t.deepEqual(lines.slice(0, 2), ['0', `0 ${uid} 1`]);
+  t.true(e.stdout.includes('sleep\u00001000'), 'pid 1 is the container init');
+  const k = await tsrunAsUser(['kill', id, 'KILL']);
+  t.is(k.code, 0, k.stderr);
+  await waitFor(async () => JSON.parse((await tsrunAsUser(['state', id])).stdout).status === 'stopped', 10_000, 'stopped');
+  const d = await tsrunAsUser(['delete', id]);
+  t.is(d.code, 0, d.stderr);
+  t.false(existsSync(join(stateRoot(), id)));
+});
+
+test.serial('without /etc/subuid ranges, mapping more than the own id is a clear error', async (t) => {
+  if (skipped(t)) return;
+  const wide = [{ containerID: 0, hostID: uid, size: 1 }, { containerID: 1, hostID: SUBID_START, size: SUBID_SIZE }];
+  const bundle = await rootlessBundle(t, (s) => {
+    s.process.terminal = false;
+    s.process.args = ['true'];
+    s.linux.uidMappings = wide;
+    s.linux.gidMappings = [{ containerID: 0, hostID: gid, size: 1 }, { containerID: 1, hostID: SUBID_START, size: SUBID_SIZE }];
+  });
+  const r = await tsrunAsUser(['run', '--bundle', bundle, newId()]);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /rootless: newuidmap \d+ 0 \d+ 1 1 400000 65536: .*not allowed.*\/etc\/subuid/);
+  t.deepEqual(readdirSync(stateRoot()).filter((n) => !n.startsWith('.')), []);
+});
+
+test.serial('ids beyond the own id go through newuidmap/newgidmap and /etc/subuid; setgroups then works', async (t) => {
+  if (skipped(t)) return;
+  addSubidLines();
+  t.teardown(removeSubidLines);
+  const maps = (own: number) => [{ containerID: 0, hostID: own, size: 1 }, { containerID: 1, hostID: SUBID_START, size: SUBID_SIZE }];
+  const bundle = await rootlessBundle(t, (s) => {
+    s.process.terminal = false;
+    s.process.user = { uid: 1000, gid: 1000, additionalGids: [5] };
+    s.process.args = ['sh', '-c', 'id -u; id -G; cat /proc/self/uid_map /proc/self/setgroups; sleep 1000'];
+    s.linux.uidMappings = maps(uid);
+    s.linux.gidMappings = maps(gid);
+  });
+  const id = newId();
+  t.teardown(() => tsrunAsUser(['delete', '--force', id]).then(() => undefined));
+  const out = join(home, `${id}.out`);
+  writeFileSync(out, '');
+  sh('chown', [`${uid}:${gid}`, out]);
+  const c = await new Promise<number | null>((resolve) => {
+    const child = spawn('runuser', asUserArgs(['sh', '-c', `exec ${TSRUN} run -d --bundle ${bundle} ${id} >${out} 2>&1 </dev/null`]), { stdio: 'ignore' });
+    child.on('exit', resolve);
+  });
+  t.is(c, 0, readFileSync(out, 'utf8'));
+  await waitFor(() => readFileSync(out, 'utf8').includes('allow'), 5000, 'output');
+  const lines = readFileSync(out, 'utf8').split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+  const at = lines.indexOf('1000');
+  t.true(at >= 0, lines.join('\n'));
+  t.deepEqual(lines.slice(at, at + 5), ['1000', '1000 5', `0 ${uid} 1`, `1 ${SUBID_START} ${SUBID_SIZE}`, 'allow']);
+  const pid = JSON.parse((await tsrunAsUser(['state', id])).stdout).pid;
+  t.is(Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]), SUBID_START + 999);
+  const e = await tsrunAsUser(['exec', '--user', '0:0', id, 'id', '-u']);
+  t.is(e.stdout.trim(), '0', e.stderr);
+});
+
+test.serial('what needs privileges is refused with a clear error, and leaves nothing behind', async (t) => {
+  if (skipped(t)) return;
+  const cases: Array<[string, (s: any) => void, RegExp]> = [
+    [
+      'no user namespace',
+      (s) => {
+        s.linux.namespaces = s.linux.namespaces.filter((n: any) => n.type !== 'user');
+        delete s.linux.uidMappings;
+        delete s.linux.gidMappings;
+      },
+      /rootless: tsrun run without root needs a user namespace/,
+    ],
+    ['groups with setgroups denied', (s) => (s.process.user.additionalGids = [0]), /setgroups\(1 groups\): setgroups is denied in this user namespace/],
+    ['an id-mapped mount', (s) => s.mounts.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['bind', 'idmap'] }), /\/mounts\/\d+: rootless: id-mapped mounts need root/],
+    ['a device the host lacks', (s) => (s.linux.devices = [{ path: '/dev/tsrun-nope', type: 'c', major: 1, minor: 3 }]), /\/linux\/devices\/0: \/dev\/tsrun-nope: a container in a user namespace cannot create device nodes/],
+    ['a device unlike the host node', (s) => (s.linux.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 5 }]), /\/linux\/devices\/0: \/dev\/null: .*is not a char device 1:5/],
+  ];
+  if (cgroupWarning) cases.push(['a memory limit without a delegated cgroup', (s) => (s.linux.resources = { memory: { limit: 64 << 20 } }), /\/linux\/resources\/memory: rootless: no cgroup is delegated/]);
+  for (const [what, patch, message] of cases) {
+    const bundle = await rootlessBundle(t, (s) => {
+      s.process.terminal = false;
+      s.process.args = ['true'];
+      patch(s);
+    });
+    const r = await tsrunAsUser(['run', '--bundle', bundle, newId()]);
+    t.is(r.code, 1, `${what}: ${r.stderr}`);
+    t.regex(r.stderr, message, what);
+    t.deepEqual(existsSync(stateRoot()) ? readdirSync(stateRoot()).filter((n) => !n.startsWith('.')) : [], [], what);
+  }
+});
+
+test.serial('features, as a normal user, does not advertise id-mapped mounts (they need root)', async (t) => {
+  if (skipped(t)) return;
+  const r = await tsrunAsUser(['features']);
+  t.is(r.code, 0, r.stderr);
+  const f = JSON.parse(r.stdout);
+  t.false(f.linux.mountExtensions.idmap.enabled);
+  t.false(f.mountOptions.includes('idmap'));
+});
