@@ -86,6 +86,7 @@ void op_mkdir(const struct op *o);
 void op_close_sync(const struct op *o);
 void op_idmap_tree(const struct op *o);
 void op_attach_tree(const struct op *o);
+void op_join_keyring(const struct op *o);
 
 /* fsops.c helpers shared with procops.c */
 /* Opens path (flags | O_CLOEXEC) beneath the root fd (in_root) or as is. */

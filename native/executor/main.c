@@ -71,6 +71,7 @@ static const handler handlers[] = {
 	[OP_CLOSE_SYNC] = op_close_sync,
 	[OP_IDMAP_TREE] = op_idmap_tree,
 	[OP_ATTACH_TREE] = op_attach_tree,
+	[OP_JOIN_KEYRING] = op_join_keyring,
 };
 
 static void read_cap_last_cap(void)

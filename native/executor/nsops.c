@@ -1,4 +1,5 @@
 /* Namespaces, id maps, time namespace offsets, fork, sessions; fd bookkeeping; sync points. */
+#include <linux/keyctl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -217,4 +218,33 @@ void op_wait_fifo(const struct op *o)
 	close(fd);
 	close(g_fifo_fd);
 	g_fifo_fd = -1;
+}
+
+/*
+ * A session keyring of the container's own (runc does the same, named after the container), made
+ * searchable by the possessor's user so it stays usable after the uid switch.
+ */
+void op_join_keyring(const struct op *o)
+{
+	long key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, o->s[0], 0, 0, 0);
+	if (key < 0) {
+		if (errno == ENOSYS)
+			return;
+		bail_errno(errno, "join session keyring \"%s\"", o->s[0]);
+	}
+	char desc[512];
+	long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, key, desc, sizeof desc - 1, 0);
+	if (n < 0)
+		bail_errno(errno, "describe session keyring \"%s\"", o->s[0]);
+	desc[n < (long)sizeof desc ? n : (long)sizeof desc - 1] = 0;
+	/* "type;uid;gid;perm;description": the fourth field is the permission mask in hex. */
+	char *p = desc;
+	for (int i = 0; i < 3 && p; i++) {
+		p = strchr(p, ';');
+		if (p)
+			p++;
+	}
+	unsigned long perm = p ? strtoul(p, NULL, 16) : 0x3f1b0000UL;
+	if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, perm | 0x080000UL, 0, 0) < 0)
+		bail_errno(errno, "set permissions of session keyring \"%s\"", o->s[0]);
 }

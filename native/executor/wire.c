@@ -53,6 +53,7 @@ static const char *const layouts[] = {
 	[OP_CLOSE_SYNC] = "",
 	[OP_IDMAP_TREE] = "uussss",
 	[OP_ATTACH_TREE] = "uus",
+	[OP_JOIN_KEYRING] = "s",
 };
 #define NLAYOUTS (sizeof layouts / sizeof layouts[0])
 

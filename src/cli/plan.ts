@@ -22,6 +22,7 @@ export default {
       fifoPath: `${ctx.store.root}/<id>/exec.fifo`,
       consoleSocket: a['console-socket'],
       noPivot: a['no-pivot'],
+      sessionKeyring: '<id>',
       extraFds: 0,
     });
     writeOut(describePlan(plan) + '\n');

@@ -34,7 +34,7 @@
  */
 
 export const FRAME_MAGIC = 0x4e525354; // "TSRN" read as little endian bytes
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 export const FRAME_HEADER_SIZE = 12;
 export const OP_HEADER_SIZE = 8;
 /** Upper bound on any frame, to refuse garbage early on both sides. */
@@ -165,6 +165,11 @@ export enum Op {
   IDMAP_TREE = 40,
   /** move_mount the tree kept in `slot` onto target (resolution and creation per `how`, as OP_MOUNT). */
   ATTACH_TREE = 41,
+  /**
+   * Join a new session keyring named `name` (runc's default; --no-new-keyring skips it), so the
+   * container does not share tsrun's keys. A kernel without keyrings (ENOSYS) is not an error.
+   */
+  JOIN_KEYRING = 42,
 }
 
 export type FieldKind = 'u32' | 'u64' | 'str' | 'strs' | 'u32s' | 'bytes';
@@ -234,6 +239,7 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
     ['gidMap', 'str'],
   ],
   [Op.ATTACH_TREE]: [['how', 'u32'], ['slot', 'u32'], ['target', 'str']],
+  [Op.JOIN_KEYRING]: [['name', 'str']],
 };
 
 /** A field value: numbers (u32), bigints (u64), strings (str), string lists (strs), bytes. */

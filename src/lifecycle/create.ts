@@ -109,6 +109,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       fifoPath: store.fifoPath(opts.id),
       consoleSocket: consoleSocket ? resolve(consoleSocket) : undefined,
       noPivot: opts.noPivot,
+      sessionKeyring: opts.noNewKeyring ? undefined : opts.id,
       extraFds: fds.count,
       cgroupV1Mounts: cg ? cgroupMountSources(cg) : undefined,
       seccomp,

@@ -34,6 +34,7 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
   ops.push(...namespaceOps(linux));
   // From here on the ops run in the container's init.
   ops.push({ op: Op.SETSID, args: {} });
+  if (ctx.sessionKeyring) ops.push({ op: Op.JOIN_KEYRING, args: { name: ctx.sessionKeyring }, note: 'a session keyring of its own' });
   const oom = spec.process?.oomScoreAdj;
   if (oom !== undefined) ops.push({ op: Op.WRITE_FILE, args: { how: 0, path: '/proc/self/oom_score_adj', data: String(oom) }, note: 'process.oomScoreAdj' });
 

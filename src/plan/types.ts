@@ -29,6 +29,8 @@ export interface PlanContext {
   extraFds: number;
   /** Sources for `cgroup` type mounts on a v1 host; undefined on a pure v2 host. */
   cgroupV1Mounts?: CgroupMountSource[];
+  /** Name of the new session keyring the init joins (runc: the container id); absent with --no-new-keyring. */
+  sessionKeyring?: string;
   /** A compiled seccomp filter (see src/seccomp) when linux.seccomp is set. */
   seccomp?: { program: Uint8Array; flags: number };
 }

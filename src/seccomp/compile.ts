@@ -132,6 +132,12 @@ interface NormProfile {
 }
 
 const MAX_ARGS = 6;
+/**
+ * Distinct rules a profile may add (runc's default profile adds about 400; the kernel runs at
+ * most 4096 instructions anyway). libseccomp takes time quadratic in the rules added: 4096 take
+ * half a second, 40 000 about twenty.
+ */
+const MAX_RULES = 4096;
 const U64_MAX = (1n << 64n) - 1n;
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -320,6 +326,10 @@ function compileWithLibseccomp(
       }
     }
 
+    // The rules to add, each once: libseccomp's cost grows with the square of the additions, so
+    // a profile that repeats a rule (or lists tens of thousands) would stall create for minutes.
+    const adds: Array<{ nr: number; action: number; conds: ScmpArgCmp[]; field: string; what: string }> = [];
+    const seen = new Set<string>();
     for (const r of p.rules) {
       const split = new Set(r.args.map((a) => a.index)).size !== r.args.length;
       const conds: ScmpArgCmp[] = r.args.map((a) => ({ arg: a.index, op: a.op, datumA: a.value, datumB: a.valueTwo }));
@@ -330,17 +340,26 @@ function compileWithLibseccomp(
           return;
         }
         if (r.action === p.defaultAction) return; // redundant; libseccomp would refuse it (EACCES)
-        const what = `syscall ${JSON.stringify(name)}`;
-        try {
-          if (split) for (const c of conds) lib.ruleAddArray(ctx, r.action, nr, [c], what);
-          else lib.ruleAddArray(ctx, r.action, nr, conds, what);
-        } catch (err) {
-          if (err instanceof LibseccompError) {
-            throw new ConfigError(`${r.field}.names[${j}]: cannot add the rule for ${what}: ${err.message}`);
-          }
-          throw err;
+        for (const cs of split ? conds.map((c) => [c]) : [conds]) {
+          const key = `${nr} ${r.action} ${cs.map((c) => `${c.arg}:${c.op}:${c.datumA}:${c.datumB}`).join(',')}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          adds.push({ nr, action: r.action, conds: cs, field: `${r.field}.names[${j}]`, what: `syscall ${JSON.stringify(name)}` });
         }
       });
+    }
+    if (adds.length > MAX_RULES) {
+      throw new ConfigError(`${field}.syscalls: ${adds.length} distinct rules (syscall names times argument conditions), more than tsrun compiles (${MAX_RULES})`);
+    }
+    for (const a of adds) {
+      try {
+        lib.ruleAddArray(ctx, a.action, a.nr, a.conds, a.what);
+      } catch (err) {
+        if (err instanceof LibseccompError) {
+          throw new ConfigError(`${a.field}: cannot add the rule for ${a.what}: ${err.message}`);
+        }
+        throw err;
+      }
     }
 
     let program = lib.exportBpf(ctx);

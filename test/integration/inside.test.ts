@@ -134,3 +134,17 @@ it('bundles/volume: a read-only rootfs with a host dir bound read-write', async 
   t.true(readFileSync(join(bundle, 'data', 'hello.txt'), 'utf8').length > 0);
   void makeDir;
 });
+
+it('the container gets a session keyring of its own, unless --no-new-keyring', async (t) => {
+  for (const [flags, expect] of [[[], '1'], [['--no-new-keyring'], '0']] as const) {
+    const root = privateRoot(t);
+    const id = uniqueId('keys');
+    const bundle = makeBundle(t, (s) => {
+      s.linux.maskedPaths = s.linux.maskedPaths.filter((p: string) => p !== '/proc/keys');
+      s.process.args = ['sh', '-c', `grep -c " ${id}: " /proc/keys; true`];
+    });
+    const r = await tsrun(root, ['run', ...flags, '-b', bundle, id]);
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stdout.trim(), expect, flags.join(' ') || 'default');
+  }
+});

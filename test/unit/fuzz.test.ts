@@ -10,6 +10,7 @@
  */
 import test from 'ava';
 import { ConfigError, SysError, TsrunError, UnsupportedError } from '../../src/errors.js';
+import { compileSeccomp, defaultSeccompProfile } from '../../src/seccomp/index.js';
 import { toText, type Json } from '../fuzz/json.js';
 import { Rng } from '../fuzz/prng.js';
 import { FuzzFailure, judgeError, minimise, runPipeline } from '../fuzz/pipeline.js';
@@ -94,8 +95,33 @@ const REGRESSIONS: Array<[string, (s: any) => void, RegExp]> = [
   ['a device major below 0', (s) => (s.linux.devices = [{ path: '/dev/x', type: 'c', major: -1, minor: 0 }]), /^config\.json: \/linux\/devices\/0\/major: must be between 0 and 4294967295 \(got -1\)$/],
   ['a device minor above u32', (s) => (s.linux.devices = [{ path: '/dev/x', type: 'c', major: 1, minor: 2 ** 40 }]), /^config\.json: \/linux\/devices\/0\/minor: must be between/],
   ['a plan too large for the executor', (s) => (s.process.env = Array.from({ length: 20_000 }, () => `A=${'a'.repeat(1000)}`)), /^config\.json: the set-up plan would take \d+ bytes, more than the executor accepts/],
+  ['a device outside /dev, with a new line', (s) => (s.linux.devices = [{ path: '/\ndev/null', type: 'p' }]), /^config\.json: \/linux\/devices\/0\/path: must be under \/dev \(got "\/\\ndev\/null"\)$/],
+  ['a unified file name with a new line', (s) => (s.linux.resources = { unified: { 'cpu.weight\n': '1' } }), /^config\.json: \/linux\/resources\/unified\/cpu\.weight\\u000a: not a cgroup file name$/],
+  ['a unified file name longer than NAME_MAX', (s) => (s.linux.resources = { unified: { [`cpu.${'a'.repeat(300)}`]: '1' } }), /^config\.json: \/linux\/resources\/unified\/cpu\.a+: not a cgroup file name$/],
+  ['a huge page size of 3000 digits', (s) => (s.linux.resources = { hugepageLimits: [{ pageSize: `${'1'.repeat(3000)}MB`, limit: 1 }] }), /^config\.json: \/linux\/resources\/hugepageLimits\/0\/pageSize: "1+\.\.\.$/],
   ['a cgroup name longer than NAME_MAX', (s) => (s.linux.cgroupsPath = `/${'a'.repeat(256)}`), /^config\.json: \/linux\/cgroupsPath: a name in the path is longer than 255 bytes$/],
 ];
+
+test('regression: a 3 KiB cgroupsPath makes a bounded message when a file is missing', (t) => {
+  const s = { ociVersion: '1.0.0', root: { path: 'rootfs' }, process: { cwd: '/', args: ['sh'] }, linux: { namespaces: [{ type: 'mount' }], cgroupsPath: `/${'abcdefghi/'.repeat(300)}x`, resources: { blockIO: { leafWeight: 10 } } } };
+  const r = runPipeline(JSON.stringify(s), { variant: 1 });
+  t.is(r.stage, 'cgroups');
+  t.regex(r.message!, /^linux\.resources\.blockIO\.leafWeight: cannot apply: \/sys\/fs\/cgroup\/blkio\/.*\.\.\..*\/blkio\.leaf_weight does not exist$/);
+  t.true(r.message!.length < 400);
+});
+
+test('regression: a repeated seccomp rule is compiled once, not in time quadratic in the copies', (t) => {
+  const profile = defaultSeccompProfile();
+  const big = profile.syscalls!.reduce((a, b) => (b.names.length > a.names.length ? b : a));
+  const repeated = { ...profile, syscalls: [...profile.syscalls!, ...Array.from({ length: 100 }, () => structuredClone(big))] };
+  const t0 = process.cpuUsage();
+  const a = compileSeccomp(repeated, { cacheDir: false });
+  const cpu = process.cpuUsage(t0);
+  t.true((cpu.user + cpu.system) / 1000 < 3000, `${(cpu.user + cpu.system) / 1000} ms`);
+  t.deepEqual(Buffer.from(a.program), Buffer.from(compileSeccomp(profile, { cacheDir: false }).program));
+  const many = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: Array.from({ length: 5000 }, (_, i) => ({ index: 0, value: i, op: 'SCMP_CMP_EQ' })) }] };
+  t.throws(() => compileSeccomp(many, { cacheDir: false }), { instanceOf: ConfigError, message: /^linux\.seccomp\.syscalls: 5000 distinct rules .* more than tsrun compiles \(4096\)$/ });
+});
 
 for (const [name, patch, want] of REGRESSIONS) {
   test(`regression: ${name}`, (t) => {
