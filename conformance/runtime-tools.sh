@@ -147,11 +147,33 @@ for n in "${names[@]}"; do
 done
 [ ${#sel[@]} -gt 0 ] || die "no validation matches"
 
+# tsrun@REV: tsrun built from `git archive REV` in build/runtime-tools/tsrun-<sha>/ (tsc + the
+# two static helpers, node_modules shared with the checkout), so that a run is not disturbed by a
+# concurrent `make` in the working tree (dist/ and build/tsrun-executor change under it).
+snapshot() {
+	local sha dir cflags
+	sha=$(git -C "$repo" rev-parse --short "$1^{commit}") || return 1
+	dir=$out/tsrun-$sha
+	if [ ! -f "$dir/.built" ]; then
+		echo "runtime-tools: building tsrun $sha in ${dir#"$repo"/}/" >&2
+		rm -rf "$dir" && mkdir -p "$dir/build" || return 1
+		git -C "$repo" archive "$sha" | tar -x -C "$dir" || return 1
+		ln -s "$repo/node_modules" "$dir/node_modules"
+		cflags=(-O2 -g0 -Wall -Wextra -Werror=implicit-function-declaration -std=gnu11 -static -D_GNU_SOURCE)
+		(cd "$dir" && npx tsc -p tsconfig.json >&2 &&
+			gcc "${cflags[@]}" -o build/tsrun-executor native/executor/*.c >&2 &&
+			gcc "${cflags[@]}" -o build/tsrun-console native/console/proxy.c >&2) || return 1
+		touch "$dir/.built"
+	fi
+	echo "$dir"
+}
+
 rnames=() rbins=()
 for r in "${runtimes[@]}"; do
 	case $r in
 	*=*) name=${r%%=*} bin=${r#*=} ;;
 	tsrun) name=tsrun bin=$repo/bin/tsrun ;;
+	tsrun@*) name=$r bin=$(snapshot "${r#tsrun@}")/bin/tsrun || die "cannot build tsrun at ${r#tsrun@}" ;;
 	*) name=$r bin=$(command -v "$r") || die "runtime $r not found" ;;
 	esac
 	[ -x "$bin" ] || die "runtime $name: $bin is not executable"
