@@ -4,8 +4,17 @@
  * (CONTRACT.md section 4.6) live here and nowhere else.
  */
 
+const TSRUN_ERROR = Symbol.for('tsrun.error');
+
 export class TsrunError extends Error {
   override name = 'TsrunError';
+  /** A brand instead of instanceof: each command bundle has its own copy of this class. */
+  readonly [TSRUN_ERROR] = true;
+}
+
+/** True for every tsrun error, whichever bundle made it. */
+export function isTsrunError(e: unknown): e is TsrunError {
+  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[TSRUN_ERROR] === true;
 }
 
 /** config.json (or a --process file) is unreadable, not JSON, or breaks a schema or a rule. */

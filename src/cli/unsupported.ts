@@ -13,7 +13,5 @@ function notYet(name: string, describe: string): TsrunCommand {
   };
 }
 
-export const unsupported: TsrunCommand[] = [
-  notYet('checkpoint', 'checkpoint a running container'),
-  notYet('restore', 'restore a container from a checkpoint'),
-];
+export const checkpoint = notYet('checkpoint', 'checkpoint a running container');
+export const restore = notYet('restore', 'restore a container from a checkpoint');

@@ -13,16 +13,18 @@ import { isSameLiveProcess, readProcStat } from '../sys/proc.js';
 import { decodeFrames, encodeFrame, encodePlan, FrameType, Op, PROTOCOL_VERSION, type ExecutorMessage, type PlanOp } from './protocol.js';
 
 /**
- * A binary built beside the TypeScript: $ENV_NAME when set, else build/NAME of this checkout
- * (this file is dist/src/executor/spawn.js).
+ * A binary built beside the TypeScript: $ENV_NAME when set, else build/NAME in the nearest folder
+ * above this module that has one (dist/src/executor/ when compiled by tsc, dist/bundle/ when bundled).
  */
 export function siblingBinary(name: string, envName: string): string {
   const override = process.env[envName];
   if (override) return override;
-  const here = dirname(fileURLToPath(import.meta.url));
-  const path = join(here, '..', '..', '..', 'build', name);
-  if (!existsSync(path)) throw new TsrunError(`${name} not found at ${path}: run \`make\` (or set ${envName})`);
-  return path;
+  const from = dirname(fileURLToPath(import.meta.url));
+  for (let dir = from; ; dir = dirname(dir)) {
+    const path = join(dir, 'build', name);
+    if (existsSync(path)) return path;
+    if (dirname(dir) === dir) throw new TsrunError(`${name} not found in a build/ folder above ${from}: run \`make\` (or set ${envName})`);
+  }
 }
 
 /** The executor binary ($TSRUN_EXECUTOR overrides). */

@@ -3,14 +3,13 @@
  *
  * The validators are ajv "standalone" functions compiled from schemas/*.json at build time
  * (validators.generated.ts, written by scripts/gen-types.ts): loading them costs a few
- * milliseconds, where loading ajv and compiling the schemas costs hundreds. They are loaded on
- * first use. If the generated module is missing, or TSRUN_SPEC_RUNTIME_AJV=1 is set, the schemas
- * are compiled with ajv at run time instead; both paths use the same options (schemas.ts) and
+ * milliseconds, where loading ajv and compiling the schemas costs hundreds. With
+ * TSRUN_SPEC_RUNTIME_AJV=1 the schemas are compiled with ajv at run time instead; both paths use the same options (schemas.ts) and
  * behave identically.
  *
  * Only the first error is reported, as one line: `<source>: <JSON pointer>: <rule>`.
  */
-import { createRequire } from 'node:module';
+import * as generated from './validators.generated.js';
 import type { ErrorObject } from 'ajv';
 import { ConfigError } from '../errors.js';
 import { VALIDATORS, createAjv, readSchemas, type ValidatorName } from './schemas.js';
@@ -46,22 +45,13 @@ interface Loaded {
 let loaded: Loaded | undefined;
 
 /**
- * Loads the validators on first use, synchronously: the generated module is ESM without
- * top-level await, which Node (>= 20.19) can require(). Commands that never validate pay nothing.
+ * The pre-compiled validators (imported statically: only the commands that validate load this
+ * module at all), or with TSRUN_SPEC_RUNTIME_AJV=1 the schemas compiled by ajv at run time.
  */
 function load(): Loaded {
   if (loaded) return loaded;
-  if (process.env.TSRUN_SPEC_RUNTIME_AJV !== '1') {
-    try {
-      const validators = createRequire(import.meta.url)('./validators.generated.js') as Validators;
-      return (loaded = { validators, standalone: true });
-    } catch (err) {
-      // Missing (not generated), or a Node that cannot require() ESM: compile at run time.
-      const code = (err as NodeJS.ErrnoException)?.code;
-      if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_REQUIRE_ESM') throw err;
-    }
-  }
-  return (loaded = { validators: compileValidators(), standalone: false });
+  if (process.env.TSRUN_SPEC_RUNTIME_AJV === '1') return (loaded = { validators: compileValidators(), standalone: false });
+  return (loaded = { validators: generated as unknown as Validators, standalone: true });
 }
 
 /** Whether the pre-compiled standalone validators are in use (false: compiled at run time). */

@@ -1,0 +1,31 @@
+// Bundles the CLI for start-up speed (issue: speed and footprint): dist/cjs/main.cjs, a small
+// dispatcher, plus one CommonJS bundle per command, dist/cjs/cmd-NAME.cjs, holding only the code
+// that command reaches. koffi stays external (a native addon, loaded on first use).
+import { build } from 'esbuild';
+import { readdirSync } from 'node:fs';
+
+const names = [
+  'create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'list', 'ps', 'pause', 'resume', 'update', 'events',
+  'spec', 'features', 'plan', 'checkpoint', 'restore',
+];
+const entryPoints = { main: 'src/cli/bundle-entry.ts' };
+for (const n of names) entryPoints[`cmd-${n}`] = `src/cli/${n === 'delete' ? 'delete' : n}.ts`;
+
+await build({
+  entryPoints,
+  outdir: 'dist/cjs',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // yargs prints --help only: loaded from node_modules then, never bundled into a command path.
+  external: ['koffi', 'yargs'],
+  // import.meta.url locates build/ and schemas/; in CommonJS it is the bundle file's URL.
+  define: { 'import.meta.url': '__tsrun_import_meta_url' },
+  banner: { js: "const __tsrun_import_meta_url = require('url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+  logOverride: { 'unsupported-require-call': 'silent' },
+});
+const made = readdirSync('dist/cjs').filter((f) => f.endsWith('.cjs'));
+if (made.length !== names.length + 1) throw new Error(`bundle: expected ${names.length + 1} files, got ${made.length}`);

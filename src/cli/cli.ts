@@ -1,0 +1,110 @@
+/**
+ * The command line: runc's global flags and commands, each command in its own module, loaded
+ * only when it runs (a `state` never loads what `create` needs). Parsing is parse.ts; yargs is
+ * loaded for --help only. Errors become one line on stderr (and in --log) and exit status 1.
+ * Two entry points use it: main.ts (tsc's output, modules) and bundle-entry.ts (the bundles).
+ */
+import { isTsrunError, UsageError } from '../errors.js';
+import { splitArgv } from './argv.js';
+import type { TsrunCommand } from './command.js';
+import { makeContext, writeOut, type GlobalArgs } from './context.js';
+import { makeLogger } from './log.js';
+import { parseCommandLine, recordBuilder, type CommandSpec } from './parse.js';
+
+export const VERSION = '0.1.0';
+const SPEC_VERSION = '1.3.0';
+
+/** Global flags (runc's main.go), declared once for the parser and for --help. */
+export function globalFlags<Y extends { option(name: string, o: object): Y }>(y: Y): Y {
+  return y
+    .option('root', { type: 'string', describe: 'state directory (default /run/tsrun; $XDG_RUNTIME_DIR/tsrun when not root)' })
+    .option('log', { type: 'string', describe: 'log file' })
+    .option('log-format', { type: 'string', describe: 'text or json' })
+    .option('debug', { type: 'boolean', describe: 'debug output' })
+    .option('systemd-cgroup', { type: 'boolean', describe: 'use the systemd cgroup driver' })
+    .option('rootless', { type: 'string', describe: 'accepted for runc compatibility (true|false|auto)' })
+    .option('criu', { type: 'string', describe: 'accepted for runc compatibility; ignored' });
+}
+
+/** The parser's view adds --help and --version, which yargs declares by itself. */
+const GLOBAL: CommandSpec = recordBuilder('', (y) =>
+  globalFlags(y).option('help', { alias: 'h', type: 'boolean' }).option('version', { alias: 'v', type: 'boolean' }),
+);
+
+/** The command name: the first argument that is neither a global flag nor its value. */
+function findCommand(args: readonly string[]): number {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('-')) return i;
+    const name = GLOBAL.names.get(a.replace(/^--?/, '').replace(/=.*$/s, ''));
+    if (name && !a.includes('=') && GLOBAL.options.get(name)!.type !== 'boolean') i++;
+  }
+  return -1;
+}
+
+/** Finds a command's module by name (undefined: no such command). */
+export type CommandLoader = (name: string) => Promise<TsrunCommand<any> | undefined>;
+
+/** Every command, in --help order. */
+export const COMMAND_NAMES = [
+  'create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'list', 'ps', 'pause', 'resume', 'update', 'events',
+  'spec', 'features', 'plan', 'checkpoint', 'restore',
+] as const;
+
+export async function runCli(argv: readonly string[], load: CommandLoader): Promise<number> {
+  const { args, rest } = splitArgv(argv);
+  let globals: GlobalArgs = {};
+  try {
+    const at = findCommand(args);
+    const name = at >= 0 ? args[at]! : undefined;
+    const wantsHelp = args.includes('--help') || args.includes('-h') || name === 'help';
+    if (!wantsHelp && (args.includes('--version') || args.includes('-v')) && (at < 0 || args.indexOf('--version') < at || args.indexOf('-v') < at)) {
+      writeOut(`tsrun version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
+      return 0;
+    }
+    if (wantsHelp || name === undefined) return await showHelp(argv, name === undefined && !wantsHelp, load);
+    const cmd = (COMMAND_NAMES as readonly string[]).includes(name) ? await load(name) : undefined;
+    if (!cmd) throw new UsageError(`'${name}' is not a tsrun command: see tsrun --help`);
+    // The command's own flags first: `spec --rootless` (a boolean) is not the global --rootless (a string).
+    const parsed = parseCommandLine([...args.slice(0, at), ...args.slice(at + 1)], recordBuilder(cmd.command, cmd.builder), GLOBAL);
+    globals = parsed as GlobalArgs;
+    const code = await cmd.run(parsed as never, makeContext(globals, rest));
+    return typeof code === 'number' ? code : 0;
+  } catch (failure) {
+    const msg = failure instanceof Error ? failure.message : String(failure);
+    const logger = safeLogger(globals);
+    logger.log('error', msg);
+    // A failure that is not a TsrunError is a bug: its stack helps whoever reports it.
+    if (!isTsrunError(failure) && failure instanceof Error) process.stderr.write(`${failure.stack}\n`);
+    return 1;
+  }
+}
+
+/** --help through yargs, from the same declarations the parser uses. */
+async function showHelp(argv: readonly string[], missingCommand: boolean, load: CommandLoader): Promise<number> {
+  const { default: yargs } = await import('yargs');
+  let y = globalFlags(yargs(argv.filter((a) => a !== 'help') as string[]))
+    .scriptName('tsrun')
+    .version(false)
+    .exitProcess(false)
+    .strict(false);
+  for (const name of COMMAND_NAMES) {
+    const cmd = (await load(name))!;
+    y = y.command(cmd.command, cmd.describe, cmd.builder ?? ((b) => b), () => undefined);
+  }
+  if (missingCommand) {
+    y.showHelp((s: string) => process.stderr.write(`${s}\n`));
+    process.stderr.write('a command is required\n');
+    return 1;
+  }
+  await y.help().parseAsync();
+  return 0;
+}
+
+function safeLogger(opts: GlobalArgs) {
+  try {
+    return makeLogger({ log: opts.log, logFormat: opts['log-format'], debug: opts.debug });
+  } catch {
+    return makeLogger({ log: opts.log });
+  }
+}

@@ -1,0 +1,3 @@
+import { restore } from './unsupported.js';
+
+export default restore;
