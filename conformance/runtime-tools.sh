@@ -3,11 +3,14 @@
 # github.com/opencontainers/runtime-tools, one TAP-printing program per validation, driven by
 # RUNTIME=<binary>) against runc-compatible runtimes, and compare them.
 #
-#   sudo bash conformance/runtime-tools.sh tsrun runc        # tsrun first, runc for comparison
-#   sudo bash conformance/runtime-tools.sh --only 'kill|delete' tsrun runc
+#   sudo bash conformance/runtime-tools.sh tsrun@HEAD runc   # tsrun built from HEAD, runc to compare
+#   sudo bash conformance/runtime-tools.sh tsrun runc        # bin/tsrun of the working tree
+#   sudo bash conformance/runtime-tools.sh --only 'kill|delete' tsrun@HEAD runc
 #   sudo bash conformance/runtime-tools.sh --build-only
 #
-# RUNTIME args: `tsrun` (bin/tsrun of this checkout), `runc`, `crun`, or NAME=/path/to/binary.
+# RUNTIME args: `tsrun` (bin/tsrun of this checkout), `tsrun@REV` (built from `git archive REV`
+# into build/runtime-tools/tsrun-<sha>/, immune to a concurrent `make`), `runc`, `crun`, or
+# NAME=/path/to/binary.
 # Options: --only REGEX (validations to run), --skip REGEX, --timeout SECONDS (per validation,
 # default 60), --build-only, --no-install (never call apt-get).
 #
@@ -16,9 +19,10 @@
 # newer than every source); (c) runs every validation for every runtime, each runtime through a
 # wrapper that adds a PRIVATE `--root` (runtime-tools itself passes no --root; RUNTIME may be any
 # executable, so the wrapper is allowed), with TMPDIR (the suite's bundles) private too; after each
-# validation every container left in that private root is `delete --force`d and counted, bundles
-# are removed, and cgroups named `cgrouptest` that appeared during the run are rmdir'ed and
-# counted; (d) prints a table and `runtime-tools: N passed, N failed` for the FIRST runtime.
+# validation every container left in that private root is `delete --force`d and counted, mounts
+# left under the bundles are detached and counted (the run is inside a private mount namespace),
+# bundles are removed; after each runtime, cgroups named cgrouptest/testdir that appeared are
+# rmdir'ed and listed; (d) prints a table and `runtime-tools: N passed, N failed` for the FIRST runtime.
 # Exit status: 1 when the first runtime fails a validation that a later runtime passes (or, with
 # one runtime, fails any validation); 77 when the validation sources are not available.
 #
@@ -184,6 +188,7 @@ results=$out/results
 rm -rf "$results"; mkdir -p "$results"
 runstart=$out/.runstart; touch "$runstart"
 declare -A verdict okc notokc skipc leaked mounted secs
+leftcg=()
 cleanup_dirs=()
 trap 'for d in "${cleanup_dirs[@]}"; do rm -rf --one-file-system "$d"; done' EXIT
 
@@ -240,15 +245,18 @@ for i in "${!rnames[@]}"; do
 			"${secs[$name,$n]}" "$([ "${leaked[$name,$n]}" -gt 0 ] && echo "  (${leaked[$name,$n]} container(s) left behind, force-deleted)")$([ "${mounted[$name,$n]}" -gt 0 ] && echo "  (${mounted[$name,$n]} mount(s) left in the caller's namespace)")" >&2
 	done
 	rm -rf --one-file-system "$priv"
+	# cgroups the suite asked for (cgroupsPath /cgrouptest, or testdir/cgrouptest/container
+	# relative to the caller's cgroup) still there after this runtime's validations: rmdir them.
+	# (runc removes only the leaf of a relative cgroupsPath.)
+	left=()
+	while IFS= read -r d; do
+		[ -n "$d" ] || continue
+		rmdir "$d" 2>/dev/null && left+=("${d#/sys/fs/cgroup/}") || left+=("${d#/sys/fs/cgroup/} (not empty, kept)")
+	done < <(find /sys/fs/cgroup -maxdepth 8 -type d \( -name cgrouptest -o -name testdir -o -path '*/testdir/cgrouptest/container' \) \
+		-newer "$runstart" 2>/dev/null | awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2-)
+	[ ${#left[@]} -gt 0 ] && leftcg+=("$name left ${#left[@]} cgroup dir(s), removed: ${left[*]}")
+	touch "$runstart"
 done
-# cgroups the suite asked for (cgroupsPath /cgrouptest, or testdir/cgrouptest/container relative
-# to the caller's cgroup) that are still there: runc removes only the leaf of a relative path.
-leftcg=()
-while IFS= read -r d; do
-	[ -n "$d" ] || continue
-	rmdir "$d" 2>/dev/null && leftcg+=("$d") || leftcg+=("$d (not empty, kept)")
-done < <(find /sys/fs/cgroup -maxdepth 8 -type d \( -name cgrouptest -o -name testdir -o -path '*/testdir/cgrouptest/container' \) \
-	-newer "$runstart" 2>/dev/null | awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2-)
 
 # ---------------------------------------------------------------- (d) report
 first=${rnames[0]}
@@ -288,7 +296,7 @@ for n in "${sel[@]}"; do
 done
 echo
 echo "cells: verdict ok/not-ok from TAP (skips apart); logs: ${results#"$repo"/}/<runtime>/<validation>.{tap,err}"
-[ ${#leftcg[@]} -gt 0 ] && echo "cgroups left behind (removed when empty): ${leftcg[*]}"
+for l in "${leftcg[@]}"; do echo "cgroups: $l"; done
 echo "time: $(($(date +%s) - T0)) s"
 echo "runtime-tools: $passed passed, $failed failed"
 [ "$only_first" -eq 0 ]

@@ -62,7 +62,11 @@ async function releaseInit(fifo: string, alive: () => boolean): Promise<void> {
         n = readSync(fd, buf, 0, 1, null);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw SysError.fromNode('read exec fifo', fifo, e);
-        if (!alive() || Date.now() > deadline) throw new TsrunError('cannot start container: its init process is not waiting');
+        // The init may have written, exec'd and exited since the read: one more read tells.
+        if (!alive() || Date.now() > deadline) {
+          if (readsByte(fd, buf)) break;
+          throw new TsrunError('cannot start container: its init process is not waiting');
+        }
         await new Promise((r) => setTimeout(r, 1));
         continue;
       }
@@ -77,4 +81,13 @@ async function releaseInit(fifo: string, alive: () => boolean): Promise<void> {
     closeSync(fd);
   }
   unlinkSync(fifo);
+}
+
+/** One more non-blocking read of the fifo: true when it yields the init's byte. */
+function readsByte(fd: number, buf: Buffer): boolean {
+  try {
+    return readSync(fd, buf, 0, 1, null) === 1;
+  } catch {
+    return false;
+  }
 }

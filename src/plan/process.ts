@@ -75,6 +75,10 @@ export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: str
   const user = proc.user ?? { uid: 0, gid: 0 };
   const beforeGate: PlanOp[] = [];
   const afterGate: PlanOp[] = [];
+  const seccompOp = ctx.seccomp ? { op: Op.SECCOMP, args: { flags: ctx.seccomp.flags, program: ctx.seccomp.program } } : undefined;
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN in the effective set: load it while
+  // still root, before the user switch clears the effective capabilities (runc: before finalizeNamespace).
+  if (seccompOp && !proc.noNewPrivileges) beforeGate.push(seccompOp);
   beforeGate.push({ op: Op.CAPS_BOUNDING, args: { mask: capabilityMask(caps.bounding, '/process/capabilities/bounding') } });
   beforeGate.push({ op: Op.SETGROUPS, args: { gids: [...(user.additionalGids ?? [])] } });
   beforeGate.push({ op: Op.SETRESGID, args: { gid: user.gid ?? 0 } });
@@ -82,9 +86,6 @@ export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: str
   // After the user switch, as runc does, so a cwd the user cannot enter fails here.
   beforeGate.push({ op: Op.CHDIR, args: { path: proc.cwd ?? '/' } });
   if (user.umask !== undefined) beforeGate.push({ op: Op.UMASK, args: { mask: user.umask } });
-  const seccompOp = ctx.seccomp ? { op: Op.SECCOMP, args: { flags: ctx.seccomp.flags, program: ctx.seccomp.program } } : undefined;
-  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before dropping capabilities.
-  if (seccompOp && !proc.noNewPrivileges) beforeGate.push(seccompOp);
   beforeGate.push({
     op: Op.CAPSET,
     args: {

@@ -268,9 +268,11 @@ export function prepareRootOps(linux: SpecLinux | undefined, rootfs: string): Pl
     throw new ConfigError(`config.json: /linux/rootfsPropagation: must be one of ${Object.keys(ROOTFS_PROPAGATION).join(', ')}`);
   }
   // Host mount events must not leak in (DESIGN.md pitfall 7): slave unless the spec says otherwise.
-  const flags = prop ? ROOTFS_PROPAGATION[prop]! : MS.SLAVE | MS.REC;
+  // shared and unbindable are applied after pivot_root (finishRootOps): pivot_root fails with
+  // EINVAL under a shared parent mount, and an unbindable "/" cannot be bound onto itself.
+  const flags = prop === 'private' || prop === 'slave' ? ROOTFS_PROPAGATION[prop]! : MS.SLAVE | MS.REC;
   return [
-    mountOp(0, flags, '', '/', '', '', `/ made ${prop ?? 'rslave'}`),
+    mountOp(0, flags, '', '/', '', '', `/ made ${prop === 'private' || prop === 'slave' ? `r${prop}` : 'rslave'}`),
     // pivot_root needs the rootfs to be a mount point: bind it onto itself.
     mountOp(0, MS.BIND | MS.REC, rootfs, rootfs, '', '', 'rootfs bound onto itself'),
     { op: Op.SET_ROOT, args: { path: rootfs } },
@@ -292,6 +294,8 @@ export function finishRootOps(spec: Spec): PlanOp[] {
     ops.push(mountOp(how, MS.BIND | MS.REMOUNT | MS.RDONLY, '', p, '', '', `readonly path ${p}: remount read-only`));
   }
   if (spec.root?.readonly) ops.push(mountOp(IN_ROOT, MS.BIND | MS.REMOUNT | MS.RDONLY, '', '/', '', '', 'root.readonly'));
+  const prop = linux?.rootfsPropagation;
+  if (prop === 'shared' || prop === 'unbindable') ops.push(mountOp(0, ROOTFS_PROPAGATION[prop]!, '', '/', '', '', `/ made r${prop}`));
   return ops;
 }
 

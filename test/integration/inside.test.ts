@@ -148,3 +148,8 @@ it('the container gets a session keyring of its own, unless --no-new-keyring', a
     t.is(r.stdout.trim(), expect, flags.join(' ') || 'default');
   }
 });
+
+it('rootfsPropagation shared makes the container root a shared mount', async (t) => {
+  const out = await inside(t, "awk '$5 == \"/\"' /proc/self/mountinfo", (s) => (s.linux.rootfsPropagation = 'shared'));
+  t.regex(out, / shared:\d+/);
+});

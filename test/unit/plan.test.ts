@@ -161,3 +161,14 @@ test('ambient capabilities not also inheritable are skipped with a warning, as r
   t.is(plan.ops.find((o) => o.op === Op.CAPS_AMBIENT)!.args.mask, 1n);
   t.deepEqual(plan.warnings, ['ambient capability CAP_KILL not raised: it is not both permitted and inheritable']);
 });
+
+test('rootfsPropagation shared/unbindable is applied after pivot_root; private/slave before', (t) => {
+  for (const [prop, after] of [['shared', true], ['unbindable', true], ['private', false], ['slave', false]] as const) {
+    const { ops } = buildCreatePlan(spec((s) => (s.linux.rootfsPropagation = prop)), ctx);
+    const pivot = ops.findIndex((o) => o.op === Op.PIVOT_ROOT);
+    const flag = prop === 'shared' ? MS.SHARED : prop === 'unbindable' ? MS.UNBINDABLE : prop === 'private' ? MS.PRIVATE : MS.SLAVE;
+    const at = ops.findIndex((o) => o.op === Op.MOUNT && o.args.target === '/' && (BigInt(o.args.flags as bigint) & BigInt(flag)) !== 0n);
+    t.true(at >= 0, prop);
+    t.is(at > pivot, after, prop);
+  }
+});
