@@ -4,6 +4,7 @@
  * path (bail.c) reports the failing op to tsrun and exits 1.
  */
 #include <errno.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/sendfile.h>
@@ -147,9 +148,53 @@ static void run_sealed(char **argv, char **envp)
 	startup_fail("fexecve the sealed executor");
 }
 
+/*
+ * `tsrun-executor signal PID STARTTIME SIG`: signals a container's init through a pidfd, so a
+ * recycled pid is never hit. The pidfd pins the process; the start time read after opening it
+ * proves it is still the container's init. Exit 0: sent; 3: that process is gone; 1: error.
+ */
+static int signal_mode(int argc, char **argv)
+{
+	if (argc != 5) {
+		dprintf(2, "usage: tsrun-executor signal PID STARTTIME SIG\n");
+		return 1;
+	}
+	pid_t pid = (pid_t)strtol(argv[2], NULL, 10);
+	unsigned long long want = strtoull(argv[3], NULL, 10);
+	int sig = (int)strtol(argv[4], NULL, 10);
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return errno == ESRCH ? 3 : (dprintf(2, "pidfd_open %d: %s\n", pid, strerror(errno)), 1);
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 3;
+	buf[n] = 0;
+	/* Fields after the command name (which may hold spaces): state is field 3, starttime 22. */
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 3;
+	p += 2;
+	for (int field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p || strtoull(p, NULL, 10) != want)
+		return 3;
+	if (syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
+		return errno == ESRCH ? 3 : (dprintf(2, "pidfd_send_signal %d: %s\n", pid, strerror(errno)), 1);
+	return 0;
+}
+
 int main(int argc, char **argv, char **envp)
 {
-	(void)argc;
+	if (argc > 1 && strcmp(argv[1], "signal") == 0)
+		return signal_mode(argc, argv);
 	run_sealed(argv, envp);
 	const char *env = getenv("_TSRUN_SYNCFD");
 	char *end;

@@ -1,5 +1,7 @@
 /** kill: signal the init, or with --all every process of the container's cgroup. */
-import { ContainerNotRunningError } from '../errors.js';
+import { spawnSync } from 'node:child_process';
+import { ContainerNotRunningError, TsrunError } from '../errors.js';
+import { executorPath } from '../executor/spawn.js';
 import type { StateStore } from '../state/store.js';
 import { isSameLiveProcess } from '../sys/proc.js';
 import { canKill, loadContainer } from './container.js';
@@ -22,15 +24,15 @@ export async function killContainer(store: StateStore, id: string, signal: numbe
   });
 }
 
+/**
+ * Signals the init through a pidfd (the executor's `signal` mode: Node has no pidfd and loading
+ * the FFI for one call costs more than a small process), so a recycled pid is never signalled.
+ */
 function signalInit(pid: number, starttime: number, signal: number, id: string): void {
-  // The start-time check just before the signal keeps a recycled pid from being hit.
-  if (!isSameLiveProcess(pid, starttime)) throw new ContainerNotRunningError(id);
-  try {
-    process.kill(pid, signal);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new ContainerNotRunningError(id);
-    throw e;
-  }
+  const r = spawnSync(executorPath(), ['signal', String(pid), String(starttime), String(signal)], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status === 0) return;
+  if (r.status === 3) throw new ContainerNotRunningError(id);
+  throw new TsrunError(`kill ${pid} with signal ${signal}: ${(r.stderr || r.error?.message || `status ${r.status}`).trim()}`);
 }
 
 /** Signals every process of the container's cgroup (and its init); loads src/cgroups only here. */

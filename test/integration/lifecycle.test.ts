@@ -161,3 +161,19 @@ it('--preserve-fds passes fd 3 and nothing else leaks', async (t) => {
   t.deepEqual(fds.slice(0, 4), [0, 1, 2, 3]);
   t.true(fds.length <= 5, `fds: ${fds}`);
 });
+
+it('kill goes through a pidfd checked against the start time: a recycled pid is never signalled', async (t) => {
+  const { spawn, spawnSync } = await import('node:child_process');
+  const { readProcStat } = await import('../../src/sys/proc.js');
+  const exe = join(REPO, 'build', 'tsrun-executor');
+  const victim = spawn('sleep', ['100'], { stdio: 'ignore' });
+  t.teardown(() => victim.kill('SIGKILL'));
+  await waitFor(() => readProcStat(victim.pid!) !== undefined, 2000, 'sleep');
+  const start = readProcStat(victim.pid!)!.starttime;
+  // Another process's start time under this pid: as if the pid had been recycled.
+  t.is(spawnSync(exe, ['signal', String(victim.pid), String(start + 1), '9']).status, 3);
+  t.is(victim.exitCode, null);
+  t.is(victim.signalCode, null);
+  t.is(spawnSync(exe, ['signal', String(victim.pid), String(start), '15']).status, 0);
+  await waitFor(() => victim.signalCode === 'SIGTERM', 2000, 'SIGTERM');
+});
