@@ -26,7 +26,7 @@ $(NODE_MODULES): package.json package-lock.json
 ts: dist/.built
 dist/.built: $(NODE_MODULES) $(TS_SRCS) tsconfig.json $(wildcard schemas/*.json) scripts/bundle.mjs
 	npx tsc -p tsconfig.json
-	rm -rf dist/cjs && node scripts/bundle.mjs
+	node scripts/bundle.mjs
 	@touch $@
 
 executor: $(EXECUTOR) $(CONSOLE)

@@ -2,7 +2,7 @@
 // dispatcher, plus one CommonJS bundle per command, dist/cjs/cmd-NAME.cjs, holding only the code
 // that command reaches. koffi stays external (a native addon, loaded on first use).
 import { build } from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync } from 'node:fs';
 
 const names = [
   'create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'list', 'ps', 'pause', 'resume', 'update', 'events',
@@ -11,9 +11,11 @@ const names = [
 const entryPoints = { main: 'src/cli/bundle-entry.ts' };
 for (const n of names) entryPoints[`cmd-${n}`] = `src/cli/${n === 'delete' ? 'delete' : n}.ts`;
 
+rmSync('dist/cjs.new', { recursive: true, force: true });
 await build({
   entryPoints,
-  outdir: 'dist/cjs',
+  // Built beside, then swapped in: a tsrun running meanwhile never sees half a bundle set.
+  outdir: 'dist/cjs.new',
   outExtension: { '.js': '.cjs' },
   bundle: true,
   platform: 'node',
@@ -27,5 +29,13 @@ await build({
   logLevel: 'warning',
   logOverride: { 'unsupported-require-call': 'silent' },
 });
-const made = readdirSync('dist/cjs').filter((f) => f.endsWith('.cjs'));
+const made = readdirSync('dist/cjs.new').filter((f) => f.endsWith('.cjs'));
 if (made.length !== names.length + 1) throw new Error(`bundle: expected ${names.length + 1} files, got ${made.length}`);
+rmSync('dist/cjs.old', { recursive: true, force: true });
+try {
+  renameSync('dist/cjs', 'dist/cjs.old');
+} catch {
+  /* first build */
+}
+renameSync('dist/cjs.new', 'dist/cjs');
+rmSync('dist/cjs.old', { recursive: true, force: true });

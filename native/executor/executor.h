@@ -29,7 +29,10 @@ extern int g_root_fd;        /* O_PATH fd IN_ROOT resolves beneath, -1 before OP
 extern int g_root_is_slash;  /* after PIVOT_ROOT/MOVE_ROOT: the root fd is "/" */
 extern int g_fifo_fd;        /* O_PATH fd of the exec fifo (OP_OPEN_FIFO) */
 extern int g_console_sock;   /* console socket (OP_CONSOLE_CONNECT) */
-extern int g_seccomp_listener_fd; /* SECCOMP_FILTER_FLAG_NEW_LISTENER result, -1 if none */
+extern int g_seccomp_listener_fd;
+extern int g_listener_sock;   /* seccomp listener socket (OP_SECCOMP_LISTENER_CONNECT) */
+extern uint8_t *g_go_payload; /* the GO frame's payload: the container state for the listener */
+extern uint32_t g_go_len; /* SECCOMP_FILTER_FLAG_NEW_LISTENER result, -1 if none */
 extern int g_cap_last_cap;   /* /proc/sys/kernel/cap_last_cap read at start-up */
 extern uint32_t g_op_index;  /* index of the op being run, for ERROR frames */
 extern const char *g_exec_path; /* the result of OP_RESOLVE_EXEC, NULL before it */
@@ -41,6 +44,8 @@ void send_frame_or_exit(uint16_t type, const void *payload, uint32_t len);
 void read_frame(uint16_t *type, uint16_t *version, uint8_t **payload, uint32_t *len);
 /* Waits for `want`; ABORT or EOF exit 1 silently, anything else is a protocol error. */
 void wait_for(uint16_t want, const char *what);
+/* The same, keeping the payload (malloc'd; NULL when empty). */
+void wait_for_payload(uint16_t want, const char *what, uint8_t **out, uint32_t *out_len);
 /* Parses a PLAN payload into ops; errors bail with the index of the bad op. */
 struct op *parse_plan(const uint8_t *p, uint32_t len, uint32_t *count);
 
@@ -87,6 +92,8 @@ void op_close_sync(const struct op *o);
 void op_idmap_tree(const struct op *o);
 void op_attach_tree(const struct op *o);
 void op_join_keyring(const struct op *o);
+void op_seccomp_listener_connect(const struct op *o);
+void op_seccomp_notify_send(const struct op *o);
 
 /* fsops.c helpers shared with procops.c */
 /* Opens path (flags | O_CLOEXEC) beneath the root fd (in_root) or as is. */

@@ -24,6 +24,9 @@ int g_root_is_slash;
 int g_fifo_fd = -1;
 int g_console_sock = -1;
 int g_seccomp_listener_fd = -1;
+int g_listener_sock = -1;
+uint8_t *g_go_payload;
+uint32_t g_go_len;
 int g_cap_last_cap = 40;
 uint32_t g_op_index = UINT32_MAX; /* errors before the plan is parsed name no op */
 const char *g_exec_path;
@@ -73,6 +76,8 @@ static const handler handlers[] = {
 	[OP_IDMAP_TREE] = op_idmap_tree,
 	[OP_ATTACH_TREE] = op_attach_tree,
 	[OP_JOIN_KEYRING] = op_join_keyring,
+	[OP_SECCOMP_LISTENER_CONNECT] = op_seccomp_listener_connect,
+	[OP_SECCOMP_NOTIFY_SEND] = op_seccomp_notify_send,
 };
 
 static void read_cap_last_cap(void)

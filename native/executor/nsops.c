@@ -177,7 +177,8 @@ void op_ready(const struct op *o)
 {
 	(void)o;
 	send_frame_or_exit(FRAME_READY, NULL, 0);
-	wait_for(FRAME_GO, "GO");
+	/* GO may carry the container state, for a seccomp listener (OP_SECCOMP_NOTIFY_SEND). */
+	wait_for_payload(FRAME_GO, "GO", &g_go_payload, &g_go_len);
 }
 
 void op_sync(const struct op *o)

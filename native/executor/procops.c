@@ -61,32 +61,49 @@ void op_rlimit(const struct op *o)
 			   (unsigned long long)hard);
 }
 
-void op_console_connect(const struct op *o)
+/* A connected AF_UNIX stream socket to path (close-on-exec); `what` names it in errors. */
+static int connect_unix(const char *path, const char *what)
 {
-	const char *path = o->s[0];
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof sa.sun_path)
-		bail_errno(ENAMETOOLONG, "connect to console socket \"%s\"", path);
+		bail_errno(ENAMETOOLONG, "connect to %s \"%s\"", what, path);
 	strcpy(sa.sun_path, path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		bail_errno(errno, "connect to console socket \"%s\": socket", path);
+		bail_errno(errno, "connect to %s \"%s\": socket", what, path);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		bail_errno(errno, "connect to console socket \"%s\"", path);
+		bail_errno(errno, "connect to %s \"%s\"", what, path);
+	return fd;
+}
+
+void op_console_connect(const struct op *o)
+{
+	int fd = connect_unix(o->s[0], "console socket");
 	if (g_console_sock >= 0)
 		close(g_console_sock);
 	g_console_sock = fd;
 }
 
-static void send_master(int master)
+void op_seccomp_listener_connect(const struct op *o)
 {
-	static const char name[] = "/dev/pts/ptmx";
+	int fd = connect_unix(o->s[0], "seccomp listener");
+	if (g_listener_sock >= 0)
+		close(g_listener_sock);
+	g_listener_sock = fd;
+}
+
+/*
+ * One sendmsg: data as the message, exactly one fd as the one SCM_RIGHTS cmsg (what go-runc,
+ * conmon and seccomp agents expect).
+ */
+static void send_fd(int sock, const void *data, size_t len, int fd, const char *what)
+{
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	memset(&u, 0, sizeof u);
-	struct iovec iov = {.iov_base = (void *)name, .iov_len = sizeof name - 1};
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
 	struct msghdr msg = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
@@ -97,13 +114,36 @@ static void send_master(int master)
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	ssize_t r;
 	do
-		r = sendmsg(g_console_sock, &msg, MSG_NOSIGNAL);
+		r = sendmsg(sock, &msg, MSG_NOSIGNAL);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
-		bail_errno(errno, "console: send the terminal master over the console socket");
+		bail_errno(errno, "%s", what);
+}
+
+static void send_master(int master)
+{
+	static const char name[] = "/dev/pts/ptmx";
+	send_fd(g_console_sock, name, sizeof name - 1, master, "console: send the terminal master over the console socket");
+}
+
+/*
+ * runtime-spec: the listener gets the container process state (JSON, from tsrun's GO frame) as
+ * the message and the seccomp notify fd as SCM_RIGHTS; neither stays with the container process.
+ */
+void op_seccomp_notify_send(const struct op *o)
+{
+	(void)o;
+	if (g_seccomp_listener_fd < 0 || g_listener_sock < 0)
+		bail_msg(EINVAL, "seccomp listener: no notify fd or no listener connection");
+	if (!g_go_payload || g_go_len == 0)
+		bail_msg(EPROTO, "seccomp listener: tsrun sent no container state with GO");
+	send_fd(g_listener_sock, g_go_payload, g_go_len, g_seccomp_listener_fd, "seccomp listener: send the notify fd");
+	close(g_seccomp_listener_fd);
+	close(g_listener_sock);
+	g_seccomp_listener_fd = g_listener_sock = -1;
 }
 
 void op_console(const struct op *o)
@@ -273,9 +313,8 @@ void op_seccomp(const struct op *o)
 			   prog.len);
 	free(insns);
 	if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
-		/* TODO: the notify fd must reach the listener (linux.seccomp.listenerPath): a later
-		 * op (to be added to the protocol) sends it over a socket with SCM_RIGHTS. Kept
-		 * close-on-exec until then so it never reaches the container process. */
+		/* OP_SECCOMP_NOTIFY_SEND hands it to the listener; close-on-exec until then so it
+		 * never reaches the container process. */
 		int fd = (int)r;
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		g_seccomp_listener_fd = fd;

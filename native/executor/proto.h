@@ -3,7 +3,7 @@
 #define TSRUN_PROTO_H
 
 #define TSRUN_FRAME_MAGIC 0x4e525354u
-#define TSRUN_PROTOCOL_VERSION 4
+#define TSRUN_PROTOCOL_VERSION 5
 #define TSRUN_FRAME_HEADER_SIZE 12
 #define TSRUN_OP_HEADER_SIZE 8
 #define TSRUN_MAX_FRAME 16777216
@@ -72,6 +72,8 @@
 #define OP_IDMAP_TREE 40
 #define OP_ATTACH_TREE 41
 #define OP_JOIN_KEYRING 42
+#define OP_SECCOMP_LISTENER_CONNECT 43
+#define OP_SECCOMP_NOTIFY_SEND 44
 
 /* Op body layouts, in wire order:
  *   OP_CLOEXEC_FROM: u32 fd
@@ -116,6 +118,8 @@
  *   OP_IDMAP_TREE: u32 how, u32 slot, str source, str usernsPath, str uidMap, str gidMap
  *   OP_ATTACH_TREE: u32 how, u32 slot, str target
  *   OP_JOIN_KEYRING: str name
+ *   OP_SECCOMP_LISTENER_CONNECT: str path
+ *   OP_SECCOMP_NOTIFY_SEND: (empty)
  */
 
 #endif

@@ -54,6 +54,8 @@ static const char *const layouts[] = {
 	[OP_IDMAP_TREE] = "uussss",
 	[OP_ATTACH_TREE] = "uus",
 	[OP_JOIN_KEYRING] = "s",
+	[OP_SECCOMP_LISTENER_CONNECT] = "s",
+	[OP_SECCOMP_NOTIFY_SEND] = "",
 };
 #define NLAYOUTS (sizeof layouts / sizeof layouts[0])
 
@@ -153,10 +155,20 @@ void read_frame(uint16_t *type, uint16_t *version, uint8_t **payload, uint32_t *
 
 void wait_for(uint16_t want, const char *what)
 {
+	wait_for_payload(want, what, NULL, NULL);
+}
+
+void wait_for_payload(uint16_t want, const char *what, uint8_t **out, uint32_t *out_len)
+{
 	uint16_t type, version;
 	uint8_t *payload;
 	uint32_t len;
 	read_frame(&type, &version, &payload, &len);
+	if (type == want && out) {
+		*out = payload;
+		*out_len = len;
+		return;
+	}
 	free(payload);
 	if (type == want)
 		return;

@@ -9,6 +9,7 @@ import { ConfigError, SysError } from '../errors.js';
 import type { ApplyOptions } from './controller.js';
 import type { CgroupMode } from './detect.js';
 import { errCode, readCg, sleepSync, writeCg, type CgroupFs } from './fs.js';
+import { climbs } from './path.js';
 import type { Stats } from './stats.js';
 import type { CgroupWrite, LinuxResources } from './types.js';
 
@@ -110,8 +111,10 @@ export abstract class BaseManager implements CgroupManager {
   /** mkdir -p below mountPoint, recording what was created. Returns the levels below the mount. */
   protected mkdirp(dir: string, mountPoint: string): string[] {
     const rel = posix.relative(mountPoint, dir);
-    if (rel.startsWith('..')) throw new ConfigError(`cgroup: ${dir} is not under ${mountPoint}`);
+    if (climbs(rel)) throw new ConfigError(`cgroup: ${dir} is not under ${mountPoint}`);
     const levels: string[] = [];
+    // A Set, not created.includes(): a deep cgroupsPath makes thousands of levels.
+    const made = new Set(this.state.created);
     let cur = mountPoint;
     for (const part of rel ? rel.split('/') : []) {
       cur = `${cur}/${part}`;
@@ -119,7 +122,10 @@ export abstract class BaseManager implements CgroupManager {
       if (this.fs.exists(cur)) continue;
       try {
         this.fs.mkdir(cur);
-        if (!this.state.created.includes(cur)) this.state.created.push(cur);
+        if (!made.has(cur)) {
+          made.add(cur);
+          this.state.created.push(cur);
+        }
       } catch (err) {
         if (errCode(err) !== 'EEXIST') throw SysError.fromNode('cgroup: mkdir', cur, err);
       }

@@ -44,6 +44,11 @@ export function readProcSelfCgroup(): ProcCgroup {
   }
 }
 
+/** Whether a posix.relative() result leaves its base: "..", "../x" (not "...", a name like any other). */
+export function climbs(rel: string): boolean {
+  return rel === '..' || rel.startsWith('../') || posix.isAbsolute(rel);
+}
+
 /** runc's CleanPath: "" stays "", absolute stays absolute, relative cannot escape with "..". */
 export function cleanPath(p: string): string {
   if (p === '') return '';
@@ -76,7 +81,7 @@ export interface ResolveOptions {
 
 function under(mount: CgroupMount, own: string, what: string): string {
   const rel = posix.relative(mount.root, own);
-  if (rel.startsWith('..')) {
+  if (climbs(rel)) {
     throw new SysError('cgroup: resolve', undefined, undefined, `own ${what} cgroup ${own} is outside the mounted ${mount.root}`);
   }
   return posix.join(mount.mountPoint, rel);

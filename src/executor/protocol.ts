@@ -23,7 +23,9 @@
  *   SYNC{tag}                    SYNC_ACK | ABORT             at an OP_SYNC (hook points)
  *   CHILD_PID{pid}               (none)                       from the intermediate process after
  *                                                             OP_FORK, just before it exits
- *   READY                        GO | ABORT                   every op before OP_READY succeeded
+ *   READY                        GO{state?} | ABORT           every op before OP_READY succeeded;
+ *                                                             GO may carry the state JSON for a
+ *                                                             seccomp listener
  *   ERROR{errno,op,message}      (none)                       any op failed; the sender exits 1
  *
  * If the socket closes while the executor waits for an answer, the executor exits at once: a
@@ -34,7 +36,7 @@
  */
 
 export const FRAME_MAGIC = 0x4e525354; // "TSRN" read as little endian bytes
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 export const FRAME_HEADER_SIZE = 12;
 export const OP_HEADER_SIZE = 8;
 /** Upper bound on any frame, to refuse garbage early on both sides. */
@@ -170,6 +172,10 @@ export enum Op {
    * container does not share tsrun's keys. A kernel without keyrings (ENOSYS) is not an error.
    */
   JOIN_KEYRING = 42,
+  /** Connect to linux.seccomp.listenerPath (before any namespace change) for SECCOMP_NOTIFY_SEND. */
+  SECCOMP_LISTENER_CONNECT = 43,
+  /** Send the container state (GO's payload) and the seccomp notify fd to the listener, then close both. */
+  SECCOMP_NOTIFY_SEND = 44,
 }
 
 export type FieldKind = 'u32' | 'u64' | 'str' | 'strs' | 'u32s' | 'bytes';
@@ -240,6 +246,8 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
   ],
   [Op.ATTACH_TREE]: [['how', 'u32'], ['slot', 'u32'], ['target', 'str']],
   [Op.JOIN_KEYRING]: [['name', 'str']],
+  [Op.SECCOMP_LISTENER_CONNECT]: [['path', 'str']],
+  [Op.SECCOMP_NOTIFY_SEND]: [],
 };
 
 /** A field value: numbers (u32), bigints (u64), strings (str), string lists (strs), bytes. */

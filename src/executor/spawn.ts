@@ -41,8 +41,11 @@ export interface ExecutorCallbacks {
   onChildPid?(pid: number): void | Promise<void>;
   /** An OP_SYNC point (hooks). Throwing aborts the container. */
   onSync?(tag: number, initPid: number): void | Promise<void>;
-  /** Everything before the start gate succeeded: write state and the pid file. Throwing aborts. */
-  onReady(initPid: number): void | Promise<void>;
+  /**
+   * Everything before the start gate succeeded: write state and the pid file. Throwing aborts.
+   * Bytes returned go with GO (the container state for a seccomp listener).
+   */
+  onReady(initPid: number): void | Uint8Array | Promise<void | Uint8Array>;
 }
 
 export interface ExecutorRun {
@@ -95,8 +98,8 @@ export async function runExecutor(run: ExecutorRun, cb: ExecutorCallbacks): Prom
           sock.write(encodeFrame(FrameType.SYNC_ACK));
           break;
         case FrameType.READY:
-          await cb.onReady(initPid);
-          await new Promise<void>((res) => sock.end(encodeFrame(FrameType.GO), () => res()));
+          const go = await cb.onReady(initPid);
+          await new Promise<void>((res) => sock.end(encodeFrame(FrameType.GO, go ?? undefined), () => res()));
           return initPid;
         case FrameType.ERROR:
           throw new ExecutorError(msg.message, msg.errno, msg.opIndex);

@@ -10,6 +10,7 @@ import { runExecutor } from '../executor/spawn.js';
 import { Op, type PlanOp } from '../executor/protocol.js';
 import { runHooks } from '../hooks/index.js';
 import { buildCreatePlan, type PlanContext } from '../plan/index.js';
+import type { CompiledFilter } from '../plan/types.js';
 import { loadSpec, type Spec } from '../spec/index.js';
 import { StateStore, writePidFile, type ContainerRecord } from '../state/store.js';
 import { readProcStat } from '../sys/proc.js';
@@ -153,6 +154,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
           rec.starttime = readProcStat(initPid)?.starttime ?? 0;
           store.save(rec);
           if (opts.pidFile) writePidFile(opts.pidFile, initPid);
+          return listenerState(spec, hookState(rec, 'creating'), initPid);
         },
       },
     );
@@ -169,11 +171,28 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
 }
 
 /** Compiles linux.seccomp in the parent (cached by profile); the executor only loads the bytes. */
-export function compileSpecSeccomp(spec: Spec, store: StateStore, debug?: (m: string) => void): { program: Uint8Array; flags: number } | undefined {
+export function compileSpecSeccomp(spec: Spec, store: StateStore, debug?: (m: string) => void): CompiledFilter | undefined {
   const profile = spec.linux?.seccomp;
   if (!profile) return undefined;
   const compiled = compileSeccomp(profile, { cacheDir: store.seccompCacheDir() });
   for (const w of compiled.warnings) debug?.(w);
-  if (compiled.notify) throw new UnsupportedError('config.json: /linux/seccomp: SCMP_ACT_NOTIFY (a seccomp listener) is not supported yet');
-  return { program: compiled.program, flags: compiled.flags };
+  return { program: compiled.program, flags: compiled.flags, ...(compiled.notify ? { listenerPath: profile.listenerPath } : {}) };
 }
+
+/**
+ * What a seccomp listener receives with the notify fd (runtime-spec config-linux.md,
+ * "ContainerProcessState"): the fd's name, the process, the profile's metadata, the state.
+ */
+export function listenerState(spec: Spec, state: Record<string, unknown>, pid: number): Uint8Array | undefined {
+  if (!spec.linux?.seccomp?.listenerPath) return undefined;
+  return Buffer.from(
+    JSON.stringify({
+      ociVersion: spec.ociVersion,
+      fds: ['seccompFd'],
+      pid,
+      ...(spec.linux.seccomp.listenerMetadata ? { metadata: spec.linux.seccomp.listenerMetadata } : {}),
+      state,
+    }),
+  );
+}
+

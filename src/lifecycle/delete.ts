@@ -3,7 +3,7 @@
  * relies on); running or paused → error unless --force, which kills first and waits up to 10 s.
  * Destroy removes only what create made (the cgroup it created, the state dir), then runs poststop.
  */
-import { ContainerNotExistError, IncorrectStatusError, TsrunError } from '../errors.js';
+import { ContainerNotExistError, IncorrectStatusError, TsrunError, isTsrunError } from '../errors.js';
 import { runHooksReportingErrors, type Hook } from '../hooks/index.js';
 import type { ContainerRecord, StateStore } from '../state/store.js';
 import { isSameLiveProcess } from '../sys/proc.js';
@@ -25,7 +25,8 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
       c = loadContainer(store, id);
     } catch (e) {
       // A create killed half-way leaves a folder without state.json: only --force removes it.
-      if (e instanceof ContainerNotExistError || e instanceof TsrunError) {
+      // A brand check: the store (and its errors) may come from another bundle than this code.
+      if (isTsrunError(e)) {
         if (!force) throw e;
         store.remove(id);
         return [];

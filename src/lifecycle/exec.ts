@@ -16,8 +16,8 @@ import { setChildSubreaper } from '../sys/libc.js';
 import { startConsoleProxy, type ConsoleProxy } from '../console/proxy.js';
 import { waitForeground } from './run.js';
 import { cgroupOf } from './cgroup.js';
-import { loadContainer, type Container } from './container.js';
-import { compileSpecSeccomp, inheritedFds } from './create.js';
+import { hookState, loadContainer, type Container } from './container.js';
+import { compileSpecSeccomp, inheritedFds, listenerState } from './create.js';
 import { checkHostSupport, probeHostSecurity } from './host-checks.js';
 import type { Spec } from '../spec/index.js';
 
@@ -78,7 +78,8 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
   if (proc.terminal && o.detach && !o.consoleSocket) throw new UsageError('cannot allocate tty if tsrun will detach without setting console socket');
   if (!proc.terminal && o.consoleSocket) throw new UsageError('cannot use console socket if tsrun will not detach or allocate tty');
   if (c.rec.noPivot) throw new UnsupportedError('exec into a container created with --no-pivot is not supported yet');
-  checkHostSupport({ ...(c.rec.config as unknown as Spec), process: proc }, probeHostSecurity(), o.processFile ? 'process.json' : 'exec', '');
+  const spec = c.rec.config as unknown as Spec;
+  checkHostSupport({ ...spec, process: proc }, probeHostSecurity(), o.processFile ? 'process.json' : 'exec', '');
   const fds = inheritedFds(o.preserveFds);
   if (fds.listenEnv.length) proc.env = [...(proc.env ?? []), ...fds.listenEnv];
   if (!o.detach) setChildSubreaper();
@@ -90,7 +91,7 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
       joinTypes: namespacesToJoin(c.rec.pid),
       consoleSocket: proxy?.socket ?? (o.consoleSocket ? resolve(o.consoleSocket) : undefined),
       extraFds: fds.count,
-      seccomp: compileSpecSeccomp(c.rec.config as unknown as Spec, store, o.debug),
+      seccomp: compileSpecSeccomp(spec, store, o.debug),
     });
     for (const w of plan.warnings) o.debug?.(w);
     const pid = await runExecutor(
@@ -101,6 +102,7 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
         },
         onReady(execPid) {
           if (o.pidFile) writePidFile(o.pidFile, execPid);
+          return listenerState(spec, hookState(c.rec, 'running'), execPid);
         },
       },
     );

@@ -33,6 +33,7 @@ export function buildExecPlan(proc: SpecProcess, ctx: ExecContext): Plan {
   const ops: PlanOp[] = [{ op: Op.CLOEXEC_FROM, args: { fd: 3 } }];
   for (let fd = 3; fd < 3 + ctx.extraFds; fd++) ops.push({ op: Op.INHERIT_FD, args: { fd } });
   if (ctx.consoleSocket) ops.push({ op: Op.CONSOLE_CONNECT, args: { path: ctx.consoleSocket } });
+  if (ctx.seccomp?.listenerPath) ops.push({ op: Op.SECCOMP_LISTENER_CONNECT, args: { path: ctx.seccomp.listenerPath } });
   ops.push(...joinOps(ctx.initPid, ctx.joinTypes));
   ops.push({ op: Op.FORK, args: { wait: 0 }, note: 'the child is in the pid namespace' });
   ops.push({ op: Op.SETSID, args: {} });

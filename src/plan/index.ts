@@ -28,6 +28,7 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
   // Host paths are reached before any namespace changes what they name.
   if (ctx.fifoPath) ops.push({ op: Op.OPEN_FIFO, args: { mode: 0o622, path: ctx.fifoPath }, note: 'the start gate' });
   if (ctx.consoleSocket) ops.push({ op: Op.CONSOLE_CONNECT, args: { path: ctx.consoleSocket } });
+  if (ctx.seccomp?.listenerPath) ops.push({ op: Op.SECCOMP_LISTENER_CONNECT, args: { path: ctx.seccomp.listenerPath } });
 
   // Id-mapped mounts are cloned while the executor is privileged in the host user namespace.
   ops.push(...idmapTreeOps(spec, ctx));

@@ -76,6 +76,8 @@ export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: str
   const beforeGate: PlanOp[] = [];
   const afterGate: PlanOp[] = [];
   const seccompOp = ctx.seccomp ? { op: Op.SECCOMP, args: { flags: ctx.seccomp.flags, program: ctx.seccomp.program } } : undefined;
+  // The notify fd goes to the listener once tsrun has sent the state with GO (after the gate).
+  const notify = ctx.seccomp?.listenerPath ? [{ op: Op.SECCOMP_NOTIFY_SEND, args: {}, note: 'seccomp notify fd to the listener' }] : [];
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN in the effective set: load it while
   // still root, before the user switch clears the effective capabilities (runc: before finalizeNamespace).
   if (seccompOp && !proc.noNewPrivileges) beforeGate.push(seccompOp);
@@ -103,7 +105,8 @@ export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: str
   if (proc.selinuxLabel) beforeGate.push({ op: Op.WRITE_FILE, args: { how: 0, path: '/proc/self/attr/exec', data: proc.selinuxLabel }, note: 'SELinux label' });
   beforeGate.push({ op: Op.RESOLVE_EXEC, args: { arg0: args[0]!, path: pathOf(proc.env) }, note: 'a missing binary fails create, not start' });
   // With no_new_privs the filter goes last, so it needs to allow nothing but execve.
-  if (seccompOp && proc.noNewPrivileges) afterGate.push(seccompOp);
+  if (seccompOp && proc.noNewPrivileges) afterGate.push(seccompOp, ...notify);
+  else afterGate.unshift(...notify);
   afterGate.push({ op: Op.EXECVE, args: { argv: args, envp: proc.env ?? [] } });
   return { beforeGate, afterGate };
 }

@@ -32,7 +32,15 @@ export interface PlanContext {
   /** Name of the new session keyring the init joins (runc: the container id); absent with --no-new-keyring. */
   sessionKeyring?: string;
   /** A compiled seccomp filter (see src/seccomp) when linux.seccomp is set. */
-  seccomp?: { program: Uint8Array; flags: number };
+  seccomp?: CompiledFilter;
+}
+
+/** A seccomp filter compiled for the executor, and where its notify fd goes (SCMP_ACT_NOTIFY). */
+export interface CompiledFilter {
+  program: Uint8Array;
+  flags: number;
+  /** linux.seccomp.listenerPath, when a rule notifies: the executor connects there early. */
+  listenerPath?: string;
 }
 
 export interface Plan {

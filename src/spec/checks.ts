@@ -396,6 +396,8 @@ export const specChecks: readonly SpecCheck[] = [
       for (const [i, m] of (spec.mounts ?? []).entries()) {
         if (!isAbs(m.destination)) return `/mounts/${i}/destination: must be an absolute path (got ${q(m.destination)})`;
         if (hasDotDot(m.destination)) return `/mounts/${i}/destination: must not contain ".." (got ${q(m.destination)})`;
+        // A file system type is a short name ("tmpfs", "fuse.sshfs"); the planner quotes it in messages.
+        if (m.type !== undefined && m.type !== '' && !validFileName(m.type)) return `/mounts/${i}/type: ${q(m.type)} is not a file system type`;
         if (!!m.uidMappings?.length !== !!m.gidMappings?.length) {
           return `/mounts/${i}/${m.uidMappings?.length ? 'gidMappings' : 'uidMappings'}: an id-mapped mount needs both uidMappings and gidMappings`;
         }

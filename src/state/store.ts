@@ -4,7 +4,7 @@
  * that serialises concurrent commands on one container. The format is tsrun's own (CONTRACT.md
  * section 5: no client reads it).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ContainerExistsError, ContainerNotExistError, SysError, TsrunError, UsageError } from '../errors.js';
 import { isSameLiveProcess, readProcStat } from '../sys/proc.js';
@@ -178,14 +178,17 @@ function tryLock(lock: string): 'ok' | 'nodir' | string {
     if (code !== 'EEXIST') throw SysError.fromNode('create lock', lock, e);
   }
   let holder = '';
+  let age = 0;
   try {
     holder = readFileSync(lock, 'utf8');
+    age = Date.now() - statSync(lock).mtimeMs;
   } catch {
     return 'retry';
   }
   const [pid, start] = holder.split(' ').map(Number);
-  // A holder that died (or a half-written lock from a killed tsrun) must not block forever.
-  if (holder !== '' && !isSameLiveProcess(pid!, start!)) {
+  // A holder that died must not block forever; nor must a lock a killed tsrun left empty (it
+  // writes its pid right after creating the file, so an empty lock a second old is stale).
+  if (holder === '' ? age > 1000 : !isSameLiveProcess(pid!, start!)) {
     try {
       unlinkSync(lock);
     } catch {
@@ -193,7 +196,7 @@ function tryLock(lock: string): 'ok' | 'nodir' | string {
     }
     return 'retry';
   }
-  return `pid ${pid}`;
+  return holder === '' ? 'a lock being written' : `pid ${pid}`;
 }
 
 /** Writes a file atomically (temp file in the same folder + rename). */

@@ -114,3 +114,25 @@ it('unknown containers and wrong states give runc\'s phrases', async (t) => {
   const badId = await tsrun(root, ['state', 'a/b']);
   t.regex(badId.stderr, /invalid container id/);
 });
+
+it('delete --force removes what a killed create left: an empty dir, an empty lock, a corrupt state', async (t) => {
+  const { mkdirSync } = await import('node:fs');
+  const root = privateRoot(t);
+  const cases: Record<string, (dir: string) => void> = {
+    empty: () => undefined,
+    'empty-lock': (d) => writeFileSync(join(d, '.lock'), ''),
+    corrupt: (d) => writeFileSync(join(d, 'state.json'), '{ half'),
+  };
+  for (const [id, make] of Object.entries(cases)) {
+    mkdirSync(join(root, id));
+    make(join(root, id));
+    // Without --force the leftover is reported, not silently removed.
+    t.is((await tsrun(root, ['delete', id])).code, 1, id);
+  }
+  await new Promise((r) => setTimeout(r, 1100)); // an empty lock counts as stale after a second
+  for (const id of Object.keys(cases)) {
+    const r = await tsrun(root, ['delete', '--force', id]);
+    t.is(r.code, 0, `${id}: ${r.stderr}`);
+  }
+  t.deepEqual(containerDirs(root), []);
+});
