@@ -38,7 +38,9 @@ import { type Column, type EngineBaseline, type Row, add, chartSvg, fmt, markdow
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const ROOTFS = join(REPO, 'build', 'rootfs-busybox');
-const MAIN_JS = join(REPO, 'dist', 'src', 'cli', 'main.js');
+const MAIN_MODULES = join(REPO, 'dist', 'src', 'cli', 'main.js');
+/** What bin/tsrun runs: the per-command bundles when built, else tsc's modules. */
+const MAIN_JS = !process.env.TSRUN_MODULES && existsSync(join(REPO, 'dist', 'cjs', 'main.cjs')) ? join(REPO, 'dist', 'cjs', 'main.cjs') : MAIN_MODULES;
 
 function intEnv(name: string, def: number): number {
   const v = process.env[name];
@@ -75,7 +77,7 @@ interface Runtime extends Column {
   broken?: string;
 }
 
-interface Engine { name: string; bin: string; empty: string[]; tsrun: string[] }
+interface Engine { name: string; bin: string; empty: string[]; tsrun: string[]; env: Record<string, string> }
 
 interface Manifest {
   id: string;
@@ -146,7 +148,7 @@ function cleanupFromManifest(): void {
 
 const COLORS = { tsrun: ['#1f5fa8', '#5b9bd5', '#9cc3e6', '#2a3f66'], runc: '#e07b24', crun: '#3a9a4f' };
 
-function detectEngines(): Engine[] {
+function detectEngines(tmp: string): Engine[] {
   const spec = (process.env.BENCH_ENGINES || 'auto').trim();
   const wanted: { name: string; bin?: string }[] = spec === 'auto'
     ? [{ name: 'node' }, ...['bun', 'deno'].filter((n) => which(n)).map((name) => ({ name }))]
@@ -161,7 +163,10 @@ function detectEngines(): Engine[] {
     const kind = /deno/.test(w.name) ? 'deno' : /bun/.test(w.name) ? 'bun' : 'node';
     const empty = kind === 'deno' ? [bin, 'eval', '0'] : [bin, '-e', '0'];
     const run = kind === 'deno' ? [bin, 'run', '-A', '--quiet', MAIN_JS] : [bin, MAIN_JS];
-    engines.push({ name: w.name, bin, empty, tsrun: run });
+    // deno keeps its caches (V8 code cache included) in DENO_DIR: a private one, warmed up by the
+    // warm-up runs like node's page cache.
+    const env: Record<string, string> = kind === 'deno' ? { DENO_DIR: join(tmp, `deno-dir-${w.name}`) } : {};
+    engines.push({ name: w.name, bin, empty, tsrun: run, env });
   }
   return engines;
 }
@@ -171,7 +176,8 @@ function engineWrapper(tmp: string, e: Engine): string {
   if (e.name === 'node' && e.bin === which('node')) return join(REPO, 'bin', 'tsrun');
   const p = join(tmp, 'bin', `tsrun-${e.name}`);
   mkdirSync(dirname(p), { recursive: true });
-  writeFileSync(p, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nexec ${e.tsrun.map((a) => `'${a}'`).join(' ')} "$@"\n`, { mode: 0o755 });
+  const env = Object.entries(e.env).map(([k, v]) => `export ${k}='${v}'\n`).join('');
+  writeFileSync(p, `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\n${env}exec ${e.tsrun.map((a) => `'${a}'`).join(' ')} "$@"\n`, { mode: 0o755 });
   return p;
 }
 
@@ -272,6 +278,10 @@ class Results {
     if (f) f.n++; else this.fails.set(k, { n: 1, first: err });
     row.na[rt.key] ??= `${rt.label} failed: ${err}`;
   }
+  /** A sample not taken because an earlier step failed (not counted as a failure). */
+  skip(row: Row, rt: Runtime, why: string): void {
+    row.na[rt.key] ??= why;
+  }
   /** Notes for cells that have values but also failures. */
   partialNotes(): string[] {
     const notes: string[] = [];
@@ -369,14 +379,19 @@ async function opParallel(tmp: string, rts: Runtime[], res: Results): Promise<vo
       const bundles = ids.map((id) => writeBundle(tmp, rt, id, ['/bin/true']));
       const errDir = join(tmp, 'err', `par-${rt.key}-${r}`);
       const firstErr = (x: Timed[]) => x.find((t) => !t.ok)?.err;
+      // A phase with a failed command loses its sample, and the later phases of the round theirs.
+      const phaseFailed = (row: Row, later: Row[], x: Timed[], err: string) => {
+        res.fail(row, rt, `${x.filter((t) => !t.ok).length} of ${PAR} failed: ${err}`);
+        for (const l of later) res.skip(l, rt, `not measured: an earlier phase failed (${row.label})`);
+      };
       try {
         const c = await parallel(ids.map((id, i) => cmd(rt, 'create', '--bundle', bundles[i], '--pid-file', join(bundles[i], 'pid'), id)), join(errDir, 'c'));
         const ce = firstErr(c.results);
-        if (ce) { for (const row of [rc, rs, rd, rt3]) res.fail(row, rt, `${c.results.filter((t) => !t.ok).length}/${PAR} failed: ${ce}`); continue; }
+        if (ce) { phaseFailed(rc, [rs, rd, rt3], c.results, ce); continue; }
         add(rc, rt.key, c.ms);
         const s = await parallel(ids.map((id) => cmd(rt, 'start', id)), join(errDir, 's'));
         const se = firstErr(s.results);
-        if (se) { for (const row of [rs, rd, rt3]) res.fail(row, rt, `${s.results.filter((t) => !t.ok).length}/${PAR} failed: ${se}`); continue; }
+        if (se) { phaseFailed(rs, [rd, rt3], s.results, se); continue; }
         add(rs, rt.key, s.ms);
         for (const b of bundles) {
           const pid = readPidFile(join(b, 'pid'));
@@ -384,7 +399,7 @@ async function opParallel(tmp: string, rts: Runtime[], res: Results): Promise<vo
         }
         const d = await parallel(ids.map((id) => cmd(rt, 'delete', id)), join(errDir, 'd'));
         const de = firstErr(d.results);
-        if (de) { for (const row of [rd, rt3]) res.fail(row, rt, `${d.results.filter((t) => !t.ok).length}/${PAR} failed: ${de}`); continue; }
+        if (de) { phaseFailed(rd, [rt3], d.results, de); continue; }
         add(rd, rt.key, d.ms);
         add(rt3, rt.key, c.ms + s.ms + d.ms);
       } finally {
@@ -565,7 +580,7 @@ function opEngines(engines: Engine[], crunNs: string[] | undefined, crunBin: str
   const ca = process.env.NODE_EXTRA_CA_CERTS;
   for (let r = 0; r < RUNS * 2; r++) {
     for (const { e, b } of order(base, r)) {
-      const t = timeSync(e.empty);
+      const t = timeSync(e.empty, { env: { ...ENV, ...e.env } });
       if (t.ok) b.samples.push(t.ms);
       if (ca && e.name === 'node') {
         const t2 = timeSync(e.empty, { env: process.env });
@@ -636,7 +651,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   try {
     // The runtimes.
-    const engines = detectEngines();
+    const engines = detectEngines(tmp);
     const rts: Runtime[] = [];
     engines.forEach((e, i) => rts.push({
       key: `tsrun-${e.name}`, label: `tsrun (${e.name})`, kind: 'tsrun', engine: e.name, color: COLORS.tsrun[i % COLORS.tsrun.length],
@@ -705,15 +720,16 @@ async function main(): Promise<void> {
     // The report.
     const versions = [
       ...engines.map((e) => `${e.name} ${versionOf([e.bin])}`),
-      ...(runc ? [versionOf([runc])] : []),
-      ...(crun ? [versionOf([crun])] : []),
-      ...(which('containerd') ? [versionOf(['containerd']).replace('github.com/containerd/containerd ', '').split(' ').slice(0, 2).join(' ')] : []),
+      ...(runc ? [`runc ${versionOf([runc])}`] : []),
+      ...(crun ? [`crun ${versionOf([crun])}`] : []),
+      ...(which('containerd') ? [`containerd ${versionOf(['containerd'])}`] : []),
       `kernel ${output(['uname', '-r']).stdout.trim()}`,
     ];
     const cpu = cpus();
     const host = `${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
     notes.push(...res.partialNotes());
     notes.push(`\`create\`, \`start\`, \`delete\` are one container each (runc's default \`runc spec\` config running /bin/true, read-only busybox rootfs, cgroup /${'<bench>'}/<id>); the sum leaves out the container's own run between \`start\` and \`delete\`. \`kill\` sends KILL to a running \`sleep\`, then \`delete --force\`.`);
+    notes.push(`tsrun ran from \`${MAIN_JS.slice(REPO.length + 1)}\` (what bin/tsrun runs)${engines.some((e) => e.name !== 'node') ? '; on engines other than node through a wrapper script like bin/tsrun' : ''}.`);
     notes.push(`The smallest memory limit is the lowest \`linux.resources.memory.limit\` (${MEM_STEP / 1024} KiB steps) under which ${MEM_TRIES} runs in a row succeeded.`);
     notes.push(`Load average (1 min) ${loadStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end; the whole run took ${Math.round((Date.now() - t0) / 1000)} s.`);
     const meta = { date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', runs: RUNS, parallel: PAR, parallelRuns: PAR_RUNS, host, versions, notes };

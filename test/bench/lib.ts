@@ -24,8 +24,12 @@ export function sleepSync(ms: number): void {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The telling part of stderr: the first line naming an error (a crash's stack trails it), else the last lines. */
 function tailOf(text: string, lines = 3): string {
-  return text.trim().split('\n').slice(-lines).join(' | ').slice(0, 400);
+  const all = text.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const named = all.find((l) => /^(\w*Error\b|error:|fatal)/i.test(l));
+  const last = all.slice(-lines);
+  return (named && !last.includes(named) ? [named, '…', ...last.slice(-1)] : last).join(' | ').slice(0, 400);
 }
 
 let errPath = '';
@@ -267,10 +271,11 @@ export function removeCgroupTree(rel: string): string[] {
   return left;
 }
 
-/** The first line of `cmd --version` (for the report). */
+/** The version number `cmd --version` prints first (for the report). */
 export function versionOf(argv: string[]): string {
   const r = output([...argv, '--version'], { timeoutMs: 10_000 });
-  return r.stdout.split('\n')[0]?.trim() || '?';
+  const first = r.stdout.split('\n')[0]?.trim() ?? '';
+  return /\bv?\d+\.\d+[\w.~+-]*/.exec(first)?.[0] ?? (first || '?');
 }
 
 /** Absolute path of a command on PATH, or undefined. */
