@@ -78,3 +78,36 @@ it('the executor inside a container runs from a sealed copy: the host binary is 
   const err = t.throws(() => closeSync(openSync(`/proc/${pid}/exe`, constants.O_WRONLY)));
   t.true(['ETXTBSY', 'EPERM', 'EACCES'].includes((err as NodeJS.ErrnoException).code!), String(err));
 });
+
+it('SCMP_ACT_NOTIFY: the listener receives the state and the fd, and answers the call', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { REPO, waitFor } = await import('./helpers.js');
+  const dir = mkdtempSync(join(tmpdir(), 'tsrun-notify-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const sock = join(dir, 'listener.sock');
+  const agent = spawn('python3', [join(REPO, 'test', 'integration', 'seccomp_listener.py'), sock], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => agent.kill('SIGKILL'));
+  let out = '';
+  agent.stdout.on('data', (d) => (out += d));
+  agent.stderr.on('data', (d) => (out += d));
+  await waitFor(() => out.includes('listening'), 5000, 'the listener');
+  // mkdir on a read-only root fails with EROFS unless the agent answers "success" without running it.
+  const r = await runIn(t, 'mkdir /not-really && echo agent-said-yes; ls -d /not-really 2>/dev/null || echo not-created', (s) => {
+    s.linux.seccomp = {
+      ...allowAll([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }]),
+      listenerPath: sock,
+      listenerMetadata: 'tsrun-test-metadata',
+    };
+  });
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, 'agent-said-yes\nnot-created\n');
+  await waitFor(() => /syscall \d+/.test(out), 5000, 'the agent saw the call');
+  const state = JSON.parse(/^state (.*)$/m.exec(out)![1]!);
+  t.deepEqual(state.fds, ['seccompFd']);
+  t.is(state.metadata, 'tsrun-test-metadata');
+  t.true(state.pid > 0);
+  t.is(state.state.status, 'creating');
+});
