@@ -1,18 +1,46 @@
 /**
  * tsrun's installed entry point (dist/cjs/main.cjs): a small CommonJS bundle that loads one
  * bundle per command (dist/cjs/cmd-NAME.cjs) and nothing else. CommonJS starts faster than ES
- * modules in Node, and one file per command path loads only that command's code.
+ * modules in Node, and one file per command path loads only that command's code. Each command
+ * bundle is compiled with a V8 code cache kept beside it (NAME.cjs.v8cache, written on first use
+ * where the folder is writable), so later runs skip most of the parsing and compiling.
  */
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
 import type { TsrunCommand } from './command.js';
 import { runCli, type CommandLoader } from './cli.js';
 
-declare const require: (id: string) => { default: TsrunCommand<any> };
+declare const __dirname: string;
 
-const load: CommandLoader = async (name) => {
-  // A computed path: the bundler must not pull every command into this file.
-  const file = './cmd-' + name + '.cjs';
-  return require(file).default;
-};
+/** Node's CommonJS wrapper, as Module.wrap makes it. */
+const WRAP = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'];
+
+function requireWithCodeCache(filename: string): { default: TsrunCommand<any> } {
+  const source = readFileSync(filename, 'utf8');
+  const cacheFile = `${filename}.v8cache`;
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    /* first run */
+  }
+  const script = new Script(WRAP[0] + source + WRAP[1], { filename, cachedData });
+  const module = { exports: {} as { default: TsrunCommand<any> } };
+  script.runInThisContext()(module.exports, createRequire(filename), module, filename, dirname(filename));
+  if (!cachedData || script.cachedDataRejected) {
+    try {
+      writeFileSync(`${cacheFile}.${process.pid}`, script.createCachedData());
+      renameSync(`${cacheFile}.${process.pid}`, cacheFile);
+    } catch {
+      /* a read-only install: no cache, only slower */
+    }
+  }
+  return module.exports;
+}
+
+const load: CommandLoader = async (name) => requireWithCodeCache(join(__dirname, `cmd-${name}.cjs`)).default;
 
 runCli(process.argv.slice(2), load).then(
   (code) => process.exit(code),
