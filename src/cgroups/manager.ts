@@ -8,7 +8,7 @@ import * as posix from 'node:path/posix';
 import { ConfigError, SysError } from '../errors.js';
 import type { ApplyOptions } from './controller.js';
 import type { CgroupMode } from './detect.js';
-import { errCode, readCg, sleepSync, writeCg, type CgroupFs } from './fs.js';
+import { errCode, readCg, showPath, sleepSync, writeCg, type CgroupFs } from './fs.js';
 import { climbs } from './path.js';
 import type { Stats } from './stats.js';
 import type { CgroupWrite, LinuxResources } from './types.js';
@@ -108,6 +108,16 @@ export abstract class BaseManager implements CgroupManager {
     return JSON.parse(JSON.stringify(this.state)) as CgroupState;
   }
 
+  private isDir(path: string): boolean {
+    try {
+      this.fs.readdir(path);
+      return true;
+    } catch (err) {
+      if (errCode(err) === 'ENOTDIR') return false;
+      throw SysError.fromNode('cgroup: read directory', path, err);
+    }
+  }
+
   /** mkdir -p below mountPoint, recording what was created. Returns the levels below the mount. */
   protected mkdirp(dir: string, mountPoint: string): string[] {
     const rel = posix.relative(mountPoint, dir);
@@ -119,7 +129,12 @@ export abstract class BaseManager implements CgroupManager {
     for (const part of rel ? rel.split('/') : []) {
       cur = `${cur}/${part}`;
       levels.push(cur);
-      if (this.fs.exists(cur)) continue;
+      if (this.fs.exists(cur)) {
+        // A control file ("cgroup.procs", "memory.max") named as a level would turn every later
+        // mkdir and write into ENOTDIR: say which field is wrong instead.
+        if (!this.isDir(cur)) throw new ConfigError(`linux.cgroupsPath: ${showPath(cur)} is a file, not a cgroup`);
+        continue;
+      }
       try {
         this.fs.mkdir(cur);
         if (!made.has(cur)) {

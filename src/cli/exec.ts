@@ -20,7 +20,7 @@ interface ExecFlags {
   'ignore-paused'?: boolean;
   'process-label'?: string;
   apparmor?: string;
-  cgroup?: string;
+  cgroup?: string[];
 }
 
 export default {
@@ -42,11 +42,11 @@ export default {
       .option('pidfd-socket', { type: 'string', describe: 'not supported yet' })
       .option('preserve-fds', { type: 'number', default: 0, describe: 'pass N more fds (from 3)' })
       .option('ignore-paused', { type: 'boolean', describe: 'allow exec in a paused container' })
-      .option('process-label', { type: 'string', describe: 'SELinux label (no SELinux here: refused when set)' })
-      .option('apparmor', { type: 'string', describe: 'AppArmor profile (no AppArmor here: refused when set)' })
-      .option('cgroup', { type: 'string', describe: 'sub-cgroup to join (not supported yet)' }),
+      .option('process-label', { type: 'string', describe: 'SELinux label of the process (refused where SELinux is not enabled)' })
+      .option('apparmor', { type: 'string', describe: 'AppArmor profile of the process (refused where AppArmor is not enabled)' })
+      .option('cgroup', { type: 'string', array: true, describe: 'join a sub-cgroup of the container: PATH, or CONTROLLER[,CONTROLLER]:PATH (repeatable)' }),
   async run(a, ctx) {
-    for (const flag of ['pidfd-socket', 'process-label', 'apparmor', 'cgroup'] as const) {
+    for (const flag of ['pidfd-socket'] as const) {
       if (a[flag]) throw new Error(`exec: --${flag} is not supported by this version of tsrun`);
     }
     return execProcess(ctx.store, {
@@ -60,6 +60,9 @@ export default {
       additionalGids: a['additional-gids'],
       caps: a.cap,
       noNewPrivs: a['no-new-privs'],
+      apparmor: a.apparmor,
+      processLabel: a['process-label'],
+      subCgroups: a.cgroup,
       detach: a.detach === true,
       pidFile: a['pid-file'],
       consoleSocket: a['console-socket'],

@@ -4,8 +4,9 @@
  * (runc's exec flags). It joins every namespace the container has apart from tsrun's, the
  * container's cgroup, and its capabilities and seccomp come from the process spec.
  */
-import { resolve } from 'node:path';
-import { IncorrectStatusError, UnsupportedError, UsageError } from '../errors.js';
+import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { IncorrectStatusError, SysError, UnsupportedError, UsageError } from '../errors.js';
 import { runExecutor } from '../executor/spawn.js';
 import { buildExecPlan } from '../plan/index.js';
 import { namespacesToJoin } from '../sys/proc.js';
@@ -34,6 +35,11 @@ export interface ExecOptions {
   additionalGids?: number[];
   caps?: string[];
   noNewPrivs?: boolean;
+  /** --apparmor / --process-label: LSM settings of the process. */
+  apparmor?: string;
+  processLabel?: string;
+  /** --cgroup: sub-cgroups of the container to put the process in (runc's PATH or CTRL[,CTRL]:PATH). */
+  subCgroups?: string[];
   detach: boolean;
   pidFile?: string;
   consoleSocket?: string;
@@ -67,6 +73,8 @@ export function processFromFlags(base: SpecProcess | undefined, o: ExecOptions):
     for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) c[set] = [...new Set([...(c[set] ?? []), ...o.caps])];
   }
   if (o.noNewPrivs) p.noNewPrivileges = true;
+  if (o.apparmor) p.apparmorProfile = o.apparmor;
+  if (o.processLabel) p.selinuxLabel = o.processLabel;
   return p;
 }
 
@@ -98,7 +106,9 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
       { ops: plan.ops, extraFds: fds.count, nullStdio: proc.terminal === true },
       {
         onSpawn(execPid) {
-          cgroupOf(c.rec)?.apply(execPid);
+          const cg = cgroupOf(c.rec);
+          if (o.subCgroups?.length && cg) joinSubCgroups(cg.paths(), o.subCgroups, execPid);
+          else cg?.apply(execPid);
         },
         onReady(execPid) {
           if (o.pidFile) writePidFile(o.pidFile, execPid);
@@ -110,5 +120,35 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
     return await waitForeground(pid, proxy, async () => undefined);
   } finally {
     proxy?.stop();
+  }
+}
+
+/**
+ * runc's `exec --cgroup`: PATH for every controller, or CTRL[,CTRL]:PATH for some; the
+ * sub-cgroups must exist under the container's cgroup. The other controllers get the container's.
+ */
+export function subCgroupTargets(paths: Record<string, string>, specs: readonly string[]): Map<string, string> {
+  const out = new Map(Object.entries(paths));
+  for (const spec of specs) {
+    const i = spec.indexOf(':');
+    const sub = i < 0 ? spec : spec.slice(i + 1);
+    const ctrls = i < 0 ? Object.keys(paths) : spec.slice(0, i).split(',');
+    if (!sub || sub.split('/').includes('..')) throw new UsageError(`exec: --cgroup ${spec}: the sub-cgroup path must be relative and stay below the container's cgroup`);
+    for (const c of ctrls) {
+      const base = paths[c];
+      if (!base) throw new UsageError(`exec: --cgroup ${spec}: the container has no ${c} cgroup`);
+      out.set(c, join(base, sub));
+    }
+  }
+  return out;
+}
+
+function joinSubCgroups(paths: Record<string, string>, specs: readonly string[], pid: number): void {
+  for (const dir of new Set(subCgroupTargets(paths, specs).values())) {
+    try {
+      writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+    } catch (e) {
+      throw SysError.fromNode(`exec --cgroup: join`, dir, e);
+    }
   }
 }

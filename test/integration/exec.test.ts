@@ -63,3 +63,24 @@ it('exec into a stopped container, and of a missing binary, are clear errors', a
   t.not(r.code, 0);
   t.regex(r.stderr, /cannot exec in a stopped container/);
 });
+
+it('exec --cgroup puts the process in a sub-cgroup of the container; --apparmor is refused without AppArmor', async (t) => {
+  const { existsSync, mkdirSync, readFileSync } = await import('node:fs');
+  const { root, id } = await sleeper(t);
+  const { pid } = await stateOf(root, id);
+  const pidsDir = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.includes(':pids:'))!.split(':')[2]!;
+  const sub = `/sys/fs/cgroup/pids${pidsDir}/sub`;
+  mkdirSync(sub);
+  const r = await tsrun(root, ['exec', '--cgroup', 'pids:sub', id, 'cat', '/proc/self/cgroup']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /:pids:\/sub$/m, 'inside its cgroup namespace the process sits in sub/');
+  t.true(existsSync(sub));
+  const bad = await tsrun(root, ['exec', '--cgroup', 'pids:../escape', id, 'true']);
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /must be relative and stay below/);
+  if (!existsSync('/sys/module/apparmor')) {
+    const aa = await tsrun(root, ['exec', '--apparmor', 'p', id, 'true']);
+    t.is(aa.code, 1);
+    t.regex(aa.stderr, /AppArmor is not enabled on this host/);
+  }
+});
