@@ -62,7 +62,12 @@ async function destroy(store: StateStore, rec: ContainerRecord): Promise<string[
   const cg = cgroupOf(rec);
   // Without a pid namespace of its own, the init's death does not take the rest with it.
   if (cg && sharesHostPidNs(rec)) await signalAll(rec, 9);
-  cg?.destroy();
+  if (cg) {
+    // Killed processes (an exec's too) leave the cgroup only when they are gone: rmdir waits for them.
+    const deadline = Date.now() + KILL_WAIT_MS;
+    while (cg.pids().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    cg.destroy();
+  }
   store.remove(rec.id);
   const hooks = (rec.config.hooks as { poststop?: Hook[] } | undefined)?.poststop;
   return runHooksReportingErrors(hooks, hookState(rec, 'stopped'), 'poststop');
