@@ -23,9 +23,16 @@ function fsError(code: string, syscall: string, path: string): NodeJS.ErrnoExcep
   return e;
 }
 
+/** posix.normalize, skipped for the usual path that has nothing to normalise (deep trees make many calls). */
+function norm(p: string): string {
+  return p.includes('//') || p.includes('/.') || p.endsWith('/') ? posix.normalize(p) : p;
+}
+
 export class MemCgroupFs implements CgroupFs {
   private readonly files = new Map<string, string>();
   private readonly dirs = new Set<string>();
+  /** Directory -> its entries (name -> is a directory), for readdir. */
+  private readonly entries = new Map<string, Map<string, boolean>>();
   /** Mount point -> the control files of a new cgroup there. */
   private readonly templates = new Map<string, Record<string, string>>();
   /** Paths touched outside CGROUP_ROOT. */
@@ -79,7 +86,13 @@ export class MemCgroupFs implements CgroupFs {
 
   private addDir(dir: string, files: Record<string, string>): void {
     this.dirs.add(dir);
-    for (const [f, v] of Object.entries(files)) this.files.set(`${dir}/${f}`, v);
+    const own = new Map<string, boolean>();
+    this.entries.set(dir, own);
+    this.entries.get(posix.dirname(dir))?.set(posix.basename(dir), true);
+    for (const [f, v] of Object.entries(files)) {
+      this.files.set(`${dir}/${f}`, v);
+      own.set(f, false);
+    }
   }
 
   /** Node's and the kernel's refusals of a path, and the escape check. */
@@ -91,9 +104,17 @@ export class MemCgroupFs implements CgroupFs {
       e.code = 'ERR_INVALID_ARG_VALUE';
       throw e;
     }
-    const norm = posix.normalize(p);
-    if (norm !== CGROUP_ROOT && !norm.startsWith(CGROUP_ROOT + '/')) this.escapes.push(p);
-    if (p.length >= 4096 || p.split('/').some((c) => Buffer.byteLength(c) > 255)) throw fsError('ENAMETOOLONG', syscall, p);
+    const n = norm(p);
+    if (n !== CGROUP_ROOT && !n.startsWith(CGROUP_ROOT + '/')) this.escapes.push(p);
+    if (p.length >= 4096 || (p.length > 255 && /[^/]{256}/.test(p) && p.split('/').some((c) => Buffer.byteLength(c) > 255))) {
+      throw fsError('ENAMETOOLONG', syscall, p);
+    }
+  }
+
+  /** ENOTDIR when a parent of p is a file (as the kernel says), else ENOENT. */
+  private missing(p: string, syscall: string): NodeJS.ErrnoException {
+    for (let d = posix.dirname(p); d !== '/' && d !== '.'; d = posix.dirname(d)) if (this.files.has(d)) return fsError('ENOTDIR', syscall, p);
+    return fsError('ENOENT', syscall, p);
   }
 
   private template(p: string): Record<string, string> {
@@ -104,16 +125,16 @@ export class MemCgroupFs implements CgroupFs {
 
   readFile(p: string): string {
     this.check(p, 'open');
-    const v = this.files.get(posix.normalize(p));
-    if (v === undefined) throw fsError(this.dirs.has(posix.normalize(p)) ? 'EISDIR' : 'ENOENT', 'open', p);
+    const v = this.files.get(norm(p));
+    if (v === undefined) throw this.dirs.has(norm(p)) ? fsError('EISDIR', 'open', p) : this.missing(norm(p), 'open');
     return v;
   }
 
   writeFile(p: string, data: string): void {
     this.check(p, 'open');
-    const n = posix.normalize(p);
+    const n = norm(p);
     const before = this.files.get(n);
-    if (before === undefined) throw fsError(this.dirs.has(n) ? 'EISDIR' : 'ENOENT', 'open', p);
+    if (before === undefined) throw this.dirs.has(n) ? fsError('EISDIR', 'open', p) : this.missing(n, 'open');
     if (posix.basename(n) === 'cgroup.subtree_control') {
       const set = new Set(before.split(/\s+/).filter(Boolean));
       for (const tok of data.split(/\s+/).filter(Boolean)) {
@@ -129,19 +150,21 @@ export class MemCgroupFs implements CgroupFs {
 
   mkdir(p: string): void {
     this.check(p, 'mkdir');
-    const n = posix.normalize(p);
+    const n = norm(p);
     if (this.dirs.has(n) || this.files.has(n)) throw fsError('EEXIST', 'mkdir', p);
-    if (!this.dirs.has(posix.dirname(n))) throw fsError('ENOENT', 'mkdir', p);
+    if (!this.dirs.has(posix.dirname(n))) throw this.missing(n, 'mkdir');
     this.addDir(n, this.template(n));
   }
 
   rmdir(p: string): void {
     this.check(p, 'rmdir');
-    const n = posix.normalize(p);
+    const n = norm(p);
     if (!this.dirs.has(n)) throw fsError('ENOENT', 'rmdir', p);
-    for (const d of this.dirs) if (d.startsWith(n + '/')) throw fsError('EBUSY', 'rmdir', p);
+    for (const isDir of this.entries.get(n)?.values() ?? []) if (isDir) throw fsError('EBUSY', 'rmdir', p);
     this.dirs.delete(n);
-    for (const f of [...this.files.keys()]) if (posix.dirname(f) === n) this.files.delete(f);
+    for (const f of this.entries.get(n)?.keys() ?? []) this.files.delete(`${n}/${f}`);
+    this.entries.delete(n);
+    this.entries.get(posix.dirname(n))?.delete(posix.basename(n));
   }
 
   exists(p: string): boolean {
@@ -150,18 +173,15 @@ export class MemCgroupFs implements CgroupFs {
     } catch {
       return false;
     }
-    const n = posix.normalize(p);
+    const n = norm(p);
     return this.dirs.has(n) || this.files.has(n);
   }
 
   readdir(p: string): DirEntry[] {
     this.check(p, 'scandir');
-    const n = posix.normalize(p);
-    if (!this.dirs.has(n)) throw fsError('ENOENT', 'scandir', p);
-    const out: DirEntry[] = [];
-    for (const d of this.dirs) if (posix.dirname(d) === n && d !== n) out.push({ name: posix.basename(d), isDir: true });
-    for (const f of this.files.keys()) if (posix.dirname(f) === n) out.push({ name: posix.basename(f), isDir: false });
-    return out;
+    const n = norm(p);
+    if (!this.dirs.has(n)) throw this.files.has(n) ? fsError('ENOTDIR', 'scandir', p) : this.missing(n, 'scandir');
+    return [...(this.entries.get(n) ?? [])].map(([name, isDir]) => ({ name, isDir }));
   }
 }
 

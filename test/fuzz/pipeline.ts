@@ -8,7 +8,7 @@
  * linux.* field path). Anything else is a FuzzFailure: the caller prints it with the case's seed
  * and index and a minimised document that still fails the same way.
  */
-import { TsrunError } from '../../src/errors.js';
+import { isTsrunError, type TsrunError } from '../../src/errors.js';
 import { parseJson, validateProcess, validateSpec, type Spec } from '../../src/spec/index.js';
 import { buildCreatePlan, buildExecPlan, buildHookPlan, describePlan, type PlanContext } from '../../src/plan/index.js';
 import { FRAME_HEADER_SIZE, encodePlan, planSize } from '../../src/executor/protocol.js';
@@ -50,7 +50,7 @@ export const MAX_MESSAGE = 1000;
 
 /** Why an error breaks the contract, or undefined when it is a clean one. */
 export function judgeError(e: unknown): { kind: string; detail: string } | undefined {
-  if (!(e instanceof TsrunError)) {
+  if (!isTsrunError(e)) {
     const name = e instanceof Error ? e.constructor.name : typeof e;
     return { kind: `not a TsrunError: ${name}`, detail: String(e instanceof Error ? (e.stack ?? e.message) : e).slice(0, 2000) };
   }
@@ -157,6 +157,7 @@ export function runPipeline(text: string, opts: PipelineOptions): CaseResult {
     extraFds: v % 3,
     cgroupV1Mounts,
     seccomp,
+    sessionKeyring: v & 4 ? undefined : ID,
   };
   const plan = attempt('plan', () => {
     const p = buildCreatePlan(spec, ctx);
@@ -251,7 +252,7 @@ function edit(doc: Json, p: Array<string | number>, f: (parent: Json, key: strin
  * A smaller document that still fails at the same stage in the same way (greedy: drop fields and
  * elements, simplify values, until nothing more can go). Bounded in attempts and time.
  */
-export function minimise(doc: Json, failsSame: (text: string) => boolean, budget = { attempts: 2500, ms: 20_000 }): Json {
+export function minimise(doc: Json, failsSame: (text: string) => boolean, budget = { attempts: 2500, ms: 10_000 }): Json {
   const t0 = Date.now();
   let tries = 0;
   let cur = doc;
@@ -296,9 +297,10 @@ export function report(f: FuzzFailure, c: { seed: number; index: number; origin:
   let minimal: string;
   try {
     const doc = JSON.parse(c.text.charCodeAt(0) === 0xfeff ? c.text.slice(1) : c.text) as Json;
+    const memo: PipelineOptions['seccompMemo'] = new Map();
     const same = (text: string) => {
       try {
-        checkCase(text, { ...opts, slowMs: f.stage === 'time' ? opts.slowMs : Infinity });
+        checkCase(text, { ...opts, seccompMemo: memo, slowMs: f.stage === 'time' ? opts.slowMs : Infinity });
         return false;
       } catch (e) {
         return e instanceof FuzzFailure && e.stage === f.stage && e.kind === f.kind;

@@ -286,6 +286,20 @@ export function seeds(): Seed[] {
       }),
     },
     {
+      name: 'id-mapped mounts',
+      doc: minimal((s) => {
+        s.linux.namespaces = [{ type: 'user' }, { type: 'mount' }, { type: 'pid' }];
+        s.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.mounts = [
+          { destination: '/a', type: 'bind', source: '/srv/a', options: ['rbind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] },
+          { destination: '/b', source: 'b', options: ['bind', 'idmap'] },
+          { destination: '/c', type: 'bind', source: '/srv/c', options: ['rbind', 'ridmap', 'ro'] },
+          { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['newinstance', 'uid=0', 'gid=5', 'mode=620'] },
+        ];
+      }),
+    },
+    {
       name: 'hooks',
       doc: minimal((s) => {
         s.hooks = {

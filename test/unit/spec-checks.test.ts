@@ -232,6 +232,7 @@ const cases: Record<string, { pass: (s: any) => void; fail: Array<[(s: any) => v
   mounts: {
     pass: (s) => s.mounts.push({ destination: '/data', source: '/srv', options: ['rbind'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }),
     fail: [
+      [(s) => (s.mounts = [{ destination: '/x', type: 'tm\npfs' }]), 'config.json: /mounts/0/type: "tm\\npfs" is not a file system type'],
       [(s) => s.mounts.push({ destination: 'tmp', type: 'tmpfs' }), 'config.json: /mounts/1/destination: must be an absolute path (got "tmp")'],
       [(s) => s.mounts.push({ destination: '/a/../../etc', type: 'tmpfs' }), 'config.json: /mounts/1/destination: must not contain ".." (got "/a/../../etc")'],
       [
