@@ -67,7 +67,7 @@ export class SysError extends TsrunError {
     readonly errno: string | number | undefined,
     reason?: string,
   ) {
-    super(`${op}${path ? ` ${path}` : ''}: ${reason ?? String(errno ?? 'failed')}`);
+    super(`${op}${path ? ` ${shownPath(path)}` : ''}: ${reason ?? String(errno ?? 'failed')}`);
   }
 
   /** Wraps a Node fs error (with .code and .message) into one line naming op and path. */
@@ -110,4 +110,10 @@ const CODE_TEXT: Record<string, string> = {
 /** Go-style lower-case text for an errno code, as runc prints it (podman matches on these). */
 export function describeCode(code: string): string {
   return CODE_TEXT[code] ? `${CODE_TEXT[code]} (${code})` : code;
+}
+
+/** A path fit for a one-line message: control characters escaped, the middle of a long one elided. */
+export function shownPath(path: string, max = 300): string {
+  const clean = path.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return clean.length <= max ? clean : `${clean.slice(0, max / 2)}…${clean.slice(-max / 2)}`;
 }

@@ -5,6 +5,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { cgroupBases, killPids, pidsInCgroup, pidsWithCmdline } from '../support/procs.js';
+export { cgroupBases, killPids, pidsInCgroup, pidsWithCmdline };
 
 /** The environment of every measured command: NODE_EXTRA_CA_CERTS costs each Node start ~40 ms. */
 export const ENV: NodeJS.ProcessEnv = { ...process.env };
@@ -191,49 +193,9 @@ export function cgroupMemoryKiB(pid: number): number | undefined {
   return undefined;
 }
 
-/** Every cgroup hierarchy root: each v1 controller and the unified one (or /sys/fs/cgroup itself on v2). */
-export function cgroupBases(): string[] {
-  const top = '/sys/fs/cgroup';
-  if (existsSync(join(top, 'cgroup.controllers'))) return [top];
-  let names: string[] = [];
-  try { names = readdirSync(top); } catch { return []; }
-  return names
-    .map((n) => join(top, n))
-    .filter((p) => { try { return statSync(p).isDirectory() && existsSync(join(p, 'cgroup.procs')); } catch { return false; } });
-}
 
-/** Host pids whose cgroup (in any hierarchy) is `rel` or below it. */
-export function pidsInCgroup(rel: string): number[] {
-  const want = rel.replace(/\/+$/, '');
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let text: string;
-    try { text = readFileSync(`/proc/${name}/cgroup`, 'utf8'); } catch { continue; }
-    for (const line of text.split('\n')) {
-      const p = line.split(':').slice(2).join(':');
-      if (p === want || p.startsWith(want + '/')) { pids.push(Number(name)); break; }
-    }
-  }
-  return pids;
-}
 
-/** Host pids (not ours) whose command line contains `needle`. */
-export function pidsWithCmdline(needle: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(needle)) pids.push(Number(name));
-    } catch { /* gone */ }
-  }
-  return pids;
-}
 
-export function killPids(pids: number[], signal: NodeJS.Signals = 'SIGKILL'): void {
-  for (const pid of pids) { try { process.kill(pid, signal); } catch { /* gone */ } }
-}
 
 /**
  * Removes the cgroup `rel` and everything below it in every hierarchy, killing what is still

@@ -76,3 +76,11 @@ test('/proc/PID/stat parses even with spaces and parens in the name', (t) => {
   t.true(isSameLiveProcess(process.pid, readProcStat(process.pid)!.starttime));
   t.false(isSameLiveProcess(process.pid, 1));
 });
+
+test('system errors stay one bounded line whatever the path', async (t) => {
+  const { SysError, shownPath } = await import('../../src/errors.js');
+  t.is(shownPath('a\nb\tc'), 'a\\x0ab\\x09c');
+  const msg = new SysError('write', `/sys/fs/cgroup/${'x'.repeat(3000)}`, 'EACCES', 'permission denied (EACCES)').message;
+  t.false(msg.includes('\n'));
+  t.true(msg.length < 400, `${msg.length}`);
+});
