@@ -40,7 +40,13 @@ function requireWithCodeCache(filename: string): { default: TsrunCommand<any> } 
   return module.exports;
 }
 
-const load: CommandLoader = async (name) => requireWithCodeCache(join(__dirname, `cmd-${name}.cjs`)).default;
+declare const require: (id: string) => { default: TsrunCommand<any> };
+
+/** Bun has its own fast loader and no V8 code cache: it loads the bundle directly. */
+const load: CommandLoader = async (name) => {
+  const file = join(__dirname, `cmd-${name}.cjs`);
+  return (process.versions.bun ? require(file) : requireWithCodeCache(file)).default;
+};
 
 runCli(process.argv.slice(2), load).then(
   (code) => process.exit(code),
