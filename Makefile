@@ -11,9 +11,15 @@ TS_SRCS := $(shell find src test conformance scripts -name '*.ts' 2>/dev/null)
 BUSYBOX := /bin/busybox
 ROOTFS := build/rootfs-busybox/.done
 
-.PHONY: all deps ts executor rootfs bundles test test-unit test-integration test-conformance bench clean
+ENGINE ?= node
 
-all: deps ts executor bundles
+.PHONY: all deps ts executor rootfs bundles engine test test-unit test-integration test-conformance bench clean
+
+all: deps ts executor bundles engine
+
+# The engine bin/tsrun runs on: `make ENGINE=bun` (or node, the default).
+engine:
+	bash scripts/engine.sh $(ENGINE)
 
 # System packages the build and the integration tests need (Debian, as root). Skipped when present.
 deps:

@@ -28,19 +28,36 @@ run_ava() {
   echo "$name: $p passed, $f failed, $s skipped"
 }
 
+# The suites that drive bin/tsrun run once per engine (TSRUN_TEST_ENGINES, default "node bun"):
+# tsrun must pass them on Node and on Bun alike. Unit tests run in ava's Node only.
+engines=(${TSRUN_TEST_ENGINES:-node bun})
+with_engine() {
+  local engine=$1; shift
+  if [ "$engine" = node ]; then "$@"; return; fi
+  local path
+  if ! path=$(bash scripts/engine.sh "$engine" --print); then echo "engine $engine: cannot be installed"; failed=$((failed + 1)); return; fi
+  export TSRUN_NODE=$path
+  "$@"
+  unset TSRUN_NODE
+}
+
 for suite in "${suites[@]}"; do
   case $suite in
     unit) run_ava unit 'dist/test/unit/**/*.test.js' ;;
     integration)
       if [ "$(id -u)" != 0 ]; then echo "integration: needs root"; failed=$((failed + 1)); continue; fi
-      run_ava integration --serial --timeout=3m 'dist/test/integration/**/*.test.js' ;;
+      for engine in "${engines[@]}"; do
+        with_engine "$engine" run_ava "integration-$engine" --serial --timeout=3m 'dist/test/integration/**/*.test.js'
+      done ;;
     conformance)
-      echo "=== conformance"
-      node dist/conformance/run.js --runtime "tsrun=$PWD/bin/tsrun" --rootfs build/rootfs-busybox 2>&1 | tee "$out/conformance.txt"
-      line=$(grep -E '^conformance: [0-9]+ passed, [0-9]+ failed' "$out/conformance.txt" | tail -1)
-      if [ -z "$line" ]; then echo "conformance: no result line"; failed=$((failed + 1)); continue; fi
-      p=$(echo "$line" | awk '{print $2}') f=$(echo "$line" | awk '{print $4}')
-      passed=$((passed + p)) failed=$((failed + f)) ;;
+      for engine in "${engines[@]}"; do
+        echo "=== conformance ($engine)"
+        with_engine "$engine" node dist/conformance/run.js --runtime "tsrun=$PWD/bin/tsrun" --rootfs build/rootfs-busybox 2>&1 | tee "$out/conformance.txt"
+        line=$(grep -E '^conformance: [0-9]+ passed, [0-9]+ failed' "$out/conformance.txt" | tail -1)
+        if [ -z "$line" ]; then echo "conformance ($engine): no result line"; failed=$((failed + 1)); continue; fi
+        p=$(echo "$line" | awk '{print $2}') f=$(echo "$line" | awk '{print $4}')
+        passed=$((passed + p)) failed=$((failed + f))
+      done ;;
     *) echo "unknown suite $suite"; exit 2 ;;
   esac
 done

@@ -148,10 +148,17 @@ function cleanupFromManifest(): void {
 
 const COLORS = { tsrun: ['#1f5fa8', '#5b9bd5', '#9cc3e6', '#2a3f66'], runc: '#e07b24', crun: '#3a9a4f' };
 
+const BUILT_BUN = join(REPO, 'build', 'engines', 'bun', 'bin', 'bun');
+
 function detectEngines(tmp: string): Engine[] {
   const spec = (process.env.BENCH_ENGINES || 'auto').trim();
   const wanted: { name: string; bin?: string }[] = spec === 'auto'
-    ? [{ name: 'node' }, ...['bun', 'deno'].filter((n) => which(n)).map((name) => ({ name }))]
+    ? [
+      { name: 'node' },
+      // Bun as `make ENGINE=bun` installs it (scripts/engine.sh), else from PATH; deno from PATH.
+      ...(existsSync(BUILT_BUN) ? [{ name: 'bun', bin: BUILT_BUN }] : which('bun') ? [{ name: 'bun' }] : []),
+      ...(which('deno') ? [{ name: 'deno' }] : []),
+    ]
     : spec.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
       const [name, bin] = s.split('=');
       return { name, bin };

@@ -30,4 +30,6 @@ trap 'exit 130' INT TERM HUP
 
 # The harness runs the engines without NODE_EXTRA_CA_CERTS itself (and reports node's start-up
 # with it, when it is set here, for comparison).
+# Bun beside Node (the npm package carries the binary); a failed fetch only drops its column.
+bash scripts/engine.sh bun --print >/dev/null 2>&1 || echo "bench: bun could not be installed: no bun column" >&2
 node dist/test/bench/bench.js
