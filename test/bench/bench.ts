@@ -25,6 +25,7 @@
  * BENCH_TMP and BENCH_ID (set by run.sh).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { privateContainerdConfig } from '../support/containerd-config.js';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -430,19 +431,7 @@ async function startContainerd(tmp: string, m: Manifest): Promise<{ daemon: Chil
   mkdirSync(fifoDir, { recursive: true });
   mkdirSync(join(dir, 'tmp'));
   const config = join(dir, 'config.toml');
-  writeFileSync(config, [
-    'version = 2',
-    `root = "${dir}/root"`,
-    `state = "${dir}/state"`,
-    `temp = "${dir}/tmp"`,
-    'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]',
-    '[grpc]', `  address = "${address}"`,
-    '[ttrpc]', `  address = "${address}.ttrpc"`,
-    '[debug]', `  address = "${dir}/debug.sock"`, '  level = "info"',
-    '[metrics]', '  address = ""',
-    '[plugins."io.containerd.internal.v1.opt"]', `  path = "${dir}/opt"`,
-    '',
-  ].join('\n'));
+  writeFileSync(config, privateContainerdConfig(dir, address, 'info'));
   const script = [
     'set -e',
     'mount -t tmpfs -o mode=0755 tsrun-bench-run /run',

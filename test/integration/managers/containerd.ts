@@ -16,6 +16,7 @@ import {
   removeCgroupTree, run, runPty, sleep, tail,
 } from './common.js';
 import { IMAGE_REF } from './image.js';
+import { privateContainerdConfig } from '../../support/containerd-config.js';
 
 export class Containerd {
   readonly dir: string;
@@ -49,25 +50,7 @@ export class Containerd {
     const d = this.dir;
     mkdirSync(this.fifoDir);
     const config = join(d, 'config.toml');
-    writeFileSync(config, [
-      'version = 2',
-      `root = "${d}/root"`,
-      `state = "${d}/state"`,
-      `temp = "${d}/tmp"`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]',
-      '[grpc]',
-      `  address = "${this.address}"`,
-      '[ttrpc]',
-      `  address = "${this.address}.ttrpc"`,
-      '[debug]',
-      `  address = "${d}/debug.sock"`,
-      '  level = "debug"',
-      '[metrics]',
-      '  address = ""',
-      '[plugins."io.containerd.internal.v1.opt"]',
-      `  path = "${d}/opt"`,
-      '',
-    ].join('\n'));
+    writeFileSync(config, privateContainerdConfig(d, this.address, 'debug'));
     mkdirSync(join(d, 'tmp'));
     // The daemon runs under a shell that owns the private mount namespace and stops containerd
     // when its stdin closes: at stop(), or when this test process dies.
