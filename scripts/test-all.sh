@@ -33,12 +33,11 @@ run_ava() {
 engines=(${TSRUN_TEST_ENGINES:-node bun})
 with_engine() {
   local engine=$1; shift
-  if [ "$engine" = node ]; then "$@"; return; fi
   local path
   if ! path=$(bash scripts/engine.sh "$engine" --print); then echo "engine $engine: cannot be installed"; failed=$((failed + 1)); return; fi
-  export TSRUN_NODE=$path
+  export TSRUN_ENGINE=$path
   "$@"
-  unset TSRUN_NODE
+  unset TSRUN_ENGINE
 }
 
 for suite in "${suites[@]}"; do

@@ -10,6 +10,9 @@ import type { TsrunCommand } from './command.js';
 import { makeContext, writeOut, type GlobalArgs } from './context.js';
 import { makeLogger } from './log.js';
 import { parseCommandLine, recordBuilder, type CommandSpec } from './parse.js';
+import { mark } from '../trace.js';
+import { warmAttachLock } from '../cgroups/warmup.js';
+import { importFromInstall } from '../install.js';
 
 export const VERSION = '0.1.0';
 const SPEC_VERSION = '1.3.0';
@@ -52,6 +55,7 @@ export const COMMAND_NAMES = [
 ] as const;
 
 export async function runCli(argv: readonly string[], load: CommandLoader): Promise<number> {
+  mark('cli');
   const { args, rest } = splitArgv(argv);
   let globals: GlobalArgs = {};
   try {
@@ -63,12 +67,16 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
       return 0;
     }
     if (wantsHelp || name === undefined) return await showHelp(argv, name === undefined && !wantsHelp, load);
+    // These write a pid into a cgroup.procs soon: start the kernel's slow first attach now (warmup.ts).
+    if (name === 'create' || name === 'run' || name === 'exec') warmAttachLock();
     const cmd = (COMMAND_NAMES as readonly string[]).includes(name) ? await load(name) : undefined;
+    mark('loaded');
     if (!cmd) throw new UsageError(`'${name}' is not a tsrun command: see tsrun --help`);
     // The command's own flags first: `spec --rootless` (a boolean) is not the global --rootless (a string).
     const parsed = parseCommandLine([...args.slice(0, at), ...args.slice(at + 1)], recordBuilder(cmd.command, cmd.builder), GLOBAL);
     globals = parsed as GlobalArgs;
     const code = await cmd.run(parsed as never, makeContext(globals, rest));
+    mark('done');
     return typeof code === 'number' ? code : 0;
   } catch (failure) {
     const msg = failure instanceof Error ? failure.message : String(failure);
@@ -82,7 +90,7 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
 
 /** --help through yargs, from the same declarations the parser uses. */
 async function showHelp(argv: readonly string[], missingCommand: boolean, load: CommandLoader): Promise<number> {
-  const { default: yargs } = await import('yargs');
+  const { default: yargs } = (await importFromInstall('yargs')) as typeof import('yargs');
   let y = globalFlags(yargs(argv.filter((a) => a !== 'help') as string[]))
     .scriptName('tsrun')
     .version(false)

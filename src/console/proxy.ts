@@ -3,9 +3,8 @@
  * tsrun-console listens on a fresh console socket, receives the pty master that the executor sends
  * from inside the container, and copies bytes between it and tsrun's own stdio.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { childProcess, os } from '../sys/builtins.js';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { TsrunError } from '../errors.js';
@@ -21,9 +20,9 @@ export interface ConsoleProxy {
 }
 
 export async function startConsoleProxy(): Promise<ConsoleProxy> {
-  const dir = mkdtempSync(join(tmpdir(), 'tsrun-console-'));
+  const dir = mkdtempSync(join(os().tmpdir(), 'tsrun-console-'));
   const socket = join(dir, 'console.sock');
-  const child = spawn(siblingBinary('tsrun-console', 'TSRUN_CONSOLE'), [socket], { stdio: [0, 1, 2, 'pipe'] });
+  const child = childProcess().spawn(siblingBinary('tsrun-console', 'TSRUN_CONSOLE'), [socket], { stdio: [0, 1, 2, 'pipe'] });
   const done = new Promise<void>((resolve) => child.once('exit', () => resolve())).finally(() => rmSync(dir, { recursive: true, force: true }));
   const ready = await new Promise<boolean>((resolve) => {
     const pipe = child.stdio[3] as Readable;

@@ -3,28 +3,26 @@
  * protocol.ts. The caller decides what to do at each step (write id maps, run hooks, write state)
  * through the callbacks; this file only speaks the protocol.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { ExecutorError, TsrunError } from '../errors.js';
+import { findAbove, searchStart } from '../install.js';
+import { childProcess } from '../sys/builtins.js';
 import { isSameLiveProcess, readProcStat } from '../sys/proc.js';
 import { decodeFrames, encodeFrame, encodePlan, FrameType, Op, PROTOCOL_VERSION, type ExecutorMessage, type PlanOp } from './protocol.js';
 
 /**
  * A binary built beside the TypeScript: $ENV_NAME when set, else build/NAME in the nearest folder
- * above this module that has one (dist/src/executor/ when compiled by tsc, dist/bundle/ when bundled).
+ * above this module (or above a compiled Bun program) that has one (src/install.ts).
  */
 export function siblingBinary(name: string, envName: string): string {
   const override = process.env[envName];
   if (override) return override;
-  const from = dirname(fileURLToPath(import.meta.url));
-  for (let dir = from; ; dir = dirname(dir)) {
-    const path = join(dir, 'build', name);
-    if (existsSync(path)) return path;
-    if (dirname(dir) === dir) throw new TsrunError(`${name} not found in a build/ folder above ${from}: run \`make\` (or set ${envName})`);
-  }
+  const from = searchStart(import.meta.url);
+  const found = findAbove(from, join('build', name));
+  if (!found) throw new TsrunError(`${name} not found in a build/ folder above ${from}: run \`make\` (or set ${envName})`);
+  return found;
 }
 
 /** The executor binary ($TSRUN_EXECUTOR overrides). */
@@ -66,7 +64,7 @@ export async function runExecutor(run: ExecutorRun, cb: ExecutorCallbacks): Prom
   for (let fd = 3; fd < 3 + run.extraFds; fd++) inherited.push(fd);
   inherited.push('pipe');
   const syncFd = inherited.length - 1;
-  const child = spawn(executorPath(), [], {
+  const child = childProcess().spawn(executorPath(), [], {
     stdio: inherited,
     env: { _TSRUN_SYNCFD: String(syncFd) },
     argv0: 'tsrun-init',

@@ -3,7 +3,8 @@
  * (args[0] is argv[0], as execv), env and an optional timeout in seconds. A failing hook fails the
  * operation, except poststop whose failures are only reported (runtime-spec config.md).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../sys/builtins.js';
 import { namespacesToJoin } from '../sys/proc.js';
 import { TsrunError } from '../errors.js';
 
@@ -64,7 +65,7 @@ export async function runHook(hook: Hook, state: object, phase: HookPhase, index
   const where = `${phase} hook #${index} (${hook.path})`;
   if (!place) {
     const [argv0, ...rest] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
-    const child = spawn(hook.path, rest, { argv0, env: envObject(hook.env), stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = childProcess().spawn(hook.path, rest, { argv0, env: envObject(hook.env), stdio: ['pipe', 'ignore', 'pipe'] });
     return superviseHook(child, hook, state, where);
   }
   // Only hooks in the container need the executor and the planner: load them here, not on every start.

@@ -20,6 +20,7 @@ import { cgroupMountSources } from './cgroup.js';
 import { checkUserNamespace, containerCgroup, writeIdMaps } from './rootless.js'; // userns/rootless
 import { checkHostSupport, probeHostSecurity } from './host-checks.js';
 import { hookState } from './container.js';
+import { mark } from '../trace.js';
 
 export interface CreateOptions {
   id: string;
@@ -88,6 +89,7 @@ function withHookSync(ops: PlanOp[], spec: Spec): PlanOp[] {
 export async function createContainer(store: StateStore, opts: CreateOptions): Promise<ContainerRecord> {
   const bundle = resolve(opts.bundle ?? process.cwd());
   const spec = loadSpec(bundle);
+  mark('spec');
   checkTerminal(spec, opts.consoleSocket, opts.detached);
   let consoleSocket = opts.consoleSocket;
   if (spec.process?.terminal && !consoleSocket) {
@@ -98,10 +100,12 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   checkUserNamespace(spec); // userns/rootless: devices, id-mapped mounts, a user namespace when not root
   const rootfs = resolveRootfs(spec, bundle);
   const seccomp = compileSpecSeccomp(spec, store, opts.debug);
+  mark('checks');
   store.createDir(opts.id);
   let cg: CgroupManager | undefined;
   try {
     cg = await containerCgroup(opts.id, spec, opts.systemdCgroup === true); // userns/rootless: undefined where not delegated
+    mark('cgroup');
     const fds = inheritedFds(opts.preserveFds);
     if (fds.listenEnv.length && spec.process) spec.process.env = [...(spec.process.env ?? []), ...fds.listenEnv];
     const ctx: PlanContext = {
@@ -116,6 +120,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       seccomp,
     };
     const plan = buildCreatePlan(spec, ctx);
+    mark('plan');
     for (const w of plan.warnings) opts.debug?.(w);
     const rec: ContainerRecord = {
       recordVersion: 1,
@@ -138,7 +143,9 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       {
         // In its cgroup before it reads the plan: before any namespace (cgroup ns included) exists.
         onSpawn(pid) {
+          mark('spawned');
           manager?.apply(pid);
+          mark('applied');
         },
         onNeedIdmap(pid) {
           writeIdMaps(pid, plan.idmap!);
@@ -150,6 +157,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
           await runHooks(spec.hooks?.createContainer, state, 'createContainer', { initPid });
         },
         onReady(initPid) {
+          mark('ready');
           rec.pid = initPid;
           rec.starttime = readProcStat(initPid)?.starttime ?? 0;
           store.save(rec);

@@ -1,5 +1,5 @@
 /** kill: signal the init, or with --all every process of the container's cgroup. */
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../sys/builtins.js';
 import { ContainerNotRunningError, TsrunError } from '../errors.js';
 import { executorPath } from '../executor/spawn.js';
 import type { StateStore } from '../state/store.js';
@@ -29,7 +29,7 @@ export async function killContainer(store: StateStore, id: string, signal: numbe
  * the FFI for one call costs more than a small process), so a recycled pid is never signalled.
  */
 function signalInit(pid: number, starttime: number, signal: number, id: string): void {
-  const r = spawnSync(executorPath(), ['signal', String(pid), String(starttime), String(signal)], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = childProcess().spawnSync(executorPath(), ['signal', String(pid), String(starttime), String(signal)], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.status === 0) return;
   if (r.status === 3) throw new ContainerNotRunningError(id);
   throw new TsrunError(`kill ${pid} with signal ${signal}: ${(r.stderr || r.error?.message || `status ${r.status}`).trim()}`);

@@ -3,7 +3,7 @@
  * `ps --format json`), and runc's table mode: run the host `ps` with the caller's arguments
  * (default -ef) and keep the header plus the lines whose PID column is one of the container's.
  */
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../sys/builtins.js';
 import { TsrunError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
 import { cgroupOf } from './cgroup.js';
@@ -44,7 +44,7 @@ export function filterPsTable(output: string, pids: Iterable<number>): string {
 
 /** Runs the host ps (stdin and stderr not inherited: nothing may hold the caller's pipes). */
 export function runHostPs(args: string[]): string {
-  const r = spawnSync('ps', args.length > 0 ? args : ['-ef'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  const r = childProcess().spawnSync('ps', args.length > 0 ? args : ['-ef'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw new TsrunError(`ps: ${r.error.message}`);
   if (r.status !== 0) throw new TsrunError(`ps ${args.join(' ')}: exit status ${r.status ?? r.signal}: ${(r.stdout + r.stderr).trim()}`);
   return r.stdout;

@@ -10,7 +10,7 @@
  * - whether id-mapped mounts work here (for `features`).
  */
 import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { childProcess } from '../sys/builtins.js';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ConfigError, SysError, TsrunError, UnsupportedError } from '../errors.js';
 import type { CgroupManager } from '../cgroups/index.js';
@@ -110,8 +110,7 @@ function runMapHelper(helper: 'newuidmap' | 'newgidmap', pid: number, map: strin
   }
   const args = [String(pid), ...parseIdMap(map).flatMap((r) => [String(r.containerID), String(r.hostID), String(r.size)])];
   // Loaded here only: the state store imports this file, and most commands never map ids.
-  const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
-  const r = spawnSync(path, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = childProcess().spawnSync(path, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) {
     const why = (r.stderr || r.error?.message || `exit status ${r.status}`).trim().replace(/\s*\n\s*/g, '; ');
     const file = kind === 'uid' ? '/etc/subuid' : '/etc/subgid';

@@ -1,5 +1,5 @@
 /** Signal names and numbers as runc's parseSignal accepts them: "KILL", "SIGKILL", "kill", "9". */
-import { constants } from 'node:os';
+import { os } from '../sys/builtins.js';
 import { UsageError } from '../errors.js';
 
 export function parseSignal(raw: string | undefined): number {
@@ -17,7 +17,7 @@ export function parseSignal(raw: string | undefined): number {
     const n = name.startsWith('SIGRTMIN') ? 34 + off : 64 - off;
     if (n >= 34 && n <= 64) return n;
   }
-  const n = (constants.signals as Record<string, number>)[name];
+  const n = (os().constants.signals as Record<string, number>)[name];
   if (n === undefined) throw new UsageError(`unknown signal "${s}"`);
   return n;
 }

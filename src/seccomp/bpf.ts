@@ -3,7 +3,7 @@
  * byte order (what seccomp_export_bpf writes and what seccomp(2) reads), plus a tiny assembler
  * with labels for the instructions tsrun adds itself (the -ENOSYS stub, see enosys.ts).
  */
-import os from 'node:os';
+import { os } from '../sys/builtins.js';
 
 export interface BpfInsn {
   code: number;
@@ -35,7 +35,7 @@ export const SECCOMP_DATA_ARCH = 4;
 export const SECCOMP_DATA_IP = 8;
 export const SECCOMP_DATA_ARGS = 16;
 
-const LE = os.endianness() === 'LE';
+const LE = os().endianness() === 'LE';
 
 export function decodeProgram(bytes: Uint8Array): BpfInsn[] {
   if (bytes.length % BPF_INSN_SIZE !== 0) {

@@ -11,11 +11,11 @@
  * entries. Files are written to a temp name and renamed, so readers never see a partial entry;
  * an entry that fails to parse or verify is treated as a miss, recompiled and overwritten.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SysError } from '../errors.js';
 import type { LibseccompIdentity } from '../sys/libseccomp.js';
+import { sha256hex } from '../sys/builtins.js';
 
 export const DEFAULT_SECCOMP_CACHE_DIR = '/run/tsrun/.seccomp-cache';
 
@@ -64,7 +64,7 @@ function canonical(value: unknown): unknown {
 }
 
 export function cacheKey(parts: unknown): string {
-  return crypto.createHash('sha256').update(canonicalJson(parts)).digest('hex');
+  return sha256hex(canonicalJson(parts));
 }
 
 interface EntryFile {
@@ -122,7 +122,7 @@ export class SeccompCache {
       warnings: entry.warnings,
       libseccomp: entry.libseccomp,
     };
-    const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+    const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
     try {
       fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     } catch (err) {
@@ -143,5 +143,5 @@ export class SeccompCache {
 }
 
 function sha256(bytes: Uint8Array): string {
-  return crypto.createHash('sha256').update(bytes).digest('hex');
+  return sha256hex(bytes);
 }

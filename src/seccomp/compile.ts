@@ -18,7 +18,7 @@
  * libseccomp attributes at all: compileSeccomp() returns them as the kernel bits the executor
  * must pass (`flags`), adding NEW_LISTENER when a rule uses SCMP_ACT_NOTIFY.
  */
-import os from 'node:os';
+import { os } from '../sys/builtins.js';
 import { ConfigError, UnsupportedError } from '../errors.js';
 import {
   NR_SCMP_ERROR,
@@ -264,7 +264,7 @@ function computeFlags(p: NormProfile, field: string, warnings: string[]): number
 
 function checkKernelFlags(lib: Libseccomp, flags: number, p: NormProfile, field: string): void {
   if (flags === 0 || lib.kernelAcceptsFilterFlags(flags) !== false) return;
-  const kernel = `${os.release()}`;
+  const kernel = `${os().release()}`;
   for (const bit of [1, 2, 4, 8, 16, 32]) {
     if (!(flags & bit)) continue;
     const probe = bit === SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ? bit | SECCOMP_FILTER_FLAG_NEW_LISTENER : bit;

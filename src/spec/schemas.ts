@@ -4,9 +4,8 @@
  * that compiles the schemas at run time, so both paths validate identically.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nodeModule, url } from '../sys/builtins.js';
 import type { Ajv, Options } from 'ajv';
 
 export const SCHEMA_BASE = 'https://tsrun.invalid/schemas/';
@@ -46,7 +45,7 @@ export function ajvOptions(standalone: boolean): Options {
 }
 
 /** The schemas/ directory: the nearest one above this module (src/spec or dist/src/spec). */
-export function findSchemasDir(from: string = dirname(fileURLToPath(import.meta.url))): string {
+export function findSchemasDir(from: string = dirname(url().fileURLToPath(import.meta.url))): string {
   for (let dir = from; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'schemas', 'config.schema.json'))) return join(dir, 'schemas');
     if (dirname(dir) === dir) throw new Error(`schemas/config.schema.json not found above ${from}`);
@@ -68,7 +67,7 @@ export function createAjv(
   schemas: Record<string, Record<string, unknown>>,
   standalone: boolean,
 ): Ajv {
-  const require = createRequire(import.meta.url);
+  const require = nodeModule().createRequire(import.meta.url);
   const AjvCtor = require('ajv').Ajv as typeof Ajv;
   const ajv = new AjvCtor(ajvOptions(standalone));
   for (const f of SCHEMA_FILES) ajv.addSchema(schemas[f]!);

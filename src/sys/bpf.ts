@@ -3,7 +3,7 @@
  * filter: load a BPF_PROG_TYPE_CGROUP_DEVICE program, attach it to a cgroup directory fd, list
  * and detach what is attached. koffi is loaded on first use only.
  */
-import { createRequire } from 'node:module';
+import { loadKoffi } from './koffi.js';
 import * as nodefs from 'node:fs';
 import { SysError, describeCode } from '../errors.js';
 
@@ -23,6 +23,7 @@ export const BPF_F_ALLOW_MULTI = 2;
 
 const ATTR_SIZE = 128;
 
+/** The part of koffi this file uses (typed here: `view` is missing from koffi's own typings). */
 interface Koffi {
   load(path: string): { func(decl: string): (...args: unknown[]) => number | bigint };
   alloc(type: string, n: number): unknown;
@@ -37,8 +38,7 @@ let k: { koffi: Koffi; syscall: (...args: unknown[]) => number | bigint; names: 
 
 function ffi() {
   if (k) return k;
-  const require = createRequire(import.meta.url);
-  const koffi = require('koffi') as Koffi;
+  const koffi = loadKoffi() as unknown as Koffi;
   const lib = koffi.load('libc.so.6');
   const names = new Map<number, string>();
   for (const [name, num] of Object.entries(koffi.os.errno)) if (!names.has(num)) names.set(num, name);

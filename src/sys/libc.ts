@@ -2,7 +2,7 @@
  * libc through koffi, loaded on first use only: the commands that merely read state (state,
  * list, start, kill, delete) never pay for loading the FFI.
  */
-import { createRequire } from 'node:module';
+import { loadKoffi } from './koffi.js';
 import { SysError } from '../errors.js';
 
 type Fn = ((...args: unknown[]) => number) & { async: (...args: unknown[]) => void };
@@ -17,8 +17,7 @@ let libc: Libc | undefined;
 
 function load(): Libc {
   if (libc) return libc;
-  const require = createRequire(import.meta.url);
-  const koffi = require('koffi');
+  const koffi = loadKoffi();
   const lib = koffi.load('libc.so.6');
   libc = {
     prctl: lib.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)'),

@@ -9,10 +9,9 @@
  * errno values; they become SysError/UnsupportedError naming the function and its subject.
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
+import { loadKoffi, type Koffi } from './koffi.js';
+import { os, util } from './builtins.js';
 import path from 'node:path';
-import util from 'node:util';
 import type { LibraryHandle } from 'koffi';
 import { SysError, UnsupportedError, describeCode } from '../errors.js';
 
@@ -114,7 +113,7 @@ export class LibseccompError extends SysError {
 
 function errnoCode(errno: number): string {
   try {
-    return util.getSystemErrorName(-Math.abs(errno));
+    return util().getSystemErrorName(-Math.abs(errno));
   } catch {
     return `errno ${errno}`;
   }
@@ -139,13 +138,7 @@ export function libseccompLoaded(): boolean {
 const SECCOMP_SET_MODE_FILTER = 1;
 const MFD_CLOEXEC = 1;
 
-type Koffi = typeof import('koffi');
-let koffiModule: Koffi | undefined;
-function koffiLib(): Koffi {
-  // Loaded on first use (the CommonJS build: synchronous, and quicker to load than the ESM one).
-  koffiModule ??= createRequire(import.meta.url)('koffi') as Koffi;
-  return koffiModule;
-}
+const koffiLib = loadKoffi;
 
 /** The file a loaded shared object was mapped from, per /proc/self/maps. */
 function mappedFile(baseName: string): LibseccompIdentity['file'] {
@@ -230,7 +223,7 @@ function bind(soname: string): Libseccomp {
     } catch {
       // fall through to a temp file
     }
-    const file = path.join(os.tmpdir(), `tsrun-seccomp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const file = path.join(os().tmpdir(), `tsrun-seccomp-${process.pid}-${Math.random().toString(36).slice(2)}`);
     const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
     fs.unlinkSync(file);
     return fd;
@@ -264,7 +257,7 @@ function bind(soname: string): Libseccomp {
     archResolveName: (name) => (f.archResolveName(name) as number) >>> 0,
     archAdd(ctx, token) {
       const rc = f.archAdd(ctx, token >>> 0) as number;
-      if (rc === -os.constants.errno.EEXIST) return;
+      if (rc === -os().constants.errno.EEXIST) return;
       check('seccomp_arch_add', `0x${(token >>> 0).toString(16)}`, rc);
     },
     syscallResolveName: (name) => f.resolveName(name) as number,
@@ -276,7 +269,7 @@ function bind(soname: string): Libseccomp {
       let buf: Buffer | null = null;
       if (args.length > 0) {
         // An array of struct scmp_arg_cmp in host byte order (layout from koffi's own struct).
-        const le = os.endianness() === 'LE';
+        const le = os().endianness() === 'LE';
         buf = Buffer.alloc(ARG_SIZE * args.length);
         args.forEach((a, i) => {
           const o = i * ARG_SIZE;
@@ -322,8 +315,8 @@ function bind(soname: string): Libseccomp {
         const rc = Number(syscall3(nr, 'unsigned int', SECCOMP_SET_MODE_FILTER, 'unsigned int', flags >>> 0, 'void *', null));
         const errno = koffi.errno();
         if (rc === 0) return true; // cannot happen with a NULL program; be safe
-        if (errno === os.constants.errno.EFAULT) return true;
-        if (errno === os.constants.errno.EINVAL) return false;
+        if (errno === os().constants.errno.EFAULT) return true;
+        if (errno === os().constants.errno.EINVAL) return false;
         return undefined;
       } catch {
         return undefined;

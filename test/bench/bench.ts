@@ -150,6 +150,8 @@ function cleanupFromManifest(): void {
 const COLORS = { tsrun: ['#1f5fa8', '#5b9bd5', '#9cc3e6', '#2a3f66'], runc: '#e07b24', crun: '#3a9a4f' };
 
 const BUILT_BUN = join(REPO, 'build', 'engines', 'bun', 'bin', 'bun');
+/** What `make ENGINE=bun` runs: one program compiled by Bun (scripts/engine.sh). */
+const COMPILED_BUN = join(REPO, 'build', 'tsrun-bun');
 
 function detectEngines(tmp: string): Engine[] {
   const spec = (process.env.BENCH_ENGINES || 'auto').trim();
@@ -170,7 +172,8 @@ function detectEngines(tmp: string): Engine[] {
     if (!bin) { log(`engine ${w.name}: ${w.bin ?? w.name} not found, skipped`); continue; }
     const kind = /deno/.test(w.name) ? 'deno' : /bun/.test(w.name) ? 'bun' : 'node';
     const empty = kind === 'deno' ? [bin, 'eval', '0'] : [bin, '-e', '0'];
-    const run = kind === 'deno' ? [bin, 'run', '-A', '--quiet', MAIN_JS] : [bin, MAIN_JS];
+    // Bun runs tsrun as the program `make ENGINE=bun` compiles (what bin/tsrun execs then).
+    const run = kind === 'deno' ? [bin, 'run', '-A', '--quiet', MAIN_JS] : kind === 'bun' && bin === BUILT_BUN && existsSync(COMPILED_BUN) ? [COMPILED_BUN] : [bin, MAIN_JS];
     // deno keeps its caches (V8 code cache included) in DENO_DIR: a private one, warmed up by the
     // warm-up runs like node's page cache.
     const env: Record<string, string> = kind === 'deno' ? { DENO_DIR: join(tmp, `deno-dir-${w.name}`) } : {};
@@ -182,6 +185,8 @@ function detectEngines(tmp: string): Engine[] {
 /** A shell wrapper that runs tsrun on an engine (what bin/tsrun is for node). */
 function engineWrapper(tmp: string, e: Engine): string {
   if (e.name === 'node' && e.bin === which('node')) return join(REPO, 'bin', 'tsrun');
+  // A compiled program needs no wrapper: it is what bin/tsrun would exec.
+  if (e.tsrun.length === 1 && Object.keys(e.env).length === 0) return e.tsrun[0]!;
   const p = join(tmp, 'bin', `tsrun-${e.name}`);
   mkdirSync(dirname(p), { recursive: true });
   const env = Object.entries(e.env).map(([k, v]) => `export ${k}='${v}'\n`).join('');
@@ -725,7 +730,7 @@ async function main(): Promise<void> {
     const host = `${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
     notes.push(...res.partialNotes());
     notes.push(`\`create\`, \`start\`, \`delete\` are one container each (runc's default \`runc spec\` config running /bin/true, read-only busybox rootfs, cgroup /${'<bench>'}/<id>); the sum leaves out the container's own run between \`start\` and \`delete\`. \`kill\` sends KILL to a running \`sleep\`, then \`delete --force\`.`);
-    notes.push(`tsrun ran from \`${MAIN_JS.slice(REPO.length + 1)}\` (what bin/tsrun runs)${engines.some((e) => e.name !== 'node') ? '; on engines other than node through a wrapper script like bin/tsrun' : ''}.`);
+    notes.push(`tsrun on node ran as bin/tsrun (a /bin/sh script that execs node on \`${MAIN_JS.slice(REPO.length + 1)}\`)${engines.some((e) => e.tsrun.length === 1) ? '; on bun as `build/tsrun-bun`, the program `make ENGINE=bun` compiles and bin/tsrun execs (called directly here, as a containerd or podman configured with its path does: the /bin/sh of bin/tsrun would add about 0.5 ms)' : ''}${engines.some((e) => e.name !== 'node' && e.tsrun.length > 1) ? '; on other engines through a wrapper script like bin/tsrun' : ''}.`);
     notes.push(`The smallest memory limit is the lowest \`linux.resources.memory.limit\` (${MEM_STEP / 1024} KiB steps) under which ${MEM_TRIES} runs in a row succeeded.`);
     notes.push(`Load average (1 min) ${loadStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end; the whole run took ${Math.round((Date.now() - t0) / 1000)} s.`);
     const meta = { date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', runs: RUNS, parallel: PAR, parallelRuns: PAR_RUNS, host, versions, notes };

@@ -1,0 +1,42 @@
+/**
+ * Where tsrun's own files are: the folder holding build/ (the executor, the console proxy),
+ * schemas/ and node_modules/ (koffi). tsrun runs from three shapes of install:
+ *   - tsc's modules (dist/src/...) and esbuild's bundles (dist/cjs/...): above this module's file;
+ *   - one self-contained program made by `bun build --compile` (build/tsrun-bun, `make
+ *     ENGINE=bun`): its modules live in Bun's virtual /$bunfs, so the search starts beside the
+ *     program file itself.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { nodeModule, url } from './sys/builtins.js';
+
+/** Whether this code runs inside a `bun build --compile` program (modules in /$bunfs). */
+export function isCompiledProgram(moduleUrl: string = import.meta.url): boolean {
+  return moduleUrl.includes('/$bunfs/');
+}
+
+/** The folder the search for build/ and node_modules/ starts from. */
+export function searchStart(moduleUrl: string = import.meta.url): string {
+  return isCompiledProgram(moduleUrl) ? dirname(process.execPath) : dirname(url().fileURLToPath(moduleUrl));
+}
+
+/** The nearest `rel` (a file or folder) in `from` or a folder above it; undefined when none. */
+export function findAbove(from: string, rel: string): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const path = join(dir, rel);
+    if (existsSync(path)) return path;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** require() for packages tsrun keeps outside its bundles (koffi, yargs), resolved from the install. */
+export function requireFromInstall(id: string): unknown {
+  const pkg = findAbove(searchStart(), 'package.json');
+  return nodeModule().createRequire(pkg ?? url().fileURLToPath(import.meta.url))(id);
+}
+
+/** import() of such a package (yargs is ES modules only), resolved from the install. */
+export async function importFromInstall(id: string): Promise<unknown> {
+  const pkg = findAbove(searchStart(), 'package.json');
+  return import(url().pathToFileURL(nodeModule().createRequire(pkg ?? url().fileURLToPath(import.meta.url)).resolve(id)).href);
+}
