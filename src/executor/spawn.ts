@@ -5,10 +5,9 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
 import { ExecutorError, TsrunError } from '../errors.js';
 import { findAbove, searchStart } from '../install.js';
-import { childProcess } from '../sys/builtins.js';
+import { launch } from './launch.js';
 import { isSameLiveProcess, readProcStat } from '../sys/proc.js';
 import { decodeFrames, encodeFrame, encodePlan, FrameType, Op, PROTOCOL_VERSION, type ExecutorMessage, type PlanOp } from './protocol.js';
 
@@ -46,8 +45,8 @@ export interface ExecutorCallbacks {
   onReady(initPid: number): void | Uint8Array | Promise<void | Uint8Array>;
 }
 
-export interface ExecutorRun {
-  ops: readonly PlanOp[];
+/** How the executor process is started. */
+export interface ExecutorStart {
   /** fds 3.. of this process that the container inherits, in order. */
   extraFds: number;
   /** Use /dev/null for the executor's stdio (a terminal replaces them; clients wait on our pipes). */
@@ -58,62 +57,97 @@ export interface ExecutorRun {
   onChild?(child: ChildProcess): void;
 }
 
-/** Runs a plan to its READY point; resolves with the init's host pid. */
-export async function runExecutor(run: ExecutorRun, cb: ExecutorCallbacks): Promise<number> {
-  const inherited: Array<number | 'ignore' | 'inherit' | 'pipe'> = run.pipeStdio ? ['pipe', 'ignore', 'pipe'] : run.nullStdio ? ['ignore', 'ignore', 'ignore'] : [0, 1, 2];
-  for (let fd = 3; fd < 3 + run.extraFds; fd++) inherited.push(fd);
-  inherited.push('pipe');
-  const syncFd = inherited.length - 1;
-  const child = childProcess().spawn(executorPath(), [], {
-    stdio: inherited,
-    env: { _TSRUN_SYNCFD: String(syncFd) },
+export interface ExecutorRun extends ExecutorStart {
+  ops: readonly PlanOp[];
+}
+
+/**
+ * A started executor waiting for its plan. It does nothing before the plan arrives (it starts
+ * its sealed copy and says HELLO), so a caller may start it first and make the cgroup meanwhile:
+ * create does, to overlap the executor's start with the kernel's first-attach wait
+ * (cgroups/warmup.ts).
+ */
+export interface StartedExecutor {
+  readonly pid: number;
+  /** Sends the plan and answers the executor up to READY; resolves with the init's host pid. */
+  run(ops: readonly PlanOp[], cb: ExecutorCallbacks): Promise<number>;
+  /** Kills and reaps an executor that will not get its plan (a failure before run()). */
+  abort(): Promise<void>;
+}
+
+/** Starts the executor; it waits for its plan (see StartedExecutor). */
+export function startExecutor(start: ExecutorStart): StartedExecutor {
+  const stdio: Array<number | 'ignore' | 'pipe'> = start.pipeStdio ? ['pipe', 'ignore', 'pipe'] : start.nullStdio ? ['ignore', 'ignore', 'ignore'] : [0, 1, 2];
+  for (let fd = 3; fd < 3 + start.extraFds; fd++) stdio.push(fd);
+  const child = launch({
+    path: executorPath(),
     argv0: 'tsrun-init',
+    stdio,
+    env: { _TSRUN_SYNCFD: String(stdio.length) },
+    onChild: start.onChild,
   });
-  const sock = child.stdio[syncFd] as Socket;
-  const exited = new Promise<string>((res) => child.once('exit', (code, sig) => res(sig ? `signal ${sig}` : `status ${code}`)));
-  child.once('error', () => undefined);
-  run.onChild?.(child);
-  let initPid = 0;
-  try {
-    if (!child.pid) throw new TsrunError(`cannot start the executor ${executorPath()}`);
-    await cb.onSpawn?.(child.pid);
-    sock.write(encodePlan(run.ops));
-    for await (const msg of messages(sock)) {
-      switch (msg.type) {
-        case FrameType.HELLO:
-          if (msg.version !== PROTOCOL_VERSION) throw new TsrunError(`executor speaks protocol ${msg.version} (${msg.build}), tsrun speaks ${PROTOCOL_VERSION}: rebuild with \`make\``);
-          break;
-        case FrameType.NEED_IDMAP:
-          await cb.onNeedIdmap?.(msg.pid);
-          sock.write(encodeFrame(FrameType.IDMAP_DONE));
-          break;
-        case FrameType.CHILD_PID:
-          initPid = msg.pid;
-          await cb.onChildPid?.(msg.pid);
-          break;
-        case FrameType.SYNC:
-          await cb.onSync?.(msg.tag, initPid);
-          sock.write(encodeFrame(FrameType.SYNC_ACK));
-          break;
-        case FrameType.READY:
-          const go = await cb.onReady(initPid);
-          await new Promise<void>((res) => sock.end(encodeFrame(FrameType.GO, go ?? undefined), () => res()));
-          return initPid;
-        case FrameType.ERROR:
-          throw new ExecutorError(msg.message, msg.errno, msg.opIndex);
-      }
-    }
-    throw new TsrunError(`the container's executor exited before it was ready (${await exited})`);
-  } catch (e) {
-    // Leave no process behind: the init (if it exists) and the executor itself.
+  /** Leaves no process behind: the init (if it exists) and the executor itself. */
+  const kill = async (initPid: number): Promise<void> => {
     if (initPid > 0) await killAndWait(initPid);
-    if (child.exitCode === null) child.kill('SIGKILL');
-    sock.destroy();
-    throw e;
-  } finally {
-    // The intermediate process exits right after the fork; reap it before returning.
-    if (child.exitCode === null && child.signalCode === null) await exited;
-  }
+    if (child.running()) child.kill();
+    child.close();
+  };
+  /** The intermediate process exits right after the fork; reap it before returning. */
+  const reap = async (): Promise<void> => {
+    // A process that never started (spawn failed) has nothing to reap and may emit no 'exit'.
+    if (child.pid && child.running()) await child.exited;
+  };
+  return {
+    pid: child.pid,
+    async abort() {
+      await kill(0);
+      await reap();
+    },
+    async run(ops, cb) {
+      let initPid = 0;
+      try {
+        if (!child.pid) throw new TsrunError(`cannot start the executor ${executorPath()}`);
+        await cb.onSpawn?.(child.pid);
+        child.send(encodePlan(ops));
+        for await (const msg of messages(child.chunks())) {
+          switch (msg.type) {
+            case FrameType.HELLO:
+              if (msg.version !== PROTOCOL_VERSION) throw new TsrunError(`executor speaks protocol ${msg.version} (${msg.build}), tsrun speaks ${PROTOCOL_VERSION}: rebuild with \`make\``);
+              break;
+            case FrameType.NEED_IDMAP:
+              await cb.onNeedIdmap?.(msg.pid);
+              child.send(encodeFrame(FrameType.IDMAP_DONE));
+              break;
+            case FrameType.CHILD_PID:
+              initPid = msg.pid;
+              await cb.onChildPid?.(msg.pid);
+              break;
+            case FrameType.SYNC:
+              await cb.onSync?.(msg.tag, initPid);
+              child.send(encodeFrame(FrameType.SYNC_ACK));
+              break;
+            case FrameType.READY:
+              const go = await cb.onReady(initPid);
+              await child.finish(encodeFrame(FrameType.GO, go ?? undefined));
+              return initPid;
+            case FrameType.ERROR:
+              throw new ExecutorError(msg.message, msg.errno, msg.opIndex);
+          }
+        }
+        throw new TsrunError(`the container's executor exited before it was ready (${await child.exited})`);
+      } catch (e) {
+        await kill(initPid);
+        throw e;
+      } finally {
+        await reap();
+      }
+    },
+  };
+}
+
+/** Starts the executor and runs a plan to its READY point; resolves with the init's host pid. */
+export async function runExecutor(run: ExecutorRun, cb: ExecutorCallbacks): Promise<number> {
+  return startExecutor(run).run(run.ops, cb);
 }
 
 /** SIGKILL, then wait (briefly) until the process is dead, so a failed create leaves nothing running. */
@@ -129,10 +163,10 @@ async function killAndWait(pid: number): Promise<void> {
 }
 
 /** Decoded frames from the sync socket, in order, until it closes. */
-async function* messages(sock: Socket): AsyncGenerator<ExecutorMessage> {
+async function* messages(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<ExecutorMessage> {
   let pending: Buffer = Buffer.alloc(0);
-  for await (const chunk of sock) {
-    pending = Buffer.concat([pending, chunk as Buffer]);
+  for await (const chunk of chunks) {
+    pending = Buffer.concat([pending, chunk]);
     const { messages: msgs, rest } = decodeFrames(pending);
     pending = rest;
     yield* msgs;

@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, SysError, UnsupportedError, UsageError } from '../errors.js';
-import { runExecutor } from '../executor/spawn.js';
+import { startExecutor, type StartedExecutor } from '../executor/spawn.js';
 import { Op, type PlanOp } from '../executor/protocol.js';
 import { runHooks } from '../hooks/index.js';
 import { buildCreatePlan, type PlanContext } from '../plan/index.js';
@@ -21,6 +21,7 @@ import { checkUserNamespace, containerCgroup, writeIdMaps } from './rootless.js'
 import { checkHostSupport, probeHostSecurity } from './host-checks.js';
 import { hookState } from './container.js';
 import { mark } from '../trace.js';
+import { warmAttachLock } from '../cgroups/warmup.js';
 
 export interface CreateOptions {
   id: string;
@@ -90,6 +91,9 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   const bundle = resolve(opts.bundle ?? process.cwd());
   const spec = loadSpec(bundle);
   mark('spec');
+  // Again (cheap when the first is still on): on a slow start (Node) the window the first warm-up
+  // opened may close before the cgroup is made; each write keeps it open one grace period more.
+  warmAttachLock();
   checkTerminal(spec, opts.consoleSocket, opts.detached);
   let consoleSocket = opts.consoleSocket;
   if (spec.process?.terminal && !consoleSocket) {
@@ -103,10 +107,16 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   mark('checks');
   store.createDir(opts.id);
   let cg: CgroupManager | undefined;
+  let executor: StartedExecutor | undefined;
   try {
+    const fds = inheritedFds(opts.preserveFds);
+    // The executor first, the cgroup second: making the cgroup waits for the kernel's first
+    // attach (cgroups/warmup.ts), and the executor's start-up fits in that wait. It does nothing
+    // until it gets its plan, which goes after it has joined the cgroup (onSpawn).
+    executor = startExecutor({ extraFds: fds.count, nullStdio: spec.process?.terminal === true });
+    mark('spawned');
     cg = await containerCgroup(opts.id, spec, opts.systemdCgroup === true); // userns/rootless: undefined where not delegated
     mark('cgroup');
-    const fds = inheritedFds(opts.preserveFds);
     if (fds.listenEnv.length && spec.process) spec.process.env = [...(spec.process.env ?? []), ...fds.listenEnv];
     const ctx: PlanContext = {
       rootfs,
@@ -138,12 +148,11 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       config: spec as unknown as Record<string, unknown>,
     };
     const manager = cg;
-    await runExecutor(
-      { ops: withHookSync(plan.ops, spec), extraFds: fds.count, nullStdio: spec.process?.terminal === true },
+    await executor.run(
+      withHookSync(plan.ops, spec),
       {
         // In its cgroup before it reads the plan: before any namespace (cgroup ns included) exists.
         onSpawn(pid) {
-          mark('spawned');
           manager?.apply(pid);
           mark('applied');
         },
@@ -168,8 +177,10 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     );
     return rec;
   } catch (e) {
-    // The executor has killed the init; what is left is ours to remove.
+    // A failed run() has killed the executor and the init; one that never ran is killed here.
+    // What is left is ours to remove.
     try {
+      await executor?.abort();
       cg?.destroy();
     } finally {
       store.remove(opts.id);

@@ -1,5 +1,5 @@
 /** kill: signal the init, or with --all every process of the container's cgroup. */
-import { childProcess } from '../sys/builtins.js';
+import { runQuiet } from '../executor/launch.js';
 import { ContainerNotRunningError, TsrunError } from '../errors.js';
 import { executorPath } from '../executor/spawn.js';
 import type { StateStore } from '../state/store.js';
@@ -29,10 +29,10 @@ export async function killContainer(store: StateStore, id: string, signal: numbe
  * the FFI for one call costs more than a small process), so a recycled pid is never signalled.
  */
 function signalInit(pid: number, starttime: number, signal: number, id: string): void {
-  const r = childProcess().spawnSync(executorPath(), ['signal', String(pid), String(starttime), String(signal)], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = runQuiet(executorPath(), ['signal', String(pid), String(starttime), String(signal)]);
   if (r.status === 0) return;
   if (r.status === 3) throw new ContainerNotRunningError(id);
-  throw new TsrunError(`kill ${pid} with signal ${signal}: ${(r.stderr || r.error?.message || `status ${r.status}`).trim()}`);
+  throw new TsrunError(`kill ${pid} with signal ${signal}: ${(r.stderr || `status ${r.status}`).trim()}`);
 }
 
 /** Signals every process of the container's cgroup (and its init); loads src/cgroups only here. */

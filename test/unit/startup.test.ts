@@ -1,0 +1,77 @@
+/**
+ * The start-up helpers: which cgroup.procs the attach warm-up writes (cgroups/warmup.ts), where
+ * an install's files are found from a module or a compiled Bun program (install.ts), and the
+ * lazily loaded built-ins (sys/builtins.ts).
+ */
+import test from 'ava';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { ownProcsFile } from '../../src/cgroups/warmup.js';
+import { findAbove, isCompiledProgram, searchStart } from '../../src/install.js';
+import { sha256hex } from '../../src/sys/builtins.js';
+
+const HYBRID_MOUNTINFO = [
+  '25 30 0:23 / /sys rw,nosuid - sysfs sysfs rw',
+  '26 25 0:24 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755',
+  '27 26 0:25 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw,nsdelegate',
+  '28 26 0:26 / /sys/fs/cgroup/systemd rw,nosuid - cgroup cgroup rw,xattr,name=systemd',
+  '29 26 0:27 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid - cgroup cgroup rw,cpu,cpuacct',
+  '30 26 0:28 / /sys/fs/cgroup/pids rw,nosuid - cgroup cgroup rw,pids',
+].join('\n');
+
+test('warm-up: the cgroup2 mount and this process\'s own cgroup on a hybrid host', (t) => {
+  const self = '3:pids:/user.slice\n2:cpu,cpuacct:/user.slice\n1:name=systemd:/user.slice/s.scope\n0::/user.slice/s.scope\n';
+  t.is(ownProcsFile(self, HYBRID_MOUNTINFO), '/sys/fs/cgroup/unified/user.slice/s.scope/cgroup.procs');
+});
+
+test('warm-up: the first mounted v1 hierarchy when there is no cgroup2 mount, co-mounted controllers matched', (t) => {
+  const v1only = HYBRID_MOUNTINFO.split('\n').filter((l) => !l.includes('cgroup2')).join('\n');
+  t.is(ownProcsFile('2:cpu,cpuacct:/a\n1:name=systemd:/b\n', v1only), '/sys/fs/cgroup/cpu,cpuacct/a/cgroup.procs');
+  t.is(ownProcsFile('1:name=systemd:/\n', v1only), '/sys/fs/cgroup/systemd/cgroup.procs');
+});
+
+test('warm-up: a v2 host, inside a cgroup namespace (mount root is a sub-tree), and nothing usable', (t) => {
+  const v2 = '40 30 0:30 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw';
+  t.is(ownProcsFile('0::/kubepods/pod1/c1\n', v2), '/sys/fs/cgroup/kubepods/pod1/c1/cgroup.procs');
+  t.is(ownProcsFile('0::/\n', v2), '/sys/fs/cgroup/cgroup.procs');
+  const nsRoot = '40 30 0:30 /kubepods/pod1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw';
+  t.is(ownProcsFile('0::/kubepods/pod1/c1\n', nsRoot), '/sys/fs/cgroup/c1/cgroup.procs');
+  // Our cgroup outside what is mounted: no guess.
+  t.is(ownProcsFile('0::/elsewhere\n', nsRoot), undefined);
+  t.is(ownProcsFile('0::/x\n', '25 30 0:23 / /sys rw - sysfs sysfs rw'), undefined);
+  t.is(ownProcsFile('', v2), undefined);
+});
+
+test('warm-up: escaped mount points are unescaped', (t) => {
+  const v2 = '40 30 0:30 / /mnt/cg\\040x rw - cgroup2 cgroup2 rw';
+  t.is(ownProcsFile('0::/a\n', v2), '/mnt/cg x/a/cgroup.procs');
+});
+
+test('install: modules search from their own folder, a compiled Bun program from beside its file', (t) => {
+  t.false(isCompiledProgram('file:///opt/tsrun/dist/src/install.js'));
+  t.is(searchStart('file:///opt/tsrun/dist/src/install.js'), '/opt/tsrun/dist/src');
+  t.true(isCompiledProgram('file:///$bunfs/root/tsrun-bun'));
+  t.is(searchStart('file:///$bunfs/root/tsrun-bun'), join(process.execPath, '..'));
+});
+
+test('install: findAbove finds the nearest match upwards, or nothing', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'tsrun-install-'));
+  try {
+    mkdirSync(join(root, 'build'));
+    writeFileSync(join(root, 'build', 'tsrun-executor'), '');
+    mkdirSync(join(root, 'dist', 'src', 'executor'), { recursive: true });
+    t.is(findAbove(join(root, 'dist', 'src', 'executor'), join('build', 'tsrun-executor')), join(root, 'build', 'tsrun-executor'));
+    t.is(findAbove(join(root, 'build'), join('build', 'tsrun-executor')), join(root, 'build', 'tsrun-executor'));
+    t.is(findAbove(join(root, 'dist'), join('build', 'no-such-binary')), undefined);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('builtins: sha256hex is SHA-256 in hex, for bytes and strings', (t) => {
+  const want = createHash('sha256').update('tsrun').digest('hex');
+  t.is(sha256hex('tsrun'), want);
+  t.is(sha256hex(Buffer.from('tsrun')), want);
+});
