@@ -260,6 +260,16 @@ export abstract class BaseManager implements CgroupManager {
 
   /** Removes a cgroup and the sub-cgroups below it (made by the container), deepest first. */
   private removeTree(dir: string): void {
+    // Usually there is nothing below and nothing inside: one rmdir, no listing. EBUSY means
+    // sub-cgroups or tasks are still there: list, recurse, and retry while tasks leave.
+    try {
+      this.fs.rmdir(dir);
+      return;
+    } catch (err) {
+      const code = errCode(err);
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' && code !== 'ENOTEMPTY') throw SysError.fromNode('cgroup: rmdir', dir, err);
+    }
     let entries;
     try {
       entries = this.fs.readdir(dir);

@@ -91,8 +91,8 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   const bundle = resolve(opts.bundle ?? process.cwd());
   const spec = loadSpec(bundle);
   mark('spec');
-  // Again (cheap when the first is still on): on a slow start (Node) the window the first warm-up
-  // opened may close before the cgroup is made; each write keeps it open one grace period more.
+  // Again (cheap while the window the last one opened is still open, which lasts one grace
+  // period): on a slow start (Node) it closes before the cgroup is made otherwise.
   warmAttachLock();
   checkTerminal(spec, opts.consoleSocket, opts.detached);
   let consoleSocket = opts.consoleSocket;
@@ -115,6 +115,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     // until it gets its plan, which goes after it has joined the cgroup (onSpawn).
     executor = startExecutor({ extraFds: fds.count, nullStdio: spec.process?.terminal === true });
     mark('spawned');
+    warmAttachLock(); // keeps the window open when the first two have closed (see above)
     cg = await containerCgroup(opts.id, spec, opts.systemdCgroup === true); // userns/rootless: undefined where not delegated
     mark('cgroup');
     if (fds.listenEnv.length && spec.process) spec.process.env = [...(spec.process.env ?? []), ...fds.listenEnv];

@@ -177,3 +177,24 @@ it('kill goes through a pidfd checked against the start time: a recycled pid is 
   t.is(spawnSync(exe, ['signal', String(victim.pid), String(start), '15']).status, 0);
   await waitFor(() => victim.signalCode === 'SIGTERM', 2000, 'SIGTERM');
 });
+
+it('the caller\'s directory does not configure tsrun: a .env there is not loaded (compiled Bun loads one by default)', async (t) => {
+  const root = privateRoot(t);
+  const cwd = makeDir(t, 'tsrun-dotenv-');
+  // Were this loaded, the executor would not be found and the run would fail.
+  writeFileSync(join(cwd, '.env'), 'TSRUN_EXECUTOR=/nonexistent/tsrun-executor\n');
+  writeFileSync(join(cwd, 'bunfig.toml'), 'this is = not [valid toml\n');
+  const r = await tsrun(root, ['run', '--bundle', join(REPO, 'bundles', 'hello'), uniqueId('dotenv')], { cwd });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /hello/);
+});
+
+it('TSRUN_TRACE=1 prints where the time went, one line on stderr, output unchanged', async (t) => {
+  const root = privateRoot(t);
+  const id = uniqueId('trace');
+  const r = await tsrun(root, ['run', '--bundle', join(REPO, 'bundles', 'hello'), id], { env: { ...process.env, TSRUN_TRACE: '1' } });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /hello/);
+  t.regex(r.stderr, /^trace: cli [\d.]+ loaded [\d.]+/m);
+  t.regex(r.stderr, /spawned [\d.]+ cgroup [\d.]+ plan [\d.]+ applied [\d.]+ ready [\d.]+/);
+});
