@@ -30,12 +30,17 @@ function requireWithCodeCache(filename: string): { default: TsrunCommand<any> } 
   const module = { exports: {} as { default: TsrunCommand<any> } };
   script.runInThisContext()(module.exports, createRequire(filename), module, filename, dirname(filename));
   if (!cachedData || script.cachedDataRejected) {
-    try {
-      writeFileSync(`${cacheFile}.${process.pid}`, script.createCachedData());
-      renameSync(`${cacheFile}.${process.pid}`, cacheFile);
-    } catch {
-      /* a read-only install: no cache, only slower */
-    }
+    // Written as the process exits, not now: the cache then holds every function this run
+    // compiled (the validators, the planner: V8 compiles them lazily, on first call), not only
+    // the top level. Measured: create's validation went from 6 ms to 1 ms on later runs.
+    process.once('exit', () => {
+      try {
+        writeFileSync(`${cacheFile}.${process.pid}`, script.createCachedData());
+        renameSync(`${cacheFile}.${process.pid}`, cacheFile);
+      } catch {
+        /* a read-only install: no cache, only slower */
+      }
+    });
   }
   return module.exports;
 }

@@ -2,14 +2,40 @@
  * koffi itself, loaded on first use by the bindings in this folder (libc, libseccomp, bpf): the
  * commands that merely read state (state, list, start, kill, delete) never load the FFI. Required
  * from the install (src/install.ts), so it resolves inside a compiled Bun program too.
+ *
+ * koffi's own loader (`require('koffi')`) takes 9-10 ms here, on Node and on Bun alike, of which
+ * the native module is 2.5 ms: the rest is finding that module (it reads the engine's ELF file to
+ * tell glibc from musl, tries several folders, loads node:util for deprecation shims). tsrun loads
+ * the glibc prebuilt from koffi's platform package directly when it is there and is koffi's own
+ * version, and falls back to koffi's loader otherwise (musl, other layouts, a mismatch).
  */
-import { requireFromInstall } from '../install.js';
+import { readFileSync } from 'node:fs';
+import { findAbove, requireFromInstall, searchStart } from '../install.js';
 
 export type Koffi = typeof import('koffi');
 
 let koffi: Koffi | undefined;
 
+/** The prebuilt for this platform in koffi's companion package, if the install has it. */
+export function koffiPrebuiltPath(platform: string = process.platform, arch: string = process.arch): string {
+  return `node_modules/@koromix/koffi-${platform}-${arch}/${platform}_${arch}/koffi.node`;
+}
+
+function loadPrebuilt(): Koffi | undefined {
+  const file = findAbove(searchStart(), koffiPrebuiltPath());
+  const pkg = findAbove(searchStart(), 'node_modules/koffi/package.json');
+  if (!file || !pkg) return undefined;
+  try {
+    // koffi does not export its package.json: read the file.
+    const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string };
+    const native = requireFromInstall(file) as Koffi & { version?: string };
+    return native.version === version ? native : undefined;
+  } catch {
+    return undefined; // a musl host cannot load the glibc build: koffi's loader picks the right one
+  }
+}
+
 export function loadKoffi(): Koffi {
-  koffi ??= requireFromInstall('koffi') as Koffi;
+  koffi ??= loadPrebuilt() ?? (requireFromInstall('koffi') as Koffi);
   return koffi;
 }

@@ -4,7 +4,7 @@
  * lazily loaded built-ins (sys/builtins.ts).
  */
 import test from 'ava';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -74,4 +74,15 @@ test('builtins: sha256hex is SHA-256 in hex, for bytes and strings', (t) => {
   const want = createHash('sha256').update('tsrun').digest('hex');
   t.is(sha256hex('tsrun'), want);
   t.is(sha256hex(Buffer.from('tsrun')), want);
+});
+
+test('koffi: the prebuilt path names the platform package, and loadKoffi gives the same API as koffi', async (t) => {
+  const { koffiPrebuiltPath, loadKoffi } = await import('../../src/sys/koffi.js');
+  t.is(koffiPrebuiltPath('linux', 'x64'), 'node_modules/@koromix/koffi-linux-x64/linux_x64/koffi.node');
+  const k = loadKoffi() as unknown as Record<string, unknown>;
+  const { createRequire } = await import('node:module');
+  const wrapper = createRequire(import.meta.url)('koffi') as Record<string, unknown>;
+  for (const name of ['load', 'alloc', 'free', 'address', 'view', 'errno', 'os', 'type']) t.is(typeof k[name], typeof wrapper[name], name);
+  t.is(k.version, JSON.parse(readFileSync(new URL('../../../node_modules/koffi/package.json', import.meta.url), 'utf8')).version);
+  t.not(k, wrapper, 'the prebuilt, not koffi\'s loader');
 });
