@@ -4,6 +4,7 @@
  * every hierarchy is mounted. Read from /proc/self/mountinfo, or from a directory laid out like
  * /sys/fs/cgroup (the unit tests' fake trees).
  */
+import { compareText } from '../compare.js';
 import * as nodefs from 'node:fs';
 import { SysError } from '../errors.js';
 import type { CgroupFs } from './fs.js';
@@ -146,5 +147,5 @@ export function detectHost(): CgroupLayout {
 export function v1Hierarchies(layout: CgroupLayout): V1Hierarchy[] {
   const seen = new Map<string, V1Hierarchy>();
   for (const h of Object.values(layout.v1)) seen.set(h.mountPoint, h);
-  return [...seen.values()].sort((a, b) => a.mountPoint.localeCompare(b.mountPoint));
+  return [...seen.values()].sort((a, b) => compareText(a.mountPoint, b.mountPoint));
 }

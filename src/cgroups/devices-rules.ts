@@ -5,6 +5,7 @@
  * compute the transition from the cgroup's current rules; the eBPF generator uses its result so
  * that v2 decisions equal v1 ones.
  */
+import { compareText } from '../compare.js';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_ALLOWED_DEVICES } from './default-devices.js';
 import type { LinuxDeviceCgroup, LinuxDeviceNode } from './types.js';
@@ -129,7 +130,7 @@ export class DeviceEmulator {
   /** Exceptions sorted by type, major, minor (wildcards first), for stable output. */
   sortedExceptions(): Exception[] {
     return [...this.exceptions.values()].sort(
-      (a, b) => a.type.localeCompare(b.type) || a.major - b.major || a.minor - b.minor,
+      (a, b) => compareText(a.type, b.type) || a.major - b.major || a.minor - b.minor,
     );
   }
 
@@ -166,7 +167,7 @@ export class DeviceEmulator {
       old = new Map();
     }
     const sorted = (m: Map<string, Exception>) =>
-      [...m.entries()].sort(([, a], [, b]) => a.type.localeCompare(b.type) || a.major - b.major || a.minor - b.minor);
+      [...m.entries()].sort(([, a], [, b]) => compareText(a.type, b.type) || a.major - b.major || a.minor - b.minor);
     for (const [k, e] of sorted(old)) {
       const dropped = minus(e.access, target.exceptions.get(k)?.access ?? '');
       if (dropped) out.push({ allow: target.defaultAllow, type: e.type, major: e.major, minor: e.minor, access: dropped });

@@ -3,6 +3,7 @@
  * one later commands rebuild from the record. The cgroups module is loaded only by the commands
  * that need it.
  */
+import { compareText } from '../compare.js';
 import { basename } from 'node:path';
 import { createManager, loadManager, type CgroupManager } from '../cgroups/index.js';
 import type { CgroupMountSource } from '../plan/index.js';
@@ -42,7 +43,7 @@ export function cgroupMountSources(cg: CgroupManager): CgroupMountSource[] | und
     seen.add(mount);
     out.push({ name: basename(mount), hostPath: dir });
   }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+  return out.sort((a, b) => compareText(a.name, b.name));
 }
 
 export function cgroupOf(rec: Pick<ContainerRecord, 'cgroup'>): CgroupManager | undefined {
