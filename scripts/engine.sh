@@ -28,15 +28,15 @@ case $engine in
     path=$PWD/build/tsrun-bun
     # Bytecode: the program starts without parsing its JavaScript (18 ms without, 6 ms with).
     # Splitting: each command's code is its own chunk inside the program, loaded when it runs
-    # (a whole-program chunk costs every command about 1 ms more). koffi and yargs stay in
-    # node_modules: a native addon and the --help printer, found from the install (src/install.ts).
+    # (a whole-program chunk costs every command about 1 ms more; yargs, for --help only, is one
+    # too). koffi, a native addon, stays in node_modules, found from the install (src/install.ts).
     # No autoloading of .env, bunfig.toml, tsconfig.json or package.json from the caller's
     # directory: a runtime's environment is what its caller gives it (and the look-ups cost
     # 0.3 ms a call). Built beside, then renamed: a tsrun running meanwhile never sees half a program.
     "$bun" build --compile --bytecode --splitting --format=esm --minify-syntax \
       --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
       --no-compile-autoload-tsconfig --no-compile-autoload-package-json \
-      --external koffi --external yargs --outfile "$path.new" src/cli/main.ts >/dev/null
+      --external koffi --outfile "$path.new" src/cli/main.ts >/dev/null
     mv -f "$path.new" "$path" ;;
   *) echo "engine.sh: unknown engine '$engine' (node or bun)" >&2; exit 2 ;;
 esac

@@ -29,14 +29,9 @@ export function findAbove(from: string, rel: string): string | undefined {
   }
 }
 
-/** require() for packages tsrun keeps outside its bundles (koffi, yargs), resolved from the install. */
+/** require() for what tsrun keeps outside its bundles (koffi, a native addon), resolved from the install. */
 export function requireFromInstall(id: string): unknown {
   const pkg = findAbove(searchStart(), 'package.json');
   return nodeModule().createRequire(pkg ?? url().fileURLToPath(import.meta.url))(id);
 }
 
-/** import() of such a package (yargs is ES modules only), resolved from the install. */
-export async function importFromInstall(id: string): Promise<unknown> {
-  const pkg = findAbove(searchStart(), 'package.json');
-  return import(url().pathToFileURL(nodeModule().createRequire(pkg ?? url().fileURLToPath(import.meta.url)).resolve(id)).href);
-}

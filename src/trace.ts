@@ -2,15 +2,21 @@
  * Phase timings for performance work: with TSRUN_TRACE=1 every command prints, on stderr as it
  * exits, one line of milliseconds since the process started at each mark ("trace: cli 4.1 spec
  * 6.0 ..."). Off, a mark costs one comparison. `make bench` measures totals; this says where a
- * command's time goes between them.
+ * command's time goes between them. The marks live on a global, so the Node dispatcher and the
+ * command bundle it loads (each with its own copy of this module) print one line together.
  */
 import { writeSync } from 'node:fs';
 
 const enabled = process.env.TSRUN_TRACE === '1';
-const marks: string[] = [];
+const KEY = Symbol.for('tsrun.trace');
 
 export function mark(name: string): void {
   if (!enabled) return;
-  if (marks.length === 0) process.once('exit', () => writeSync(2, `trace: ${marks.join(' ')}\n`));
+  const g = globalThis as { [KEY]?: string[] };
+  let marks = g[KEY];
+  if (!marks) {
+    marks = g[KEY] = [];
+    process.once('exit', () => writeSync(2, `trace: ${marks!.join(' ')}\n`));
+  }
   marks.push(`${name} ${performance.now().toFixed(1)}`);
 }

@@ -12,7 +12,6 @@ import { makeLogger } from './log.js';
 import { parseCommandLine, recordBuilder, type CommandSpec } from './parse.js';
 import { mark } from '../trace.js';
 import { warmAttachLock } from '../cgroups/warmup.js';
-import { importFromInstall } from '../install.js';
 
 export const VERSION = '0.1.0';
 const SPEC_VERSION = '1.3.0';
@@ -90,7 +89,9 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
 
 /** --help through yargs, from the same declarations the parser uses. */
 async function showHelp(argv: readonly string[], missingCommand: boolean, load: CommandLoader): Promise<number> {
-  const { default: yargs } = (await importFromInstall('yargs')) as typeof import('yargs');
+  // A plain import: Node resolves it from node_modules; Bun's compiled program carries yargs as a
+  // chunk of its own, loaded only here.
+  const { default: yargs } = await import('yargs');
   let y = globalFlags(yargs(argv.filter((a) => a !== 'help') as string[]))
     .scriptName('tsrun')
     .version(false)

@@ -198,3 +198,13 @@ it('TSRUN_TRACE=1 prints where the time went, one line on stderr, output unchang
   t.regex(r.stderr, /^trace: cli [\d.]+ loaded [\d.]+/m);
   t.regex(r.stderr, /spawned [\d.]+ cgroup [\d.]+ plan [\d.]+ applied [\d.]+ ready [\d.]+/);
 });
+
+it('--help lists the commands, and a command\'s --help its flags (yargs loads only here, on every engine)', async (t) => {
+  const root = privateRoot(t);
+  const all = await tsrun(root, ['--help']);
+  t.is(all.code, 0, all.stderr);
+  for (const name of ['create', 'start', 'state', 'kill', 'delete', 'exec']) t.regex(all.stdout + all.stderr, new RegExp(`tsrun ${name}\\b`));
+  const kill = await tsrun(root, ['kill', '--help']);
+  t.is(kill.code, 0, kill.stderr);
+  t.regex(kill.stdout + kill.stderr, /--all/);
+});
