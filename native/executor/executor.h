@@ -30,6 +30,7 @@ extern int g_root_is_slash;  /* after PIVOT_ROOT/MOVE_ROOT: the root fd is "/" *
 extern int g_fifo_fd;        /* O_PATH fd of the exec fifo (OP_OPEN_FIFO) */
 extern int g_console_sock;   /* console socket (OP_CONSOLE_CONNECT) */
 extern int g_seccomp_listener_fd;
+extern int g_cgroup_fd;       /* cgroup2 dir the next OP_FORK's child goes into (OP_JOIN_CGROUP), or -1 */
 extern int g_listener_sock;   /* seccomp listener socket (OP_SECCOMP_LISTENER_CONNECT) */
 extern uint8_t *g_go_payload; /* the GO frame's payload: the container state for the listener */
 extern uint32_t g_go_len; /* SECCOMP_FILTER_FLAG_NEW_LISTENER result, -1 if none */
@@ -59,6 +60,7 @@ void op_unshare(const struct op *o);
 void op_idmap_sync(const struct op *o);
 void op_timens_offsets(const struct op *o);
 void op_fork(const struct op *o);
+void op_join_cgroup(const struct op *o);
 void op_setsid(const struct op *o);
 void op_mount(const struct op *o);
 void op_set_root(const struct op *o);

@@ -25,6 +25,7 @@ int g_fifo_fd = -1;
 int g_console_sock = -1;
 int g_seccomp_listener_fd = -1;
 int g_listener_sock = -1;
+int g_cgroup_fd = -1;
 uint8_t *g_go_payload;
 uint32_t g_go_len;
 int g_cap_last_cap = 40;
@@ -78,6 +79,7 @@ static const handler handlers[] = {
 	[OP_JOIN_KEYRING] = op_join_keyring,
 	[OP_SECCOMP_LISTENER_CONNECT] = op_seccomp_listener_connect,
 	[OP_SECCOMP_NOTIFY_SEND] = op_seccomp_notify_send,
+	[OP_JOIN_CGROUP] = op_join_cgroup,
 };
 
 static void read_cap_last_cap(void)

@@ -118,19 +118,87 @@ void op_timens_offsets(const struct op *o)
 	close(fd);
 }
 
+/* Writes "0" to each v1 `tasks` file: this thread moves, and a single-threaded process with it,
+ * without the cgroup-wide lock (and its RCU grace period) that a pid in cgroup.procs takes. */
+void op_join_cgroup(const struct op *o)
+{
+	for (uint32_t i = 0; i < o->vn[0]; i++) {
+		const char *path = o->v[0][i];
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			bail_errno(errno, "cgroup: open %s", path);
+		if (write(fd, "0", 1) != 1)
+			bail_errno(errno, "cgroup: join %s", path);
+		close(fd);
+	}
+	const char *unified = o->s[0];
+	if (unified[0] != '\0') {
+		g_cgroup_fd = open(unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (g_cgroup_fd < 0)
+			bail_errno(errno, "cgroup: open %s", unified);
+	}
+}
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* struct clone_args up to `cgroup` (CLONE_ARGS_SIZE_VER2), declared here to keep <linux/sched.h>
+ * and its CLONE_* redefinitions out of this file. */
+struct clone_args_v2 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+/* fork(), the child starting in the cgroup2 directory g_cgroup_fd when set. Kernels without
+ * clone3's CLONE_INTO_CGROUP (before 5.7) get fork(); *placed is then 0 and the caller moves the
+ * child through cgroup.procs. */
+static pid_t fork_into_cgroup(int *placed)
+{
+	*placed = 0;
+	if (g_cgroup_fd >= 0) {
+		struct clone_args_v2 args;
+		memset(&args, 0, sizeof args);
+		args.flags = CLONE_INTO_CGROUP;
+		args.exit_signal = SIGCHLD;
+		args.cgroup = (uint64_t)g_cgroup_fd;
+		long r = syscall(SYS_clone3, &args, sizeof args);
+		if (r >= 0) {
+			*placed = 1;
+			return (pid_t)r;
+		}
+		if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+			return -1;
+	}
+	return fork();
+}
+
 void op_fork(const struct op *o)
 {
 	int wait_child = o->u[0] != 0;
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		bail_errno(errno, "fork: pipe");
-	pid_t pid = fork();
+	int placed;
+	pid_t pid = fork_into_cgroup(&placed);
 	if (pid < 0)
 		bail_errno(errno, "fork");
 	if (pid > 0) {
 		/* The intermediate: report the child and leave. The child waits for the pipe to close,
 		 * so nothing it sends can overtake CHILD_PID; the byte says CHILD_PID went out. */
 		close(p[0]);
+		if (g_cgroup_fd >= 0 && !placed) {
+			/* No clone3 into a cgroup: move the child before letting it go on. */
+			char num[16];
+			int n = snprintf(num, sizeof num, "%d", (int)pid);
+			int fd = openat(g_cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, num, (size_t)n) != n)
+				bail_errno(errno, "cgroup: move %d into the cgroup2 directory", (int)pid);
+			close(fd);
+		}
 		uint32_t v = (uint32_t)pid;
 		if (send_frame(FRAME_CHILD_PID, &v, sizeof v) == 0) {
 			ssize_t w = write(p[1], "1", 1);

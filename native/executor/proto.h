@@ -3,7 +3,7 @@
 #define TSRUN_PROTO_H
 
 #define TSRUN_FRAME_MAGIC 0x4e525354u
-#define TSRUN_PROTOCOL_VERSION 5
+#define TSRUN_PROTOCOL_VERSION 6
 #define TSRUN_FRAME_HEADER_SIZE 12
 #define TSRUN_OP_HEADER_SIZE 8
 #define TSRUN_MAX_FRAME 16777216
@@ -74,6 +74,7 @@
 #define OP_JOIN_KEYRING 42
 #define OP_SECCOMP_LISTENER_CONNECT 43
 #define OP_SECCOMP_NOTIFY_SEND 44
+#define OP_JOIN_CGROUP 45
 
 /* Op body layouts, in wire order:
  *   OP_CLOEXEC_FROM: u32 fd
@@ -120,6 +121,7 @@
  *   OP_JOIN_KEYRING: str name
  *   OP_SECCOMP_LISTENER_CONNECT: str path
  *   OP_SECCOMP_NOTIFY_SEND: (empty)
+ *   OP_JOIN_CGROUP: strs tasks, str unified
  */
 
 #endif

@@ -56,6 +56,7 @@ static const char *const layouts[] = {
 	[OP_JOIN_KEYRING] = "s",
 	[OP_SECCOMP_LISTENER_CONNECT] = "s",
 	[OP_SECCOMP_NOTIFY_SEND] = "",
+	[OP_JOIN_CGROUP] = "Ss",
 };
 #define NLAYOUTS (sizeof layouts / sizeof layouts[0])
 

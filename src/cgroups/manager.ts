@@ -25,6 +25,11 @@ export interface CgroupManager {
   create(): void;
   /** Moves pid into the cgroup (every v1 hierarchy, or the v2 leaf). */
   apply(pid: number): void;
+  /**
+   * Where a process joins this cgroup by itself (the executor: Op.JOIN_CGROUP): each v1
+   * hierarchy's `tasks` file, and the cgroup2 directory (v2, or hybrid's unified tree).
+   */
+  joinTargets(): { tasks: string[]; unified?: string };
   /** Writes the resources; returns the writes made, in order. */
   setResources(res: LinuxResources, opts?: SetOptions): CgroupWrite[];
   freeze(): void;
@@ -82,6 +87,7 @@ export abstract class BaseManager implements CgroupManager {
   abstract paths(): Record<string, string>;
   abstract create(): void;
   abstract apply(pid: number): void;
+  abstract joinTargets(): { tasks: string[]; unified?: string };
   abstract setResources(res: LinuxResources, opts?: SetOptions): CgroupWrite[];
   abstract freeze(): void;
   abstract thaw(): void;

@@ -66,8 +66,9 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
       return 0;
     }
     if (wantsHelp || name === undefined) return await showHelp(argv, name === undefined && !wantsHelp, load);
-    // These write a pid into a cgroup.procs soon: start the kernel's slow first attach now (warmup.ts).
-    if (name === 'create' || name === 'run' || name === 'exec') warmAttachLock();
+    // exec writes a pid into a cgroup.procs soon: start the kernel's slow first attach now
+    // (warmup.ts). create and run let the executor join by itself, without that lock.
+    if (name === 'exec') warmAttachLock();
     const cmd = (COMMAND_NAMES as readonly string[]).includes(name) ? await load(name) : undefined;
     mark('loaded');
     if (!cmd) throw new UsageError(`'${name}' is not a tsrun command: see tsrun --help`);

@@ -36,7 +36,7 @@
  */
 
 export const FRAME_MAGIC = 0x4e525354; // "TSRN" read as little endian bytes
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 export const FRAME_HEADER_SIZE = 12;
 export const OP_HEADER_SIZE = 8;
 /** Upper bound on any frame, to refuse garbage early on both sides. */
@@ -176,6 +176,14 @@ export enum Op {
   SECCOMP_LISTENER_CONNECT = 43,
   /** Send the container state (GO's payload) and the seccomp notify fd to the listener, then close both. */
   SECCOMP_NOTIFY_SEND = 44,
+  /**
+   * Join the container's cgroups, first of all, without the kernel's cgroup-wide lock that a
+   * pid written to cgroup.procs takes (one RCU grace period, 10-20 ms: cgroups/warmup.ts): write
+   * "0" (this thread, the executor's only one) to each v1 hierarchy's `tasks`, and open `unified`
+   * (a cgroup2 directory; "" for none) for the next FORK, which puts the child there with
+   * clone3(CLONE_INTO_CGROUP) (fork() and a cgroup.procs write where clone3 cannot).
+   */
+  JOIN_CGROUP = 45,
 }
 
 export type FieldKind = 'u32' | 'u64' | 'str' | 'strs' | 'u32s' | 'bytes';
@@ -248,6 +256,7 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
   [Op.JOIN_KEYRING]: [['name', 'str']],
   [Op.SECCOMP_LISTENER_CONNECT]: [['path', 'str']],
   [Op.SECCOMP_NOTIFY_SEND]: [],
+  [Op.JOIN_CGROUP]: [['tasks', 'strs'], ['unified', 'str']],
 };
 
 /** A field value: numbers (u32), bigints (u64), strings (str), string lists (strs), bytes. */

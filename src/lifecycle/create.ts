@@ -91,9 +91,11 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   const bundle = resolve(opts.bundle ?? process.cwd());
   const spec = loadSpec(bundle);
   mark('spec');
-  // Again (cheap while the window the last one opened is still open, which lasts one grace
-  // period): on a slow start (Node) it closes before the cgroup is made otherwise.
-  warmAttachLock();
+  // The executor joins the cgroup by itself (Op.JOIN_CGROUP), without the kernel's slow
+  // cgroup-wide lock, except with a cgroup namespace (plan/index.ts): then tsrun writes its pid
+  // to cgroup.procs, and starts that lock's wait now, to overlap what follows (warmup.ts).
+  const slowJoin = spec.linux?.namespaces?.some((n) => n.type === 'cgroup') === true;
+  if (slowJoin) warmAttachLock();
   checkTerminal(spec, opts.consoleSocket, opts.detached);
   let consoleSocket = opts.consoleSocket;
   if (spec.process?.terminal && !consoleSocket) {
@@ -110,12 +112,11 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   let executor: StartedExecutor | undefined;
   try {
     const fds = inheritedFds(opts.preserveFds);
-    // The executor first, the cgroup second: making the cgroup waits for the kernel's first
-    // attach (cgroups/warmup.ts), and the executor's start-up fits in that wait. It does nothing
-    // until it gets its plan, which goes after it has joined the cgroup (onSpawn).
+    // The executor first, the cgroup second: its start-up overlaps making the cgroup (and, on
+    // the slow join, the kernel's wait). It does nothing until it gets its plan.
     executor = startExecutor({ extraFds: fds.count, nullStdio: spec.process?.terminal === true });
     mark('spawned');
-    warmAttachLock(); // keeps the window open when the first two have closed (see above)
+    if (slowJoin) warmAttachLock(); // keeps the window open (one grace period after each write)
     cg = await containerCgroup(opts.id, spec, opts.systemdCgroup === true); // userns/rootless: undefined where not delegated
     mark('cgroup');
     if (fds.listenEnv.length && spec.process) spec.process.env = [...(spec.process.env ?? []), ...fds.listenEnv];
@@ -128,6 +129,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       sessionKeyring: opts.noNewKeyring ? undefined : opts.id,
       extraFds: fds.count,
       cgroupV1Mounts: cg ? cgroupMountSources(cg) : undefined,
+      cgroupJoin: cg?.joinTargets(),
       seccomp,
     };
     const plan = buildCreatePlan(spec, ctx);
@@ -152,9 +154,10 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     await executor.run(
       withHookSync(plan.ops, spec),
       {
-        // In its cgroup before it reads the plan: before any namespace (cgroup ns included) exists.
+        // In its cgroup before it reads the plan, before any namespace (cgroup ns included)
+        // exists; or it joins by itself, the plan's first op.
         onSpawn(pid) {
-          manager?.apply(pid);
+          if (!plan.joinsCgroup) manager?.apply(pid);
           mark('applied');
         },
         onNeedIdmap(pid) {

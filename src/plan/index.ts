@@ -8,7 +8,7 @@ import { namespaceOps, renderIdMap, findNamespace } from './namespaces.js';
 import { credentialOps, processSetupOps } from './process.js';
 import { idmapTreeOps, rootfsOps } from './rootfs.js';
 import { checkPlanSize } from './size.js';
-import type { Plan, PlanContext, Spec } from './types.js';
+import type { CgroupJoin, Plan, PlanContext, Spec } from './types.js';
 
 export type { Plan, PlanContext, CgroupMountSource } from './types.js';
 export { capabilityMask } from './process.js';
@@ -24,7 +24,10 @@ function fdOps(extraFds: number): PlanOp[] {
 /** The plan of a new container (`create` and `run`). */
 export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
   const linux = spec.linux;
-  const ops: PlanOp[] = [...fdOps(ctx.extraFds)];
+  const ops: PlanOp[] = [];
+  const joinsCgroup = ctx.cgroupJoin !== undefined && !findNamespace(linux, 'cgroup');
+  if (joinsCgroup) ops.push(cgroupJoinOp(ctx.cgroupJoin!));
+  ops.push(...fdOps(ctx.extraFds));
   // Host paths are reached before any namespace changes what they name.
   if (ctx.fifoPath) ops.push({ op: Op.OPEN_FIFO, args: { mode: 0o622, path: ctx.fifoPath }, note: 'the start gate' });
   if (ctx.consoleSocket) ops.push({ op: Op.CONSOLE_CONNECT, args: { path: ctx.consoleSocket } });
@@ -55,9 +58,18 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
 
   checkPlanSize(ops, 'config.json');
   const user = findNamespace(linux, 'user');
-  const plan: Plan = { ops, warnings };
+  const plan: Plan = { ops, warnings, ...(joinsCgroup ? { joinsCgroup } : {}) };
   if (user && !user.path) plan.idmap = { uidMap: renderIdMap(linux?.uidMappings), gidMap: renderIdMap(linux?.gidMappings) };
   return plan;
+}
+
+/**
+ * The executor joins the container's cgroup itself, before any namespace changes (a new user
+ * namespace would take its right to). Not with a cgroup namespace: that one is rooted where the
+ * executor is when it unshares, and the cgroup2 part of the join only happens at the fork, after.
+ */
+function cgroupJoinOp(join: CgroupJoin): PlanOp {
+  return { op: Op.JOIN_CGROUP, args: { tasks: join.tasks, unified: join.unified ?? '' }, note: 'into the container cgroup: v1 tasks, cgroup2 at the fork' };
 }
 
 /** Renders a plan as text, one op a line, for `tsrun plan` and for debugging. */

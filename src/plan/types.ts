@@ -33,6 +33,17 @@ export interface PlanContext {
   sessionKeyring?: string;
   /** A compiled seccomp filter (see src/seccomp) when linux.seccomp is set. */
   seccomp?: CompiledFilter;
+  /**
+   * The container's cgroup as the executor joins it itself (Op.JOIN_CGROUP): v1 `tasks` files and
+   * the cgroup2 directory. Absent: tsrun puts the executor in its cgroup before sending the plan.
+   */
+  cgroupJoin?: CgroupJoin;
+}
+
+/** What Op.JOIN_CGROUP needs (CgroupManager.joinTargets()). */
+export interface CgroupJoin {
+  tasks: string[];
+  unified?: string;
 }
 
 /** A seccomp filter compiled for the executor, and where its notify fd goes (SCMP_ACT_NOTIFY). */
@@ -45,6 +56,8 @@ export interface CompiledFilter {
 
 export interface Plan {
   ops: PlanOp[];
+  /** The executor joins the cgroup itself (first op): tsrun must not write its pid anywhere. */
+  joinsCgroup?: boolean;
   /** Things the spec asks for that the kernel would refuse and that runc skips (logged at debug). */
   warnings: string[];
   /** Id maps tsrun writes when the executor asks (IDMAP_SYNC), as /proc/PID/{uid,gid}_map text. */

@@ -71,6 +71,10 @@ export class V1Manager extends BaseManager {
     if (this.state.unified) this.writeProcs(this.state.unified, pid);
   }
 
+  joinTargets(): { tasks: string[]; unified?: string } {
+    return { tasks: this.hierarchies().map(({ dir }) => `${dir}/tasks`), ...(this.state.unified ? { unified: this.state.unified } : {}) };
+  }
+
   /** Hybrid: a controller missing on v1 but present in the cgroup2 tree. */
   private unifiedController(name: string): boolean {
     if (this.dir(name) !== undefined || !this.state.unified || !this.state.unifiedMount) return false;

@@ -92,6 +92,10 @@ export class V2Manager extends BaseManager {
     this.writeProcs(this.dir, pid);
   }
 
+  joinTargets(): { tasks: string[]; unified?: string } {
+    return { tasks: [], unified: this.dir };
+  }
+
   setResources(res: LinuxResources, opts: SetOptions = {}): CgroupWrite[] {
     const net = res.network;
     if (net?.classID !== undefined && net.classID !== 0) {
