@@ -92,9 +92,9 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   const spec = loadSpec(bundle);
   mark('spec');
   // The executor joins the cgroup by itself (Op.JOIN_CGROUP), without the kernel's slow
-  // cgroup-wide lock, except with a cgroup namespace (plan/index.ts): then tsrun writes its pid
-  // to cgroup.procs, and starts that lock's wait now, to overlap what follows (warmup.ts).
-  const slowJoin = spec.linux?.namespaces?.some((n) => n.type === 'cgroup') === true;
+  // cgroup-wide lock, except into a cgroup namespace joined by path (plan/index.ts): then tsrun
+  // writes its pid to cgroup.procs, and starts that lock's wait now, to overlap what follows.
+  const slowJoin = spec.linux?.namespaces?.some((n) => n.type === 'cgroup' && n.path) === true;
   if (slowJoin) warmAttachLock();
   checkTerminal(spec, opts.consoleSocket, opts.detached);
   let consoleSocket = opts.consoleSocket;

@@ -25,7 +25,8 @@ function fdOps(extraFds: number): PlanOp[] {
 export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
   const linux = spec.linux;
   const ops: PlanOp[] = [];
-  const joinsCgroup = ctx.cgroupJoin !== undefined && !findNamespace(linux, 'cgroup');
+  const cgroupNs = findNamespace(linux, 'cgroup');
+  const joinsCgroup = ctx.cgroupJoin !== undefined && !cgroupNs?.path;
   if (joinsCgroup) ops.push(cgroupJoinOp(ctx.cgroupJoin!));
   ops.push(...fdOps(ctx.extraFds));
   // Host paths are reached before any namespace changes what they name.
@@ -35,7 +36,7 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
 
   // Id-mapped mounts are cloned while the executor is privileged in the host user namespace.
   ops.push(...idmapTreeOps(spec, ctx));
-  ops.push(...namespaceOps(linux));
+  ops.push(...(joinsCgroup && cgroupNs && ctx.cgroupJoin?.unified ? cgroupNsAfterFork(namespaceOps(linux)) : namespaceOps(linux)));
   // From here on the ops run in the container's init.
   ops.push({ op: Op.SETSID, args: {} });
   if (ctx.sessionKeyring) ops.push({ op: Op.JOIN_KEYRING, args: { name: ctx.sessionKeyring }, note: 'a session keyring of its own' });
@@ -65,11 +66,30 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
 
 /**
  * The executor joins the container's cgroup itself, before any namespace changes (a new user
- * namespace would take its right to). Not with a cgroup namespace: that one is rooted where the
- * executor is when it unshares, and the cgroup2 part of the join only happens at the fork, after.
+ * namespace would take its right to). Not into a cgroup namespace joined by path: tsrun moves
+ * the executor then, as before (the slow way, cgroups/warmup.ts).
  */
 function cgroupJoinOp(join: CgroupJoin): PlanOp {
   return { op: Op.JOIN_CGROUP, args: { tasks: join.tasks, unified: join.unified ?? '' }, note: 'into the container cgroup: v1 tasks, cgroup2 at the fork' };
+}
+
+/**
+ * A new cgroup namespace is rooted at the cgroups of whoever unshares it. With the cgroup2 part
+ * of the join made at the fork (CLONE_INTO_CGROUP), the executor is not in that cgroup yet: the
+ * init unshares the cgroup namespace, right after the fork, instead of the executor before it.
+ */
+function cgroupNsAfterFork(nsOps: PlanOp[]): PlanOp[] {
+  const out: PlanOp[] = [];
+  for (const o of nsOps) {
+    const flags = o.args.flags as number;
+    if (o.op === Op.UNSHARE && flags & CLONE.NEWCGROUP) {
+      if (flags !== CLONE.NEWCGROUP) out.push({ ...o, args: { flags: flags & ~CLONE.NEWCGROUP } });
+      continue;
+    }
+    out.push(o);
+    if (o.op === Op.FORK) out.push({ op: Op.UNSHARE, args: { flags: CLONE.NEWCGROUP }, note: 'new cgroup namespace, rooted in the container cgroup the init was forked into' });
+  }
+  return out;
 }
 
 /** Renders a plan as text, one op a line, for `tsrun plan` and for debugging. */

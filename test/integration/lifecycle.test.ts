@@ -208,3 +208,33 @@ it('--help lists the commands, and a command\'s --help its flags (yargs loads on
   t.is(kill.code, 0, kill.stderr);
   t.regex(kill.stdout + kill.stderr, /--all/);
 });
+
+it('create: the init alone is in the container cgroup of every hierarchy (the executor joins by itself), cgroup2 too', async (t) => {
+  const root = privateRoot(t);
+  const id = uniqueId('join');
+  const cgPath = `/tsrun-test-${id}`;
+  const bundle = makeBundle(t, (s) => {
+    s.process.args = ['sleep', '30'];
+    s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) => n.type !== 'cgroup');
+    s.linux.cgroupsPath = cgPath;
+  });
+  const c = await tsrun(root, ['create', '--bundle', bundle, id], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.teardown(() => tsrun(root, ['delete', '--force', id]).then(() => undefined));
+  t.is(c.code, 0, c.stderr);
+  const pid = (await stateOf(root, id)).pid as number;
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+  t.true(lines.length > 0);
+  for (const line of lines) t.true(line.endsWith(`:${cgPath}`), line);
+  // Only the init: the executor that forked it left no trace in the cgroup.
+  const procs = (dir: string) => readFileSync(`${dir}/cgroup.procs`, 'utf8').trim();
+  if (existsSync(`/sys/fs/cgroup/memory${cgPath}`)) t.is(procs(`/sys/fs/cgroup/memory${cgPath}`), String(pid));
+  if (existsSync(`/sys/fs/cgroup/unified${cgPath}`)) t.is(procs(`/sys/fs/cgroup/unified${cgPath}`), String(pid));
+  if (existsSync(`/sys/fs/cgroup/cgroup.controllers`)) t.is(procs(`/sys/fs/cgroup${cgPath}`), String(pid));
+  const d = await tsrun(root, ['delete', '--force', id]);
+  t.is(d.code, 0, d.stderr);
+  for (const line of lines) {
+    const [, ctrl] = line.split(':');
+    const mount = ctrl === '' ? (existsSync('/sys/fs/cgroup/unified') ? '/sys/fs/cgroup/unified' : '/sys/fs/cgroup') : `/sys/fs/cgroup/${ctrl!.replace('name=', '')}`;
+    t.false(existsSync(`${mount}${cgPath}`), `${mount}${cgPath} removed`);
+  }
+});

@@ -278,6 +278,12 @@ test('v1: apply joins every hierarchy; pids() is recursive; freeze/thaw; destroy
     'blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids', 'systemd', 'unified',
   ].map((h) => `${h}/a/b/cgroup.procs`));
   t.true(rec.writes.every((w) => w.value === '4242'));
+  // The executor's own join: every hierarchy's tasks file, and the cgroup2 leaf for the fork.
+  const join = m.joinTargets();
+  t.deepEqual(join.tasks.map((p) => p.slice(r.length + 1)).sort(), [
+    'blkio', 'cpu', 'cpuacct', 'cpuset', 'devices', 'freezer', 'memory', 'pids', 'systemd',
+  ].map((h) => `${h}/a/b/tasks`));
+  t.is(join.unified, `${r}/unified/a/b`);
 
   put(`${r}/pids/a/b/cgroup.procs`, '10\n11\n');
   fs.mkdirSync(`${r}/pids/a/b/sub`);

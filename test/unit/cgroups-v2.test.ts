@@ -210,6 +210,7 @@ test('v2: destroy removes the leaf, its sub-cgroups, and the levels create made'
   const { m, r } = setup(t, tree);
   m.create();
   t.deepEqual(m.toJSON().created, [`${r}/a/b`]);
+  t.deepEqual(m.joinTargets(), { tasks: [], unified: `${r}/a/b` }, 'v2: the fork goes straight into the leaf');
   fs.mkdirSync(`${r}/a/b/inner`);
   m.destroy();
   t.false(fs.existsSync(`${r}/a/b`));

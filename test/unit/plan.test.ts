@@ -172,3 +172,34 @@ test('rootfsPropagation shared/unbindable is applied after pivot_root; private/s
     t.is(at > pivot, after, prop);
   }
 });
+
+test('cgroup join: the executor joins first, before any namespace; without a join nothing changes', (t) => {
+  const join = { tasks: ['/sys/fs/cgroup/cpu/c/tasks', '/sys/fs/cgroup/memory/c/tasks'], unified: '/sys/fs/cgroup/unified/c' };
+  const withJoin = buildCreatePlan(spec((s) => (s.linux.namespaces = s.linux.namespaces.filter((n: any) => n.type !== 'cgroup'))), { ...ctx, cgroupJoin: join });
+  t.true(withJoin.joinsCgroup);
+  t.is(withJoin.ops[0]!.op, Op.JOIN_CGROUP);
+  t.deepEqual(withJoin.ops[0]!.args, { tasks: join.tasks, unified: join.unified });
+  const without = buildCreatePlan(spec(), ctx);
+  t.falsy(without.joinsCgroup);
+  t.is(index(without.ops, Op.JOIN_CGROUP), -1);
+});
+
+test('cgroup join with a new cgroup namespace: the init unshares it after the fork into the cgroup2 directory', (t) => {
+  const { ops, joinsCgroup } = buildCreatePlan(spec(), { ...ctx, cgroupJoin: { tasks: ['/x/tasks'], unified: '/u/c' } });
+  t.true(joinsCgroup);
+  const fork = index(ops, Op.FORK);
+  const before = ops.slice(0, fork).filter((o) => o.op === Op.UNSHARE);
+  t.true(before.every((o) => ((o.args.flags as number) & CLONE.NEWCGROUP) === 0), describePlan({ ops, warnings: [] }));
+  t.deepEqual(ops[fork + 1], { op: Op.UNSHARE, args: { flags: CLONE.NEWCGROUP }, note: ops[fork + 1]!.note });
+  // v1 only (no cgroup2 directory): the executor is in every cgroup before it unshares.
+  const v1 = buildCreatePlan(spec(), { ...ctx, cgroupJoin: { tasks: ['/x/tasks'] } });
+  t.true(((v1.ops[index(v1.ops, Op.UNSHARE)]!.args.flags as number) & CLONE.NEWCGROUP) !== 0);
+  t.not(v1.ops[index(v1.ops, Op.FORK) + 1]!.op, Op.UNSHARE);
+});
+
+test('cgroup join into a cgroup namespace joined by path: tsrun moves the executor (no JOIN_CGROUP)', (t) => {
+  const s = spec((x) => (x.linux.namespaces = x.linux.namespaces.map((n: any) => (n.type === 'cgroup' ? { type: 'cgroup', path: '/proc/1/ns/cgroup' } : n))));
+  const { ops, joinsCgroup } = buildCreatePlan(s, { ...ctx, cgroupJoin: { tasks: ['/x/tasks'], unified: '/u/c' } });
+  t.falsy(joinsCgroup);
+  t.is(index(ops, Op.JOIN_CGROUP), -1);
+});
