@@ -9,7 +9,7 @@ import { ConfigError, SysError, UnsupportedError, UsageError } from '../errors.j
 import { startExecutor, type StartedExecutor } from '../executor/spawn.js';
 import { Op, type PlanOp } from '../executor/protocol.js';
 import { runHooks } from '../hooks/index.js';
-import { buildCreatePlan, type PlanContext } from '../plan/index.js';
+import { buildCreatePlan, executorJoinsCgroup, type PlanContext } from '../plan/index.js';
 import type { CompiledFilter } from '../plan/types.js';
 import { loadSpec, type Spec } from '../spec/index.js';
 import { StateStore, writePidFile, type ContainerRecord } from '../state/store.js';
@@ -92,9 +92,10 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   const spec = loadSpec(bundle);
   mark('spec');
   // The executor joins the cgroup by itself (Op.JOIN_CGROUP), without the kernel's slow
-  // cgroup-wide lock, except into a cgroup namespace joined by path (plan/index.ts): then tsrun
-  // writes its pid to cgroup.procs, and starts that lock's wait now, to overlap what follows.
-  const slowJoin = spec.linux?.namespaces?.some((n) => n.type === 'cgroup' && n.path) === true;
+  // cgroup-wide lock, except in the cases executorJoinsCgroup names (a cgroup2 tree assumed, as
+  // on hybrid and v2 hosts): then tsrun writes its pid to cgroup.procs, and starts that lock's
+  // wait now, to overlap what follows (cgroups/warmup.ts).
+  const slowJoin = !executorJoinsCgroup(spec, true);
   if (slowJoin) warmAttachLock();
   checkTerminal(spec, opts.consoleSocket, opts.detached);
   let consoleSocket = opts.consoleSocket;

@@ -26,7 +26,7 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
   const linux = spec.linux;
   const ops: PlanOp[] = [];
   const cgroupNs = findNamespace(linux, 'cgroup');
-  const joinsCgroup = ctx.cgroupJoin !== undefined && !cgroupNs?.path;
+  const joinsCgroup = ctx.cgroupJoin !== undefined && executorJoinsCgroup(spec, ctx.cgroupJoin.unified !== undefined);
   if (joinsCgroup) ops.push(cgroupJoinOp(ctx.cgroupJoin!));
   ops.push(...fdOps(ctx.extraFds));
   // Host paths are reached before any namespace changes what they name.
@@ -65,10 +65,18 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
 }
 
 /**
- * The executor joins the container's cgroup itself, before any namespace changes (a new user
- * namespace would take its right to). Not into a cgroup namespace joined by path: tsrun moves
- * the executor then, as before (the slow way, cgroups/warmup.ts).
+ * Whether the executor joins the container's cgroup itself (Op.JOIN_CGROUP, first of all: a new
+ * user namespace would take its right to). Not into a cgroup namespace joined by path, and not
+ * into a cgroup2 directory with a user namespace: the fork into it is checked with the forking
+ * process's credentials, which inside the user namespace no longer own the cgroupfs (EACCES).
+ * tsrun then moves the executor, as before (the slow way, cgroups/warmup.ts).
  */
+export function executorJoinsCgroup(spec: Spec, cgroup2: boolean): boolean {
+  if (findNamespace(spec.linux, 'cgroup')?.path) return false;
+  return !(cgroup2 && findNamespace(spec.linux, 'user'));
+}
+
+/** The executor's own join (see executorJoinsCgroup). */
 function cgroupJoinOp(join: CgroupJoin): PlanOp {
   return { op: Op.JOIN_CGROUP, args: { tasks: join.tasks, unified: join.unified ?? '' }, note: 'into the container cgroup: v1 tasks, cgroup2 at the fork' };
 }

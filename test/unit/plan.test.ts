@@ -203,3 +203,14 @@ test('cgroup join into a cgroup namespace joined by path: tsrun moves the execut
   t.falsy(joinsCgroup);
   t.is(index(ops, Op.JOIN_CGROUP), -1);
 });
+
+test('cgroup join with a user namespace and a cgroup2 tree: tsrun moves the executor (the fork would be refused)', (t) => {
+  const s = spec((x) => {
+    x.linux.namespaces.push({ type: 'user' });
+    x.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    x.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  });
+  t.falsy(buildCreatePlan(s, { ...ctx, cgroupJoin: { tasks: ['/x/tasks'], unified: '/u/c' } }).joinsCgroup);
+  // v1 only: the tasks writes come before the user namespace, so the executor still joins.
+  t.true(buildCreatePlan(s, { ...ctx, cgroupJoin: { tasks: ['/x/tasks'] } }).joinsCgroup);
+});
