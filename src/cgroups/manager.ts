@@ -245,37 +245,34 @@ export abstract class BaseManager implements CgroupManager {
     return [...dirs];
   }
 
-  private rmdirRetry(dir: string, retry: boolean): void {
+  /** One rmdir: true when the directory is gone (or already was), false while tasks or sub-cgroups keep it busy. */
+  private rmdirOnce(dir: string): boolean {
+    try {
+      this.fs.rmdir(dir);
+      return true;
+    } catch (err) {
+      const code = errCode(err);
+      if (code === 'ENOENT') return true;
+      if (code === 'EBUSY' || code === 'ENOTEMPTY') return false;
+      throw SysError.fromNode('cgroup: rmdir', dir, err);
+    }
+  }
+
+  /** rmdir, retried with a growing pause while killed tasks are still leaving (about 1 s in all). */
+  private rmdirRetry(dir: string): void {
     let delay = 1;
-    for (let tries = 0; ; tries++) {
-      try {
-        this.fs.rmdir(dir);
-        return;
-      } catch (err) {
-        const code = errCode(err);
-        if (code === 'ENOENT') return;
-        if (code === 'EBUSY' && retry && tries < 10) {
-          sleepSync(delay);
-          delay *= 2;
-          continue;
-        }
-        throw SysError.fromNode('cgroup: rmdir', dir, err);
-      }
+    for (let tries = 0; !this.rmdirOnce(dir); tries++) {
+      if (tries >= 10) throw SysError.fromNode('cgroup: rmdir', dir, Object.assign(new Error('busy'), { code: 'EBUSY' }));
+      sleepSync(delay);
+      delay *= 2;
     }
   }
 
   /** Removes a cgroup and the sub-cgroups below it (made by the container), deepest first. */
   private removeTree(dir: string): void {
-    // Usually there is nothing below and nothing inside: one rmdir, no listing. EBUSY means
+    // Usually there is nothing below and nothing inside: one rmdir, no listing. Busy means
     // sub-cgroups or tasks are still there: list, recurse, and retry while tasks leave.
-    try {
-      this.fs.rmdir(dir);
-      return;
-    } catch (err) {
-      const code = errCode(err);
-      if (code === 'ENOENT') return;
-      if (code !== 'EBUSY' && code !== 'ENOTEMPTY') throw SysError.fromNode('cgroup: rmdir', dir, err);
-    }
+    if (this.rmdirOnce(dir)) return;
     let entries;
     try {
       entries = this.fs.readdir(dir);
@@ -284,7 +281,7 @@ export abstract class BaseManager implements CgroupManager {
       throw SysError.fromNode('cgroup: readdir', dir, err);
     }
     for (const e of entries) if (e.isDir) this.removeTree(`${dir}/${e.name}`);
-    this.rmdirRetry(dir, true);
+    this.rmdirRetry(dir);
   }
 
   destroy(): void {
@@ -303,7 +300,7 @@ export abstract class BaseManager implements CgroupManager {
           } catch (err) {
             if (errCode(err) !== 'ENOENT') throw err;
           }
-          if (!busy) this.rmdirRetry(dir, true);
+          if (!busy) this.rmdirRetry(dir);
         }
         this.state.created = this.state.created.filter((d) => d !== dir);
       } catch (err) {
