@@ -79,7 +79,11 @@ export interface ResolveOptions {
   self?: ProcCgroup;
 }
 
-function under(mount: CgroupMount, own: string, what: string): string {
+/**
+ * Where a cgroup the caller is in (`own`, a /proc/self/cgroup path) is on this mount: a mount may
+ * show a sub-tree (`root`: a cgroup namespace, a bind); a cgroup outside it is an error.
+ */
+export function under(mount: CgroupMount, own: string, what: string): string {
   const rel = posix.relative(mount.root, own);
   if (climbs(rel)) {
     throw new SysError('cgroup: resolve', undefined, undefined, `own ${what} cgroup ${own} is outside the mounted ${mount.root}`);

@@ -11,50 +11,43 @@
  * write holds cgroup_mutex while it waits, so making a cgroup meanwhile waits too: start it only
  * where a cgroup.procs write will follow.)
  *
- * This module is imported by the CLI dispatcher, so it stays tiny (node:fs only).
+ * The CLI dispatcher imports this module: it reads the files with the cgroup layer's own parsers
+ * (detect.ts, path.ts), which import nothing heavier than node:fs and node:path.
  */
 import * as nodefs from 'node:fs';
+import { detectFromMountinfo, type CgroupLayout, type CgroupMount } from './detect.js';
+import { parseProcCgroup, under, type ProcCgroup } from './path.js';
 
 /**
  * The cgroup.procs of this process's own cgroup in one mounted hierarchy (the cgroup2 one when
- * mounted, else the first v1 one listed), from /proc/self/cgroup and /proc/self/mountinfo.
+ * mounted, else the first v1 one /proc/self/cgroup lists), from /proc/self/cgroup and
+ * /proc/self/mountinfo; undefined when none is mounted where this process can see it.
  */
 export function ownProcsFile(procSelfCgroup: string, mountinfo: string): string | undefined {
-  const mounts: Array<{ point: string; root: string; v2: boolean; opts: string[] }> = [];
-  for (const line of mountinfo.split('\n')) {
-    const f = line.split(' ');
-    const dash = f.indexOf('-', 6);
-    if (dash < 0 || (f[dash + 1] !== 'cgroup' && f[dash + 1] !== 'cgroup2')) continue;
-    mounts.push({ point: unescapeMountinfo(f[4]!), root: unescapeMountinfo(f[3]!), v2: f[dash + 1] === 'cgroup2', opts: (f[dash + 3] ?? '').split(',') });
+  let layout: CgroupLayout;
+  let self: ProcCgroup;
+  try {
+    layout = detectFromMountinfo(mountinfo);
+    self = parseProcCgroup(procSelfCgroup);
+  } catch {
+    return undefined; // no cgroup mounted, or an unreadable line: no guess
   }
-  const lines = procSelfCgroup.split('\n').filter(Boolean).map((l) => {
-    const a = l.indexOf(':');
-    const b = l.indexOf(':', a + 1);
-    return { controllers: l.slice(a + 1, b), path: l.slice(b + 1) };
-  });
-  const pick = (want: (typeof lines)[number], m: (typeof mounts)[number] | undefined): string | undefined => {
-    if (!m) return undefined;
-    // Inside a cgroup namespace or a bind of a sub-tree, the mount shows `root`, not "/".
-    if (m.root !== '/' && !want.path.startsWith(`${m.root}/`) && want.path !== m.root) return undefined;
-    const inner = m.root === '/' ? want.path : want.path.slice(m.root.length);
-    return `${m.point}${inner === '/' ? '' : inner}/cgroup.procs`;
+  /** The procs file on one mount; undefined when our cgroup lies outside what it shows. */
+  const procsOn = (mount: CgroupMount, own: string, what: string): string | undefined => {
+    try {
+      return `${under(mount, own, what)}/cgroup.procs`;
+    } catch {
+      return undefined;
+    }
   };
-  const v2line = lines.find((l) => l.controllers === '');
-  if (v2line) {
-    const found = pick(v2line, mounts.find((m) => m.v2));
-    if (found) return found;
-  }
-  for (const l of lines) {
-    if (l.controllers === '') continue;
-    const names = l.controllers.split(',');
-    const found = pick(l, mounts.find((m) => !m.v2 && names.every((n) => m.opts.includes(n))));
+  const unified = layout.unified && self.unified !== undefined ? procsOn(layout.unified, self.unified, 'cgroup2') : undefined;
+  if (unified) return unified;
+  for (const [controller, path] of Object.entries(self.v1)) {
+    const h = layout.v1[controller];
+    const found = h && procsOn(h, path, controller);
     if (found) return found;
   }
   return undefined;
-}
-
-function unescapeMountinfo(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
 /** Starts the no-op attach in the background (root only: nothing else may write there). */
