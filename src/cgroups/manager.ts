@@ -5,7 +5,7 @@
  * signalling every process, watching OOM kills, and the description stored in state.json.
  */
 import * as posix from 'node:path/posix';
-import { ConfigError, SysError } from '../errors.js';
+import { ConfigError, SysError, describeCode } from '../errors.js';
 import type { ApplyOptions } from './controller.js';
 import type { CgroupMode } from './detect.js';
 import { errCode, readCg, showPath, sleepSync, writeCg, type CgroupFs } from './fs.js';
@@ -262,7 +262,7 @@ export abstract class BaseManager implements CgroupManager {
   private rmdirRetry(dir: string): void {
     let delay = 1;
     for (let tries = 0; !this.rmdirOnce(dir); tries++) {
-      if (tries >= 10) throw SysError.fromNode('cgroup: rmdir', dir, Object.assign(new Error('busy'), { code: 'EBUSY' }));
+      if (tries >= 10) throw new SysError('cgroup: rmdir', dir, 'EBUSY', describeCode('EBUSY'));
       sleepSync(delay);
       delay *= 2;
     }

@@ -4,19 +4,19 @@
  * net.Socket). Under Bun: Bun.spawn, whose extra 'pipe' entry is a socket pair too, read
  * through Bun.file(fd).stream(); node:child_process there costs about 11 ms on first use (it
  * loads Bun's net and stream layers) against 0.2 ms for Bun.spawn, measured in a compiled
- * program. Callers that need the child's stdin/stderr streams (hooks) take the Node path on
- * both engines.
+ * program. Callers that need the child's stdin/stderr streams (hooks: 'pipe' entries, onChild)
+ * take the Node path on both engines.
  */
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { childProcess } from '../sys/builtins.js';
+import { bunRuntime, childProcess, type BunRuntime } from '../sys/builtins.js';
 
 export interface LaunchOptions {
   path: string;
   argv0: string;
   env: Record<string, string>;
-  /** stdio of the child: fds 0.. (numbers are ours, inherited), the channel is added last. */
+  /** stdio of the child: fds 0.. (numbers are ours, inherited); the channel is the next fd, stdio.length. */
   stdio: Array<number | 'ignore' | 'pipe'>;
   /** Wants the ChildProcess (its stdin/stderr pipes): forces the Node path. */
   onChild?(child: ChildProcess): void;
@@ -25,8 +25,6 @@ export interface LaunchOptions {
 export interface Launched {
   /** 0 when the process could not be started. */
   readonly pid: number;
-  /** The fd number the child sees its channel on. */
-  readonly channelFd: number;
   send(bytes: Uint8Array): void;
   /** Sends the last bytes, then closes our end of the channel. */
   finish(bytes: Uint8Array): Promise<void>;
@@ -40,22 +38,9 @@ export interface Launched {
   close(): void;
 }
 
-interface BunSubprocess {
-  pid: number;
-  stdio: Array<number | null | undefined>;
-  exited: Promise<number>;
-  exitCode: number | null;
-  signalCode: string | null;
-  kill(signal?: number | string): void;
-}
-interface BunSpawn {
-  spawn(cmd: string[], opts: object): BunSubprocess;
-  file(fd: number): { stream(): ReadableStream<Uint8Array> };
-}
-
 export function launch(o: LaunchOptions): Launched {
-  const bun = (globalThis as { Bun?: BunSpawn }).Bun;
-  return bun && !o.onChild ? launchBun(bun, o) : launchNode(o);
+  const bun = bunRuntime();
+  return bun && !o.onChild && !o.stdio.includes('pipe') ? launchBun(bun, o) : launchNode(o);
 }
 
 function launchNode(o: LaunchOptions): Launched {
@@ -68,7 +53,6 @@ function launchNode(o: LaunchOptions): Launched {
   o.onChild?.(child);
   return {
     pid: child.pid ?? 0,
-    channelFd,
     send: (b) => void sock.write(b),
     finish: (b) => new Promise<void>((res) => sock.end(b, () => res())),
     chunks: () => sock as AsyncIterable<Uint8Array>,
@@ -79,8 +63,8 @@ function launchNode(o: LaunchOptions): Launched {
   };
 }
 
-function launchBun(bun: BunSpawn, o: LaunchOptions): Launched {
-  const stdio = [...o.stdio.map((s) => (s === 'pipe' ? 'ignore' : s)), 'pipe'];
+function launchBun(bun: BunRuntime, o: LaunchOptions): Launched {
+  const stdio = [...o.stdio, 'pipe'];
   const channelFd = stdio.length - 1;
   const proc = bun.spawn([o.path], { stdio, env: o.env, argv0: o.argv0 });
   const fd = proc.stdio[channelFd] as number;
@@ -100,7 +84,6 @@ function launchBun(bun: BunSpawn, o: LaunchOptions): Launched {
   };
   return {
     pid: proc.pid ?? 0,
-    channelFd,
     // Frames are a few KiB at most: the socket buffer takes them whole.
     send: (b) => void writeAll(fd, b),
     finish: async (b) => {
@@ -127,16 +110,12 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   while (off < bytes.length) off += writeSync(fd, bytes, off);
 }
 
-interface BunSpawnSync {
-  spawnSync(cmd: string[], opts: object): { exitCode: number | null; stderr?: Uint8Array };
-}
-
 /**
  * Runs a short helper to completion, stdin and stdout on /dev/null: its exit status, and its
  * stderr as text. Bun.spawnSync under Bun (see above), child_process.spawnSync under Node.
  */
 export function runQuiet(path: string, args: string[]): { status: number | null; stderr: string } {
-  const bun = (globalThis as { Bun?: BunSpawnSync }).Bun;
+  const bun = bunRuntime();
   if (bun) {
     const r = bun.spawnSync([path, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     return { status: r.exitCode, stderr: r.stderr ? Buffer.from(r.stderr).toString('utf8') : '' };

@@ -100,7 +100,7 @@ export class SeccompCache {
       if (typeof id !== 'object' || id === null || typeof id.version !== 'string') return undefined;
       const program = Buffer.from(e.program, 'base64');
       if (program.length === 0 || program.length % 8 !== 0) return undefined;
-      if (sha256(program) !== e.sha256) return undefined;
+      if (sha256hex(program) !== e.sha256) return undefined;
       return {
         program: new Uint8Array(program.buffer, program.byteOffset, program.length),
         warnings: e.warnings,
@@ -117,7 +117,7 @@ export class SeccompCache {
     const body: EntryFile = {
       format: CACHE_FORMAT,
       key,
-      sha256: sha256(entry.program),
+      sha256: sha256hex(entry.program),
       program: Buffer.from(entry.program).toString('base64'),
       warnings: entry.warnings,
       libseccomp: entry.libseccomp,
@@ -140,8 +140,4 @@ export class SeccompCache {
       throw SysError.fromNode('write', file, err);
     }
   }
-}
-
-function sha256(bytes: Uint8Array): string {
-  return sha256hex(bytes);
 }

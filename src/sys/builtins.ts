@@ -16,11 +16,32 @@ interface BunHasher {
   update(data: Uint8Array | string): BunHasher;
   digest(encoding: 'hex'): string;
 }
-type BunGlobal = { CryptoHasher: new (algorithm: string) => BunHasher };
+
+export interface BunSubprocess {
+  pid: number;
+  stdio: Array<number | null | undefined>;
+  exited: Promise<number>;
+  exitCode: number | null;
+  signalCode: string | null;
+  kill(signal?: number | string): void;
+}
+
+/** The parts of Bun's global object tsrun uses, typed here (the project has no Bun typings). */
+export interface BunRuntime {
+  CryptoHasher: new (algorithm: string) => BunHasher;
+  spawn(cmd: string[], opts: object): BunSubprocess;
+  spawnSync(cmd: string[], opts: object): { exitCode: number | null; stderr?: Uint8Array };
+  file(fd: number): { stream(): ReadableStream<Uint8Array> };
+}
+
+/** Bun's global when running on Bun, else undefined. */
+export function bunRuntime(): BunRuntime | undefined {
+  return (globalThis as { Bun?: BunRuntime }).Bun;
+}
 
 /** SHA-256 in hex: Bun's native hasher under Bun (no module to load), node:crypto elsewhere. */
 export function sha256hex(data: Uint8Array | string): string {
-  const bun = (globalThis as { Bun?: BunGlobal }).Bun;
+  const bun = bunRuntime();
   if (bun) return new bun.CryptoHasher('sha256').update(data).digest('hex');
   return process.getBuiltinModule('node:crypto').createHash('sha256').update(data).digest('hex');
 }
