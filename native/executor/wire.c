@@ -207,6 +207,17 @@ static const char *get_str(const uint8_t *body, uint32_t len, uint32_t *off)
 	return s;
 }
 
+/* A count prefix: the u32 at *off, checked against what is left of the body at `unit` bytes (at
+ * least) an item. 0, or -1 when the body is too short. */
+static int get_count(const uint8_t *body, uint32_t len, uint32_t *off, uint32_t unit, uint32_t *n)
+{
+	if (len - *off < 4)
+		return -1;
+	*n = get32(body + *off);
+	*off += 4;
+	return *n > (len - *off) / unit ? -1 : 0;
+}
+
 static void parse_op(struct op *o, const uint8_t *body, uint32_t len, uint32_t index)
 {
 	const char *layout = o->code < NLAYOUTS ? layouts[o->code] : NULL;
@@ -233,11 +244,8 @@ static void parse_op(struct op *o, const uint8_t *body, uint32_t len, uint32_t i
 				goto bad;
 			break;
 		case 'S': {
-			if (len - off < 4)
-				goto bad;
-			uint32_t n = get32(body + off);
-			off += 4;
-			if (n > (len - off) / 4)
+			uint32_t n;
+			if (get_count(body, len, &off, 4, &n) < 0) /* each string has its own 4-byte length */
 				goto bad;
 			char **v = calloc((size_t)n + 1, sizeof *v);
 			if (!v)
@@ -250,11 +258,8 @@ static void parse_op(struct op *o, const uint8_t *body, uint32_t len, uint32_t i
 			break;
 		}
 		case 'U': {
-			if (len - off < 4)
-				goto bad;
-			uint32_t n = get32(body + off);
-			off += 4;
-			if (n > (len - off) / 4)
+			uint32_t n;
+			if (get_count(body, len, &off, 4, &n) < 0)
 				goto bad;
 			o->l = calloc((size_t)n + 1, sizeof *o->l);
 			if (!o->l)
@@ -265,11 +270,8 @@ static void parse_op(struct op *o, const uint8_t *body, uint32_t len, uint32_t i
 			break;
 		}
 		case 'b': {
-			if (len - off < 4)
-				goto bad;
-			uint32_t n = get32(body + off);
-			off += 4;
-			if (n > len - off)
+			uint32_t n;
+			if (get_count(body, len, &off, 1, &n) < 0)
 				goto bad;
 			o->b = body + off;
 			o->bn = n;
