@@ -47,8 +47,11 @@ export interface CgroupManager {
   watchOom(onOom: (total: number) => void, intervalMs?: number): () => void;
   /** Does the container's cgroup directory exist? */
   exists(): boolean;
-  /** Removes what create() made (never a pre-existing directory). */
-  destroy(): void;
+  /**
+   * Removes what create() made (never a pre-existing directory). A cgroup that tasks still keep
+   * busy is retried for about a second; with `wait: false` the EBUSY error comes at once.
+   */
+  destroy(opts?: { wait?: boolean }): void;
   /** What to store in state.json; `loadManager(json)` rebuilds the manager. */
   toJSON(): CgroupState;
 }
@@ -258,18 +261,18 @@ export abstract class BaseManager implements CgroupManager {
     }
   }
 
-  /** rmdir, retried with a growing pause while killed tasks are still leaving (about 1 s in all). */
-  private rmdirRetry(dir: string): void {
+  /** rmdir, retried with a growing pause while killed tasks are still leaving (about 1 s in all; none without wait). */
+  private rmdirRetry(dir: string, wait: boolean): void {
     let delay = 1;
     for (let tries = 0; !this.rmdirOnce(dir); tries++) {
-      if (tries >= 10) throw new SysError('cgroup: rmdir', dir, 'EBUSY', describeCode('EBUSY'));
+      if (!wait || tries >= 10) throw new SysError('cgroup: rmdir', dir, 'EBUSY', describeCode('EBUSY'));
       sleepSync(delay);
       delay *= 2;
     }
   }
 
   /** Removes a cgroup and the sub-cgroups below it (made by the container), deepest first. */
-  private removeTree(dir: string): void {
+  private removeTree(dir: string, wait: boolean): void {
     // Usually there is nothing below and nothing inside: one rmdir, no listing. Busy means
     // sub-cgroups or tasks are still there: list, recurse, and retry while tasks leave.
     if (this.rmdirOnce(dir)) return;
@@ -280,28 +283,21 @@ export abstract class BaseManager implements CgroupManager {
       if (errCode(err) === 'ENOENT') return;
       throw SysError.fromNode('cgroup: readdir', dir, err);
     }
-    for (const e of entries) if (e.isDir) this.removeTree(`${dir}/${e.name}`);
-    this.rmdirRetry(dir);
+    for (const e of entries) if (e.isDir) this.removeTree(`${dir}/${e.name}`, wait);
+    this.rmdirRetry(dir, wait);
   }
 
-  destroy(): void {
+  destroy({ wait = true }: { wait?: boolean } = {}): void {
     const own = new Set(this.ownDirs());
     const depth = (p: string) => p.split('/').length;
     const order = [...this.state.created].sort((a, b) => depth(b) - depth(a));
     let first: unknown;
     for (const dir of order) {
       try {
-        if (own.has(dir)) this.removeTree(dir);
-        else {
-          // An intermediate level we made: leave it when something else now lives below it.
-          let busy = false;
-          try {
-            busy = this.fs.readdir(dir).some((e) => e.isDir);
-          } catch (err) {
-            if (errCode(err) !== 'ENOENT') throw err;
-          }
-          if (!busy) this.rmdirRetry(dir);
-        }
+        if (own.has(dir)) this.removeTree(dir, wait);
+        // An intermediate level we made: one rmdir, no retry. Busy means something else lives
+        // below it (or in it) now: it stays, still ours to try again.
+        else if (!this.rmdirOnce(dir)) continue;
         this.state.created = this.state.created.filter((d) => d !== dir);
       } catch (err) {
         first ??= err;

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import type { TsrunCommand } from './command.js';
 import { runCli, type CommandLoader } from './cli.js';
+import { writeErr } from '../sys/fdio.js';
 
 declare const __dirname: string;
 
@@ -56,7 +57,7 @@ const load: CommandLoader = async (name) => {
 runCli(process.argv.slice(2), load).then(
   (code) => process.exit(code),
   (e) => {
-    process.stderr.write(`tsrun: ${e instanceof Error ? e.message : String(e)}\n`);
+    writeErr(`tsrun: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   },
 );

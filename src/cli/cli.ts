@@ -7,11 +7,11 @@
 import { isTsrunError, UsageError } from '../errors.js';
 import { splitArgv } from './argv.js';
 import type { TsrunCommand } from './command.js';
-import { makeContext, writeOut, type GlobalArgs } from './context.js';
+import { makeContext, type GlobalArgs } from './context.js';
+import { writeErr, writeOut } from '../sys/fdio.js';
 import { makeLogger } from './log.js';
 import { parseCommandLine, recordBuilder, type CommandSpec } from './parse.js';
 import { mark } from '../trace.js';
-import { warmAttachLock } from '../cgroups/warmup.js';
 
 export const VERSION = '0.1.0';
 const SPEC_VERSION = '1.3.0';
@@ -66,9 +66,6 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
       return 0;
     }
     if (wantsHelp || name === undefined) return await showHelp(argv, name === undefined && !wantsHelp, load);
-    // exec writes a pid into a cgroup.procs soon: start the kernel's slow first attach now
-    // (warmup.ts). create and run let the executor join by itself, without that lock.
-    if (name === 'exec') warmAttachLock();
     const cmd = (COMMAND_NAMES as readonly string[]).includes(name) ? await load(name) : undefined;
     mark('loaded');
     if (!cmd) throw new UsageError(`'${name}' is not a tsrun command: see tsrun --help`);
@@ -83,7 +80,7 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
     const logger = safeLogger(globals);
     logger.log('error', msg);
     // A failure that is not a TsrunError is a bug: its stack helps whoever reports it.
-    if (!isTsrunError(failure) && failure instanceof Error) process.stderr.write(`${failure.stack}\n`);
+    if (!isTsrunError(failure) && failure instanceof Error) writeErr(`${failure.stack}\n`);
     return 1;
   }
 }
@@ -93,7 +90,8 @@ async function showHelp(argv: readonly string[], missingCommand: boolean, load: 
   // A plain import: Node resolves it from node_modules; Bun's compiled program carries yargs as a
   // chunk of its own, loaded only here.
   const { default: yargs } = await import('yargs');
-  let y = globalFlags(yargs(argv.filter((a) => a !== 'help') as string[]))
+  const args = argv.filter((a) => a !== 'help');
+  let y = globalFlags(yargs(args))
     .scriptName('tsrun')
     .version(false)
     .exitProcess(false)
@@ -103,12 +101,17 @@ async function showHelp(argv: readonly string[], missingCommand: boolean, load: 
     y = y.command(cmd.command, cmd.describe, cmd.builder ?? ((b) => b), () => undefined);
   }
   if (missingCommand) {
-    y.showHelp((s: string) => process.stderr.write(`${s}\n`));
-    process.stderr.write('a command is required\n');
+    y.showHelp((s: string) => writeErr(`${s}\n`));
+    writeErr('a command is required\n');
     return 1;
   }
-  await y.help().parseAsync();
-  return 0;
+  // With a callback, yargs hands the text over instead of printing it through process.stdout.
+  let failed = false;
+  await y.help().parseAsync(args, {}, (err, _argv, output) => {
+    failed = Boolean(err);
+    (failed ? writeErr : writeOut)(`${output}\n`);
+  });
+  return failed ? 1 : 0;
 }
 
 function safeLogger(opts: GlobalArgs) {

@@ -1,5 +1,4 @@
 /** What every command handler gets from the global flags. */
-import { writeSync } from 'node:fs';
 import { StateStore } from '../state/store.js';
 import { makeLogger, type Logger } from './log.js';
 
@@ -29,14 +28,3 @@ export function makeContext(argv: GlobalArgs, rest: string[]): Context {
     systemdCgroup: argv['systemd-cgroup'] === true,
   };
 }
-
-/** Writes to stdout without going through process.stdout (which may flip O_NONBLOCK on a shared fd). */
-export function writeOut(text: string): void {
-  let buf = Buffer.from(text);
-  while (buf.length > 0) {
-    const n = writeSync(1, buf);
-    buf = buf.subarray(n);
-  }
-}
-
-

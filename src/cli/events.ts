@@ -1,7 +1,7 @@
 import { containerEvents, parseGoDuration } from '../lifecycle/events.js';
 import { checkContainerId } from '../state/store.js';
 import { idPositional, type TsrunCommand } from './command.js';
-import { writeOut } from './context.js';
+import { writeOut } from '../sys/fdio.js';
 
 export default {
   command: 'events [id]',

@@ -1,3 +1,5 @@
+import { warmAttachLock } from '../cgroups/warmup.js';
+import { UnsupportedError } from '../errors.js';
 import { execProcess } from '../lifecycle/exec.js';
 import { checkContainerId } from '../state/store.js';
 import { idPositional, type TsrunCommand } from './command.js';
@@ -46,9 +48,10 @@ export default {
       .option('apparmor', { type: 'string', describe: 'AppArmor profile of the process (refused where AppArmor is not enabled)' })
       .option('cgroup', { type: 'string', array: true, describe: 'join a sub-cgroup of the container: PATH, or CONTROLLER[,CONTROLLER]:PATH (repeatable)' }),
   async run(a, ctx) {
-    for (const flag of ['pidfd-socket'] as const) {
-      if (a[flag]) throw new Error(`exec: --${flag} is not supported by this version of tsrun`);
-    }
+    if (a['pidfd-socket']) throw new UnsupportedError('exec: --pidfd-socket is not supported by this version of tsrun');
+    // exec writes a pid into a cgroup.procs soon: start the kernel's slow first attach now
+    // (cgroups/warmup.ts). create and run let the executor join by itself, without that lock.
+    warmAttachLock();
     return execProcess(ctx.store, {
       id: checkContainerId(a.id),
       processFile: a.process,

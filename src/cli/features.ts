@@ -4,7 +4,7 @@ import { supportedMountOptions } from '../plan/mount-options.js';
 import { NAMESPACE_FLAGS } from '../plan/namespaces.js';
 import type { TsrunCommand } from './command.js';
 import { seccompFeatures } from '../seccomp/index.js';
-import { writeOut } from './context.js';
+import { writeOut } from '../sys/fdio.js';
 
 /** What this build of tsrun really does: clients (containerd, CRI) enable features from this. */
 export function features(opts: { idmap?: boolean } = {}): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { listContainers, renderTable } from '../lifecycle/list.js';
 import { UsageError } from '../errors.js';
 import type { TsrunCommand } from './command.js';
-import { writeOut } from './context.js';
+import { writeOut } from '../sys/fdio.js';
 
 export default {
   command: 'list',

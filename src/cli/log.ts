@@ -5,6 +5,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { writeErr } from '../sys/fdio.js';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';
@@ -32,7 +33,7 @@ export function makeLogger(opts: { log?: string; logFormat?: string; debug?: boo
     debug,
     log(level, msg) {
       if (level === 'debug' && !debug) return;
-      if (level === 'error' || level === 'warning' || debug) process.stderr.write(`${level === 'error' ? '' : `${level}: `}${msg}\n`);
+      if (level === 'error' || level === 'warning' || debug) writeErr(`${level === 'error' ? '' : `${level}: `}${msg}\n`);
       if (!opts.log) return;
       let fd: number | undefined;
       try {

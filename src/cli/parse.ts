@@ -25,12 +25,15 @@ export interface CommandSpec {
 /** Records a yargs-style builder's declarations. */
 export function recordBuilder(command: string, builder?: (y: any) => any): CommandSpec {
   const spec: CommandSpec = { options: new Map(), names: new Map(), positionals: [] };
-  for (const m of command.matchAll(/[[<]([\w-]+)(\.\.)?[\]>]/g)) spec.positionals.push({ name: m[1]!, variadic: m[2] !== undefined });
+  const positional = /[[<]([\w-]+)(\.\.)?[\]>]/g;
+  for (let m; (m = positional.exec(command)); ) spec.positionals.push({ name: m[1]!, variadic: m[2] !== undefined });
   const recorder: any = {
     option(name: string, o: OptionSpec = {}) {
       spec.options.set(name, o);
       spec.names.set(name, name);
-      for (const a of [o.alias ?? []].flat()) spec.names.set(a, name);
+      // Loops, not flat()/flatMap(): JavaScriptCore implements those in JavaScript, and every
+      // command parses its flags before the interpreter has warmed them up.
+      for (const a of typeof o.alias === 'string' ? [o.alias] : (o.alias ?? [])) spec.names.set(a, name);
       return recorder;
     },
     positional() {
@@ -95,13 +98,14 @@ export function parseCommandLine(args: readonly string[], ...specs: CommandSpec[
     else out[name] = value;
   }
   for (const s of specs) for (const [name, o] of s.options) if (out[name] === undefined && o.default !== undefined) out[name] = o.default;
-  const declared = specs.flatMap((s) => s.positionals);
   let p = 0;
-  for (const { name, variadic } of declared) {
-    if (variadic) {
-      out[name] = positionals.slice(p);
-      p = positionals.length;
-    } else if (p < positionals.length) out[name] = positionals[p++];
+  for (const s of specs) {
+    for (const { name, variadic } of s.positionals) {
+      if (variadic) {
+        out[name] = positionals.slice(p);
+        p = positionals.length;
+      } else if (p < positionals.length) out[name] = positionals[p++];
+    }
   }
   if (p < positionals.length) throw new UsageError(`unexpected argument "${positionals[p]}"`);
   return out;

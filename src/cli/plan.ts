@@ -3,7 +3,7 @@ import { resolveRootfs } from '../lifecycle/create.js';
 import { buildCreatePlan, describePlan } from '../plan/index.js';
 import { loadSpec } from '../spec/index.js';
 import type { TsrunCommand } from './command.js';
-import { writeOut } from './context.js';
+import { writeOut } from '../sys/fdio.js';
 
 export default {
   command: 'plan',

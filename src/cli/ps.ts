@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import { containerPids, filterPsTable, runHostPs } from '../lifecycle/ps.js';
 import { checkContainerId } from '../state/store.js';
 import { idPositional, type TsrunCommand } from './command.js';
-import { writeOut } from './context.js';
+import { writeOut } from '../sys/fdio.js';
 
 export default {
   command: 'ps [id]',

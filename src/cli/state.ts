@@ -1,7 +1,7 @@
 import { loadContainer, ociState } from '../lifecycle/container.js';
 import { checkContainerId } from '../state/store.js';
 import { idPositional, type TsrunCommand } from './command.js';
-import { writeOut } from './context.js';
+import { writeOut } from '../sys/fdio.js';
 
 export default {
   command: 'state [id]',

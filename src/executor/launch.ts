@@ -8,9 +8,10 @@
  * take the Node path on both engines.
  */
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { bunRuntime, childProcess, type BunRuntime } from '../sys/builtins.js';
+import { writeAll } from '../sys/fdio.js';
 
 export interface LaunchOptions {
   path: string;
@@ -103,11 +104,6 @@ function launchBun(bun: BunRuntime, o: LaunchOptions): Launched {
     kill: () => proc.kill('SIGKILL'),
     close,
   };
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off);
 }
 
 /**

@@ -3,7 +3,7 @@
  * relies on); running or paused → error unless --force, which kills first and waits up to 10 s.
  * Destroy removes only what create made (the cgroup it created, the state dir), then runs poststop.
  */
-import { ContainerNotExistError, IncorrectStatusError, TsrunError, isTsrunError } from '../errors.js';
+import { ContainerNotExistError, IncorrectStatusError, TsrunError, isTsrunError, type SysError } from '../errors.js';
 import { runHooksReportingErrors, type Hook } from '../hooks/index.js';
 import type { ContainerRecord, StateStore } from '../state/store.js';
 import { isSameLiveProcess } from '../sys/proc.js';
@@ -63,10 +63,17 @@ async function destroy(store: StateStore, rec: ContainerRecord): Promise<string[
   // Without a pid namespace of its own, the init's death does not take the rest with it.
   if (cg && sharesHostPidNs(rec)) await signalAll(rec, 9);
   if (cg) {
-    // Killed processes (an exec's too) leave the cgroup only when they are gone: rmdir waits for them.
-    const deadline = Date.now() + KILL_WAIT_MS;
-    while (cg.pids().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    cg.destroy();
+    // Usually nothing is left (the init's pid namespace took its processes along): the cgroup
+    // goes at once, without listing it first. Killed processes (an exec's too) leave it only
+    // when they are gone: while they keep it busy, wait for them, then remove it.
+    try {
+      cg.destroy({ wait: false });
+    } catch (e) {
+      if (!isTsrunError(e) || (e as SysError).errno !== 'EBUSY') throw e;
+      const deadline = Date.now() + KILL_WAIT_MS;
+      while (cg.pids().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      cg.destroy();
+    }
   }
   store.remove(rec.id);
   const hooks = (rec.config.hooks as { poststop?: Hook[] } | undefined)?.poststop;

@@ -11,35 +11,15 @@
  */
 import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
 import { childProcess } from '../sys/builtins.js';
-import { dirname, isAbsolute, join } from 'node:path';
+import { writeErr } from '../sys/fdio.js';
+import { euid, isRootless } from '../state/root.js';
+import { dirname, join } from 'node:path';
 import { ConfigError, SysError, TsrunError, UnsupportedError } from '../errors.js';
 import type { CgroupManager } from '../cgroups/index.js';
 import type { Spec } from '../spec/index.js';
 
-export const ROOT_STATE_DIR = '/run/tsrun';
-
-function euid(): number {
-  return process.geteuid?.() ?? 0;
-}
-
 function egid(): number {
   return process.getegid?.() ?? 0;
-}
-
-/** tsrun runs without root: no privileges beyond the caller's own ids. */
-export function isRootless(uid = euid()): boolean {
-  return uid !== 0;
-}
-
-/**
- * The state root when --root is not given: /run/tsrun for root; $XDG_RUNTIME_DIR/tsrun for anyone
- * else (runc does the same with runc/), or /run/user/UID/tsrun when the variable is unset.
- */
-export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env, uid = euid()): string {
-  if (!isRootless(uid)) return ROOT_STATE_DIR;
-  const xdg = env.XDG_RUNTIME_DIR;
-  if (xdg && isAbsolute(xdg)) return join(xdg, 'tsrun');
-  return `/run/user/${uid}/tsrun`;
 }
 
 export interface IdMapRange {
@@ -204,7 +184,7 @@ export async function containerCgroup(
 
 /** A warning on stderr, as the CLI's logger prints one. */
 export function warning(msg: string): void {
-  process.stderr.write(`warning: ${msg}\n`);
+  writeErr(`warning: ${msg}\n`);
 }
 
 /**

@@ -315,6 +315,35 @@ test('v1 destroy keeps an intermediate level that something else now uses', (t) 
   t.true(fs.existsSync(`${r}/pids/a/other`));
 });
 
+test('v1 destroy without wait: a cgroup tasks keep busy fails at once, stays recorded, and goes on a later destroy', (t) => {
+  const tree = fakeV1({ hierarchies: ['pids'] });
+  t.teardown(() => tree.cleanup());
+  const r = tree.root;
+  // rmdir refuses these directories with EBUSY, as the kernel does while tasks are still inside.
+  const busy = new Set([`${r}/pids/a/b`]);
+  const tries: string[] = [];
+  const fsBusy: CgroupFs = Object.assign(Object.create(tree.fs) as CgroupFs, {
+    rmdir(p: string) {
+      tries.push(p);
+      if (busy.has(p)) throw Object.assign(new Error(`rmdir ${p}: EBUSY`), { code: 'EBUSY' });
+      tree.fs.rmdir(p);
+    },
+  });
+  const m = createManager({ id: 'c1', cgroupsPath: '/a/b', layout: detectFromRoot(r, tree.fs), fs: fsBusy });
+  m.create();
+  const err = t.throws(() => m.destroy({ wait: false }), { instanceOf: SysError });
+  t.is(err?.errno, 'EBUSY');
+  // The busy cgroup: one rmdir, then one more after its sub-cgroups (none) are gone, no pauses;
+  // its parent: tried once, and it stays (busy below).
+  t.deepEqual(tries.map((p) => p.slice(r.length + 1)), ['pids/a/b', 'pids/a/b', 'pids/a']);
+  t.true(fs.existsSync(`${r}/pids/a/b`));
+  t.deepEqual(m.toJSON().created.map((p) => p.slice(r.length + 1)).sort(), ['pids/a', 'pids/a/b']);
+  busy.clear();
+  m.destroy();
+  t.false(fs.existsSync(`${r}/pids/a`));
+  t.deepEqual(m.toJSON().created, []);
+});
+
 test('hybrid: hugepage limits go to the cgroup2 tree when v1 has no hugetlb', (t) => {
   const { m, r, rec } = setup(t, fakeV1({ unified: true }));
   m.create();

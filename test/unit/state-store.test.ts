@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerExistsError, ContainerNotExistError } from '../../src/errors.js';
-import { checkContainerId, resolveRoot, StateStore, writePidFile } from '../../src/state/store.js';
+import { checkContainerId, StateStore, writePidFile } from '../../src/state/store.js';
+import { absolutePath, resolveRoot } from '../../src/state/root.js';
 import { parseProcStat, isSameLiveProcess, readProcStat } from '../../src/sys/proc.js';
 
 function tmp(t: { teardown(f: () => void): void }): string {
@@ -26,6 +27,33 @@ test('--root is made absolute and / is refused', (t) => {
   t.true(resolveRoot('rel').startsWith('/'));
   t.throws(() => resolveRoot('/'), { message: /refusing/ });
   t.is(resolveRoot(undefined), '/run/tsrun');
+});
+
+test('absolutePath resolves against cwd and normalises as path.resolve does', (t) => {
+  t.is(absolutePath('/a//b/./c/../d/'), '/a/b/d');
+  t.is(absolutePath('x/../y', '/cwd/sub'), '/cwd/sub/y');
+  t.is(absolutePath('../../..', '/cwd'), '/');
+  t.is(absolutePath('/'), '/');
+  t.is(absolutePath('.', '/w'), '/w');
+  t.is(resolveRoot('/tmp//r/'), '/tmp/r');
+});
+
+test('remove takes the folder with state.json and the lock, or with whatever else it holds', (t) => {
+  const root = tmp(t);
+  const s = new StateStore(root);
+  s.createDir('r1');
+  s.save(rec('r1'));
+  writeFileSync(join(root, 'r1', '.lock'), '1 1');
+  s.remove('r1');
+  t.false(existsSync(join(root, 'r1')));
+  s.createDir('r2');
+  s.save(rec('r2'));
+  writeFileSync(join(root, 'r2', 'exec.fifo'), '');
+  s.remove('r2');
+  t.false(existsSync(join(root, 'r2')));
+  s.createDir('r3');
+  s.remove('r3');
+  t.false(existsSync(join(root, 'r3')));
 });
 
 test('a second create of the same id fails and leaves the first intact', (t) => {
