@@ -5,7 +5,7 @@
  * /sys/fs/cgroup (the unit tests' fake trees).
  */
 import { compareText } from '../compare.js';
-import * as nodefs from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { SysError } from '../errors.js';
 import type { CgroupFs } from './fs.js';
 
@@ -136,7 +136,7 @@ export function detectFromRoot(root: string, fs: CgroupFs): CgroupLayout {
 export function detectHost(): CgroupLayout {
   let text: string;
   try {
-    text = nodefs.readFileSync('/proc/self/mountinfo', 'utf8');
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
   } catch (err) {
     throw SysError.fromNode('read', '/proc/self/mountinfo', err);
   }

@@ -4,7 +4,7 @@
  * record the exact writes. The real implementation opens control files without O_CREAT or
  * O_TRUNC, as runc does, so a missing file is ENOENT and each write is one write(2).
  */
-import * as nodefs from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, statSync, writeSync } from 'node:fs';
 import { ConfigError, SysError, UnsupportedError } from '../errors.js';
 import type { CgroupWrite } from './types.js';
 
@@ -21,23 +21,26 @@ export interface CgroupFs {
   mkdir(path: string): void;
   rmdir(path: string): void;
   exists(path: string): boolean;
+  /** A directory is there (false: missing, or a file). */
+  isDir(path: string): boolean;
   readdir(path: string): DirEntry[];
 }
 
 export const nodeCgroupFs: CgroupFs = {
-  readFile: (path) => nodefs.readFileSync(path, 'utf8'),
+  readFile: (path) => readFileSync(path, 'utf8'),
   writeFile: (path, data) => {
-    const fd = nodefs.openSync(path, nodefs.constants.O_WRONLY);
+    const fd = openSync(path, constants.O_WRONLY);
     try {
-      nodefs.writeSync(fd, data);
+      writeSync(fd, data);
     } finally {
-      nodefs.closeSync(fd);
+      closeSync(fd);
     }
   },
-  mkdir: (path) => nodefs.mkdirSync(path, { mode: 0o755 }),
-  rmdir: (path) => nodefs.rmdirSync(path),
-  exists: (path) => nodefs.existsSync(path),
-  readdir: (path) => nodefs.readdirSync(path, { withFileTypes: true }).map((d) => ({ name: d.name, isDir: d.isDirectory() })),
+  mkdir: (path) => mkdirSync(path, { mode: 0o755 }),
+  rmdir: (path) => rmdirSync(path),
+  exists: (path) => existsSync(path),
+  isDir: (path) => statSync(path, { throwIfNoEntry: false })?.isDirectory() === true,
+  readdir: (path) => readdirSync(path, { withFileTypes: true }).map((d) => ({ name: d.name, isDir: d.isDirectory() })),
 };
 
 export type FsOp =
@@ -72,6 +75,9 @@ export class RecordingFs implements CgroupFs {
   }
   exists(path: string): boolean {
     return this.inner.exists(path);
+  }
+  isDir(path: string): boolean {
+    return this.inner.isDir(path);
   }
   readdir(path: string): DirEntry[] {
     return this.inner.readdir(path);

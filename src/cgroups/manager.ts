@@ -4,7 +4,7 @@
  * container's own sub-cgroups included, retrying EBUSY briefly), reading pids recursively,
  * signalling every process, watching OOM kills, and the description stored in state.json.
  */
-import * as posix from 'node:path/posix';
+import { relative } from 'node:path/posix';
 import { ConfigError, SysError, describeCode } from '../errors.js';
 import type { ApplyOptions } from './controller.js';
 import type { CgroupMode } from './detect.js';
@@ -117,19 +117,9 @@ export abstract class BaseManager implements CgroupManager {
     return JSON.parse(JSON.stringify(this.state)) as CgroupState;
   }
 
-  private isDir(path: string): boolean {
-    try {
-      this.fs.readdir(path);
-      return true;
-    } catch (err) {
-      if (errCode(err) === 'ENOTDIR') return false;
-      throw SysError.fromNode('cgroup: read directory', path, err);
-    }
-  }
-
   /** mkdir -p below mountPoint, recording what was created. Returns the levels below the mount. */
   protected mkdirp(dir: string, mountPoint: string): string[] {
-    const rel = posix.relative(mountPoint, dir);
+    const rel = relative(mountPoint, dir);
     if (climbs(rel)) throw new ConfigError(`cgroup: ${dir} is not under ${mountPoint}`);
     const levels: string[] = [];
     // A Set, not created.includes(): a deep cgroupsPath makes thousands of levels.
@@ -138,12 +128,7 @@ export abstract class BaseManager implements CgroupManager {
     for (const part of rel ? rel.split('/') : []) {
       cur = `${cur}/${part}`;
       levels.push(cur);
-      if (this.fs.exists(cur)) {
-        // A control file ("cgroup.procs", "memory.max") named as a level would turn every later
-        // mkdir and write into ENOTDIR: say which field is wrong instead.
-        if (!this.isDir(cur)) throw new ConfigError(`linux.cgroupsPath: ${showPath(cur)} is a file, not a cgroup`);
-        continue;
-      }
+      // mkdir first: a new level costs one call; one that exists, a failed mkdir and a stat.
       try {
         this.fs.mkdir(cur);
         if (!made.has(cur)) {
@@ -152,6 +137,9 @@ export abstract class BaseManager implements CgroupManager {
         }
       } catch (err) {
         if (errCode(err) !== 'EEXIST') throw SysError.fromNode('cgroup: mkdir', cur, err);
+        // A control file ("cgroup.procs", "memory.max") named as a level would turn every later
+        // mkdir and write into ENOTDIR: say which field is wrong instead.
+        if (!this.fs.isDir(cur)) throw new ConfigError(`linux.cgroupsPath: ${showPath(cur)} is a file, not a cgroup`);
       }
     }
     return levels;

@@ -7,8 +7,8 @@
  * - empty: the relative path "<container id>" (runc: Name = id, Parent = "").
  * Paths are cleaned like runc's utils.CleanPath, so "../.." cannot climb out of the hierarchy.
  */
-import * as nodefs from 'node:fs';
-import * as posix from 'node:path/posix';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, normalize, relative as posixRelative } from 'node:path/posix';
 import { ConfigError, SysError } from '../errors.js';
 import type { CgroupLayout, CgroupMount } from './detect.js';
 
@@ -37,24 +37,24 @@ export function parseProcCgroup(text: string): ProcCgroup {
 
 export function readProcSelfCgroup(): ProcCgroup {
   try {
-    return parseProcCgroup(nodefs.readFileSync('/proc/self/cgroup', 'utf8'));
+    return parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
   } catch (err) {
     if (err instanceof SysError) throw err;
     throw SysError.fromNode('read', '/proc/self/cgroup', err);
   }
 }
 
-/** Whether a posix.relative() result leaves its base: "..", "../x" (not "...", a name like any other). */
+/** Whether a relative() result leaves its base: "..", "../x" (not "...", a name like any other). */
 export function climbs(rel: string): boolean {
-  return rel === '..' || rel.startsWith('../') || posix.isAbsolute(rel);
+  return rel === '..' || rel.startsWith('../') || isAbsolute(rel);
 }
 
 /** runc's CleanPath: "" stays "", absolute stays absolute, relative cannot escape with "..". */
 export function cleanPath(p: string): string {
   if (p === '') return '';
-  let c = posix.normalize(p);
-  if (!posix.isAbsolute(c)) {
-    c = posix.relative('/', posix.normalize('/' + c));
+  let c = normalize(p);
+  if (!isAbsolute(c)) {
+    c = posixRelative('/', normalize('/' + c));
     if (c === '') c = '.';
   }
   if (c.length > 1 && c.endsWith('/')) c = c.slice(0, -1);
@@ -84,11 +84,11 @@ export interface ResolveOptions {
  * show a sub-tree (`root`: a cgroup namespace, a bind); a cgroup outside it is an error.
  */
 export function under(mount: CgroupMount, own: string, what: string): string {
-  const rel = posix.relative(mount.root, own);
+  const rel = posixRelative(mount.root, own);
   if (climbs(rel)) {
     throw new SysError('cgroup: resolve', undefined, undefined, `own ${what} cgroup ${own} is outside the mounted ${mount.root}`);
   }
-  return posix.join(mount.mountPoint, rel);
+  return join(mount.mountPoint, rel);
 }
 
 export function resolveCgroupPaths(opts: ResolveOptions): CgroupPaths {
@@ -96,29 +96,29 @@ export function resolveCgroupPaths(opts: ResolveOptions): CgroupPaths {
   const given = cleanPath(opts.cgroupsPath ?? '');
   const inner = given === '' ? cleanPath(opts.id) : given;
   if (inner === '.' || (inner === '/' && given === '')) throw new ConfigError(`linux.cgroupsPath: invalid container id ${JSON.stringify(opts.id)}`);
-  const relative = !posix.isAbsolute(inner);
+  const relative = !isAbsolute(inner);
   let self = opts.self;
   const own = (): ProcCgroup => (self ??= readProcSelfCgroup());
   const { layout } = opts;
   const v1: Record<string, string> = {};
   for (const [c, h] of Object.entries(layout.v1)) {
-    if (!relative) v1[c] = posix.join(h.mountPoint, inner);
+    if (!relative) v1[c] = join(h.mountPoint, inner);
     else {
       const mine = own().v1[c];
       if (mine === undefined) throw new SysError('cgroup: resolve', undefined, undefined, `no ${c} line in /proc/self/cgroup`);
-      v1[c] = posix.join(under(h, mine, c), inner);
+      v1[c] = join(under(h, mine, c), inner);
     }
   }
   let unified: string | undefined;
   if (layout.unified) {
     const u = layout.unified;
-    if (!relative) unified = posix.join(u.mountPoint, inner);
+    if (!relative) unified = join(u.mountPoint, inner);
     else {
       const mine = own().unified;
       if (mine === undefined) throw new SysError('cgroup: resolve', undefined, undefined, 'no 0:: line in /proc/self/cgroup');
       // Pure v2: a sibling of the caller's cgroup (runc's defaultDirPath); hybrid: under it.
-      const base = layout.mode === 'v2' ? posix.dirname(mine) : mine;
-      unified = posix.join(under(u, base, 'cgroup2'), inner);
+      const base = layout.mode === 'v2' ? dirname(mine) : mine;
+      unified = join(under(u, base, 'cgroup2'), inner);
     }
   }
   return unified === undefined ? { inner, relative, v1 } : { inner, relative, v1, unified };

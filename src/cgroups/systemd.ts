@@ -4,7 +4,7 @@
  * transient scope needs systemd as PID 1 over D-Bus; without it this is a clear error, the same
  * check systemd's sd_booted() makes (/run/systemd/system exists).
  */
-import * as nodefs from 'node:fs';
+import { existsSync } from 'node:fs';
 import { ConfigError, UnsupportedError } from '../errors.js';
 
 export const SYSTEMD_NOT_RUNNING = 'systemd cgroup driver: systemd is not running as PID 1';
@@ -60,6 +60,6 @@ export function parseSystemdCgroupsPath(cgroupsPath: string | undefined, id: str
 }
 
 /** Throws unless systemd runs as PID 1 (sd_booted(): /run/systemd/system is a directory). */
-export function assertSystemdRunning(exists: (p: string) => boolean = (p) => nodefs.existsSync(p)): void {
+export function assertSystemdRunning(exists: (p: string) => boolean = (p) => existsSync(p)): void {
   if (!exists('/run/systemd/system')) throw new UnsupportedError(SYSTEMD_NOT_RUNNING);
 }

@@ -14,7 +14,7 @@
  * The CLI dispatcher imports this module: it reads the files with the cgroup layer's own parsers
  * (detect.ts, path.ts), which import nothing heavier than node:fs and node:path.
  */
-import * as nodefs from 'node:fs';
+import { close, openSync, readFileSync, write } from 'node:fs';
 import { detectFromMountinfo, type CgroupLayout, type CgroupMount } from './detect.js';
 import { parseProcCgroup, under, type ProcCgroup } from './path.js';
 
@@ -55,7 +55,7 @@ export function warmAttachLock(): void {
   if (process.getuid?.() !== 0) return;
   let file: string | undefined;
   try {
-    file = ownProcsFile(nodefs.readFileSync('/proc/self/cgroup', 'utf8'), nodefs.readFileSync('/proc/self/mountinfo', 'utf8'));
+    file = ownProcsFile(readFileSync('/proc/self/cgroup', 'utf8'), readFileSync('/proc/self/mountinfo', 'utf8'));
   } catch {
     return;
   }
@@ -64,9 +64,9 @@ export function warmAttachLock(): void {
   // once (an async open would only hand it over at the next turn of the event loop, too late).
   let fd: number;
   try {
-    fd = nodefs.openSync(file, 'w');
+    fd = openSync(file, 'w');
   } catch {
     return;
   }
-  nodefs.write(fd, String(process.pid), () => nodefs.close(fd, () => undefined));
+  write(fd, String(process.pid), () => close(fd, () => undefined));
 }

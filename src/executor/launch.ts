@@ -8,9 +8,11 @@
  * take the Node path on both engines.
  */
 import type { ChildProcess } from 'node:child_process';
-import { closeSync } from 'node:fs';
+import { closeSync, read } from 'node:fs';
 import type { Socket } from 'node:net';
-import { bunRuntime, childProcess, type BunRuntime } from '../sys/builtins.js';
+import { isTsrunError } from '../errors.js';
+import { bunRuntime, childProcess, os, type BunRuntime } from '../sys/builtins.js';
+import { shutdownSocket, spawnWithChannel, waitPidAsync } from '../sys/libc.js';
 import { writeAll } from '../sys/fdio.js';
 
 export interface LaunchOptions {
@@ -41,7 +43,89 @@ export interface Launched {
 
 export function launch(o: LaunchOptions): Launched {
   const bun = bunRuntime();
-  return bun && !o.onChild && !o.stdio.includes('pipe') ? launchBun(bun, o) : launchNode(o);
+  if (o.onChild || o.stdio.includes('pipe')) return launchNode(o);
+  if (bun) return launchBun(bun, o);
+  return launchFfi(o) ?? launchNode(o);
+}
+
+/**
+ * Node without child_process: posix_spawn(3) and socketpair(2) through koffi (sys/libc.ts), the
+ * channel read on the thread pool, the exit reaped by waitpid there too. Loading child_process
+ * and making its first child cost Node about 6 ms (its stream and net layers); this, about 3
+ * (koffi's addon, 2.5). Undefined when koffi cannot load or the fds would collide.
+ */
+function launchFfi(o: LaunchOptions): Launched | undefined {
+  let spawned;
+  try {
+    spawned = spawnWithChannel(o.path, o.argv0, o.env, o.stdio as Array<number | 'ignore'>);
+  } catch (e) {
+    if (isTsrunError(e)) throw e;
+    return undefined; // koffi itself would not load: child_process still works
+  }
+  if (!spawned) return undefined;
+  const { pid, channel: fd } = spawned;
+  let closed = false;
+  let reading = false;
+  let done = false;
+  const exited = waitPidAsync(pid).then(
+    ({ code }) => {
+      done = true;
+      return code > 128 ? `signal ${signalName(code - 128)}` : `status ${code}`;
+    },
+    (e: unknown) => {
+      done = true;
+      return `unknown (${e instanceof Error ? e.message : String(e)})`;
+    },
+  );
+  const release = (): void => {
+    if (closed) return;
+    closed = true;
+    closeSync(fd);
+  };
+  return {
+    pid,
+    send: (b) => void writeAll(fd, b),
+    finish: async (b) => {
+      writeAll(fd, b);
+      shutdownSocket(fd, 'write');
+    },
+    async *chunks() {
+      try {
+        while (!closed) {
+          reading = true;
+          const bytes = await readChunk(fd);
+          reading = false;
+          if (bytes.length === 0) return;
+          yield bytes;
+        }
+      } finally {
+        reading = false;
+        release();
+      }
+    },
+    exited,
+    running: () => !done,
+    kill: () => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone already */
+      }
+    },
+    // A read waiting on the thread pool still holds the fd: end it (it returns 0, and the reader
+    // closes); closing under it could close a later fd that reuses the number.
+    close: () => (reading ? shutdownSocket(fd, 'both') : release()),
+  };
+}
+
+/** One read(2) of up to 64 KiB on the thread pool: the bytes, empty at end of stream. */
+function readChunk(fd: number): Promise<Uint8Array> {
+  const buf = Buffer.allocUnsafe(65536);
+  return new Promise((resolve, reject) => read(fd, buf, 0, buf.length, null, (err, n) => (err ? reject(err) : resolve(buf.subarray(0, n)))));
+}
+
+function signalName(n: number): string {
+  return Object.entries(os().constants.signals).find(([, v]) => v === n)?.[0] ?? String(n);
 }
 
 function launchNode(o: LaunchOptions): Launched {

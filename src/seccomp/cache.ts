@@ -11,8 +11,8 @@
  * entries. Files are written to a temp name and renamed, so readers never see a partial entry;
  * an entry that fails to parse or verify is treated as a miss, recompiled and overwritten.
  */
-import fs from 'node:fs';
-import path from 'node:path';
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SysError } from '../errors.js';
 import type { LibseccompIdentity } from '../sys/libseccomp.js';
 import { sha256hex } from '../sys/builtins.js';
@@ -37,7 +37,7 @@ export interface CachedProgram {
 export function identityUnchanged(id: LibseccompIdentity): boolean | undefined {
   if (!id.file) return undefined;
   try {
-    const st = fs.statSync(id.file.path);
+    const st = statSync(id.file.path);
     return st.dev === id.file.dev && st.ino === id.file.ino && st.size === id.file.size && st.mtimeMs === id.file.mtimeMs;
   } catch {
     return false;
@@ -81,14 +81,14 @@ export class SeccompCache {
 
   pathFor(key: string): string {
     if (!/^[0-9a-f]{64}$/.test(key)) throw new Error(`seccomp cache: bad key ${JSON.stringify(key)}`);
-    return path.join(this.dir, `${key}.json`);
+    return join(this.dir, `${key}.json`);
   }
 
   /** The entry for key, or undefined when absent, unreadable or corrupt. */
   get(key: string): CachedProgram | undefined {
     let text: string;
     try {
-      text = fs.readFileSync(this.pathFor(key), 'utf8');
+      text = readFileSync(this.pathFor(key), 'utf8');
     } catch {
       return undefined;
     }
@@ -124,16 +124,16 @@ export class SeccompCache {
     };
     const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
     try {
-      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     } catch (err) {
       throw SysError.fromNode('mkdir', this.dir, err);
     }
     try {
-      fs.writeFileSync(tmp, JSON.stringify(body), { mode: 0o600, flag: 'wx' });
-      fs.renameSync(tmp, file);
+      writeFileSync(tmp, JSON.stringify(body), { mode: 0o600, flag: 'wx' });
+      renameSync(tmp, file);
     } catch (err) {
       try {
-        fs.unlinkSync(tmp);
+        unlinkSync(tmp);
       } catch {
         // never created
       }

@@ -9,7 +9,12 @@
  *
  * Only the first error is reported, as one line: `<source>: <JSON pointer>: <rule>`.
  */
-import * as generated from './validators.generated.js';
+import {
+  validateConfig as standaloneConfig,
+  validateFeatures as standaloneFeatures,
+  validateProcess as standaloneProcess,
+  validateState as standaloneState,
+} from './validators.generated.js';
 import type { ErrorObject } from 'ajv';
 import { ConfigError } from '../errors.js';
 import { VALIDATORS, createAjv, readSchemas, type ValidatorName } from './schemas.js';
@@ -37,36 +42,38 @@ export function compileValidators(): Validators {
   return out as Validators;
 }
 
-interface Loaded {
-  validators: Validators;
-  standalone: boolean;
-}
-
-let loaded: Loaded | undefined;
+const runtimeAjv = (): boolean => process.env.TSRUN_SPEC_RUNTIME_AJV === '1';
+let compiled: Validators | undefined;
 
 /**
- * The pre-compiled validators (imported statically: only the commands that validate load this
- * module at all), or with TSRUN_SPEC_RUNTIME_AJV=1 the schemas compiled by ajv at run time.
+ * The validator in use for name: the pre-compiled standalone function the caller names, or with
+ * TSRUN_SPEC_RUNTIME_AJV=1 the schemas compiled by ajv at run time. Each caller passes its own
+ * standalone function (no lookup by name in the generated module), so a command's bundle holds
+ * only the validators it uses: create's leaves out state's and features' (a fifth of the code).
  */
-function load(): Loaded {
-  if (loaded) return loaded;
-  if (process.env.TSRUN_SPEC_RUNTIME_AJV === '1') return (loaded = { validators: compileValidators(), standalone: false });
-  return (loaded = { validators: generated as unknown as Validators, standalone: true });
+function validator(name: ValidatorName, standalone: unknown): SchemaValidator {
+  if (!runtimeAjv()) return standalone as SchemaValidator;
+  compiled ??= compileValidators();
+  return compiled[name];
 }
 
 /** Whether the pre-compiled standalone validators are in use (false: compiled at run time). */
 export function usingStandaloneValidators(): boolean {
-  return load().standalone;
+  return !runtimeAjv();
 }
 
 /** The validator functions in use, by name. */
 export function getValidators(): Readonly<Validators> {
-  return load().validators;
+  return {
+    validateConfig: validator('validateConfig', standaloneConfig),
+    validateProcess: validator('validateProcess', standaloneProcess),
+    validateState: validator('validateState', standaloneState),
+    validateFeatures: validator('validateFeatures', standaloneFeatures),
+  };
 }
 
 /** Throws a ConfigError describing the first schema error, or returns `data` typed as T. */
-function run<T>(name: ValidatorName, data: unknown, source: string): T {
-  const v = load().validators[name];
+function run<T>(v: SchemaValidator, data: unknown, source: string): T {
   if (v(data)) return data as T;
   throw new ConfigError(oneLine(`${source}: ${describeError(v.errors?.[0], data)}`, 600));
 }
@@ -81,26 +88,26 @@ export interface ValidateOptions extends CheckOptions {
  * semantic checks. Throws ConfigError with one line naming the field.
  */
 export function validateSpec(obj: unknown, source = 'config.json', opts: ValidateOptions = {}): Spec {
-  const spec = run<Spec>('validateConfig', obj, source);
+  const spec = run<Spec>(validator('validateConfig', standaloneConfig), obj, source);
   if (opts.checks !== false) checkSpec(spec, source, opts);
   return spec;
 }
 
 /** Validates a runtime-spec Process object (the JSON file given to `exec --process`). */
 export function validateProcess(obj: unknown, source = 'process.json', opts: { checks?: boolean } = {}): Process {
-  const proc = run<Process>('validateProcess', obj, source);
+  const proc = run<Process>(validator('validateProcess', standaloneProcess), obj, source);
   if (opts.checks !== false) checkProcess(proc, source);
   return proc;
 }
 
 /** Validates an OCI state object (what `state` prints). */
 export function validateState(obj: unknown, source = 'state.json'): State {
-  return run<State>('validateState', obj, source);
+  return run<State>(validator('validateState', standaloneState), obj, source);
 }
 
 /** Validates a features object (what `features` prints). */
 export function validateFeatures(obj: unknown, source = 'features.json'): Features {
-  return run<Features>('validateFeatures', obj, source);
+  return run<Features>(validator('validateFeatures', standaloneFeatures), obj, source);
 }
 
 /**

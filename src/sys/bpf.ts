@@ -4,7 +4,7 @@
  * and detach what is attached. koffi is loaded on first use only.
  */
 import { loadKoffi } from './koffi.js';
-import * as nodefs from 'node:fs';
+import { closeSync } from 'node:fs';
 import { SysError, describeCode } from '../errors.js';
 
 export const SYS_bpf_x86_64 = 321;
@@ -162,7 +162,7 @@ export function progGetFdById(id: number): number {
 
 export function closeFd(fd: number): void {
   try {
-    nodefs.closeSync(fd);
+    closeSync(fd);
   } catch {
     /* already closed */
   }

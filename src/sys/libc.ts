@@ -2,14 +2,23 @@
  * libc through koffi, loaded on first use only: the commands that merely read state (state,
  * list, start, kill, delete) never pay for loading the FFI.
  */
+import { closeSync } from 'node:fs';
 import { loadKoffi } from './koffi.js';
-import { SysError } from '../errors.js';
+import { SysError, describeCode } from '../errors.js';
+import { util } from './builtins.js';
 
 type Fn = ((...args: unknown[]) => number) & { async: (...args: unknown[]) => void };
 
 interface Libc {
   prctl: Fn;
   waitpid: Fn;
+  socketpair: Fn;
+  shutdown: Fn;
+  faInit: Fn;
+  faAddDup2: Fn;
+  faAddOpen: Fn;
+  faDestroy: Fn;
+  posixSpawn: Fn;
   errno: () => number;
 }
 
@@ -22,6 +31,13 @@ function load(): Libc {
   libc = {
     prctl: lib.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)'),
     waitpid: lib.func('int waitpid(int, _Out_ int *, int)'),
+    socketpair: lib.func('int socketpair(int, int, int, _Out_ int *)'),
+    shutdown: lib.func('int shutdown(int, int)'),
+    faInit: lib.func('int posix_spawn_file_actions_init(void *)'),
+    faAddDup2: lib.func('int posix_spawn_file_actions_adddup2(void *, int, int)'),
+    faAddOpen: lib.func('int posix_spawn_file_actions_addopen(void *, int, const char *, int, unsigned int)'),
+    faDestroy: lib.func('int posix_spawn_file_actions_destroy(void *)'),
+    posixSpawn: lib.func('int posix_spawn(_Out_ int *, const char *, void *, void *, const char **, const char **)'),
     errno: () => koffi.errno() as number,
   };
   return libc;
@@ -58,4 +74,84 @@ export function waitPidAsync(pid: number): Promise<WaitResult> {
       resolve({ pid: got, code: exitCodeOf(status[0]!) });
     });
   });
+}
+
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_CLOEXEC = 0o2000000;
+const O_RDWR = 2;
+/** glibc's posix_spawn_file_actions_t is 80 bytes on 64-bit Linux; room to spare. */
+const FILE_ACTIONS_SIZE = 256;
+
+export interface SpawnedWithChannel {
+  pid: number;
+  /** Our end of the socket pair (close-on-exec, blocking). */
+  channel: number;
+}
+
+/**
+ * posix_spawn(3) of path with stdio[i] as its fd i (one of our fds, or 'ignore' for /dev/null) and
+ * the other end of a new AF_UNIX socket pair as fd stdio.length. Undefined (nothing started,
+ * nothing left open) when our end of the pair would land among those fds: the caller takes
+ * another way.
+ */
+export function spawnWithChannel(path: string, argv0: string, env: Record<string, string>, stdio: Array<number | 'ignore'>): SpawnedWithChannel | undefined {
+  const c = load();
+  const pair = [0, 0];
+  if (c.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) !== 0) throw errnoError('socketpair', undefined, c.errno());
+  const [ours, theirs] = pair as [number, number];
+  const target = stdio.length;
+  const closeBoth = () => {
+    closeFd(ours);
+    closeFd(theirs);
+  };
+  if (theirs <= target || ours <= target) {
+    closeBoth();
+    return undefined;
+  }
+  const actions = Buffer.alloc(FILE_ACTIONS_SIZE);
+  const check = (what: string, rc: number) => {
+    if (rc !== 0) throw errnoError(what, path, rc);
+  };
+  check('posix_spawn_file_actions_init', c.faInit(actions));
+  try {
+    stdio.forEach((fd, i) => {
+      if (fd === 'ignore') check('posix_spawn_file_actions_addopen', c.faAddOpen(actions, i, '/dev/null', O_RDWR, 0));
+      else check('posix_spawn_file_actions_adddup2', c.faAddDup2(actions, fd, i));
+    });
+    check('posix_spawn_file_actions_adddup2', c.faAddDup2(actions, theirs, target));
+    const pid = [0];
+    const envp = [...Object.entries(env).map(([k, v]) => `${k}=${v}`), null];
+    // posix_spawn returns the error number itself (ENOENT for a missing binary, ...).
+    check('posix_spawn', c.posixSpawn(pid, path, actions, null, [argv0, null], envp));
+    closeFd(theirs);
+    return { pid: pid[0]!, channel: ours };
+  } catch (e) {
+    closeBoth();
+    throw e;
+  } finally {
+    c.faDestroy(actions);
+  }
+}
+
+const SHUT_WR = 1;
+const SHUT_RDWR = 2;
+
+/** shutdown(2): no more writes from us (`write`), or neither way (a blocked read returns 0). */
+export function shutdownSocket(fd: number, how: 'write' | 'both'): void {
+  load().shutdown(fd, how === 'write' ? SHUT_WR : SHUT_RDWR);
+}
+
+/** A SysError for an errno number, named and described as runc words it ("no such file or directory (ENOENT)"). */
+function errnoError(op: string, path: string | undefined, errno: number): SysError {
+  const code = util().getSystemErrorName(-errno);
+  return new SysError(op, path, code, describeCode(code));
+}
+
+function closeFd(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    /* already closed */
+  }
 }

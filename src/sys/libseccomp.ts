@@ -8,10 +8,10 @@
  * program comes from the cache, pay for neither. libseccomp reports failures as negative
  * errno values; they become SysError/UnsupportedError naming the function and its subject.
  */
-import fs from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { loadKoffi, type Koffi } from './koffi.js';
 import { os, util } from './builtins.js';
-import path from 'node:path';
+import { basename, join } from 'node:path';
 import type { LibraryHandle } from 'koffi';
 import { SysError, UnsupportedError, describeCode } from '../errors.js';
 
@@ -144,7 +144,7 @@ const koffiLib = loadKoffi;
 function mappedFile(baseName: string): LibseccompIdentity['file'] {
   let maps: string;
   try {
-    maps = fs.readFileSync('/proc/self/maps', 'utf8');
+    maps = readFileSync('/proc/self/maps', 'utf8');
   } catch {
     return undefined;
   }
@@ -152,9 +152,9 @@ function mappedFile(baseName: string): LibseccompIdentity['file'] {
     const at = line.indexOf('/');
     if (at < 0) continue;
     const file = line.slice(at);
-    if (!path.basename(file).startsWith(baseName)) continue;
+    if (!basename(file).startsWith(baseName)) continue;
     try {
-      const st = fs.statSync(file);
+      const st = statSync(file);
       return { path: file, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
     } catch {
       return undefined;
@@ -223,9 +223,9 @@ function bind(soname: string): Libseccomp {
     } catch {
       // fall through to a temp file
     }
-    const file = path.join(os().tmpdir(), `tsrun-seccomp-${process.pid}-${Math.random().toString(36).slice(2)}`);
-    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-    fs.unlinkSync(file);
+    const file = join(os().tmpdir(), `tsrun-seccomp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+    unlinkSync(file);
     return fd;
   };
 
@@ -240,7 +240,7 @@ function bind(soname: string): Libseccomp {
     version,
     identity(): LibseccompIdentity {
       const v = version();
-      const file = mappedFile(path.basename(soname).split('.so')[0] + '.so');
+      const file = mappedFile(basename(soname).split('.so')[0] + '.so');
       return { version: `${v.major}.${v.minor}.${v.micro}`, ...(file ? { file } : {}) };
     },
     apiLevel: () => f.apiGet() as number,
@@ -293,17 +293,17 @@ function bind(soname: string): Libseccomp {
       const fd = scratchFd();
       try {
         check('seccomp_export_bpf', undefined, f.exportBpf(ctx, fd) as number);
-        const size = fs.fstatSync(fd).size;
+        const size = fstatSync(fd).size;
         const out = Buffer.alloc(size);
         let done = 0;
         while (done < size) {
-          const n = fs.readSync(fd, out, done, size - done, done);
+          const n = readSync(fd, out, done, size - done, done);
           if (n === 0) break;
           done += n;
         }
         return new Uint8Array(out.buffer, out.byteOffset, done);
       } finally {
-        fs.closeSync(fd);
+        closeSync(fd);
       }
     },
     kernelAcceptsFilterFlags(flags) {

@@ -177,6 +177,9 @@ export class MemCgroupFs implements CgroupFs {
     return this.dirs.has(n) || this.files.has(n);
   }
 
+  isDir(p: string): boolean {
+    return this.exists(p) && this.dirs.has(norm(p));
+  }
   readdir(p: string): DirEntry[] {
     this.check(p, 'scandir');
     const n = norm(p);

@@ -130,6 +130,9 @@ export class FakeCgroupFs implements CgroupFs {
   exists(p: string): boolean {
     return nodeCgroupFs.exists(p);
   }
+  isDir(p: string): boolean {
+    return nodeCgroupFs.isDir(p);
+  }
   readdir(p: string): DirEntry[] {
     return nodeCgroupFs.readdir(p);
   }

@@ -3,7 +3,7 @@
  * were attached there before (attach the new one with BPF_F_ALLOW_MULTI first, then detach the
  * old ones, so the cgroup is never unfiltered), as runc does.
  */
-import * as nodefs from 'node:fs';
+import { constants, openSync } from 'node:fs';
 import { SysError } from '../../errors.js';
 import {
   BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI, BPF_PROG_TYPE_CGROUP_DEVICE,
@@ -17,7 +17,7 @@ export interface DeviceFilterAttacher {
 
 function openDir(dir: string): number {
   try {
-    return nodefs.openSync(dir, nodefs.constants.O_RDONLY | nodefs.constants.O_DIRECTORY);
+    return openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   } catch (err) {
     throw SysError.fromNode('cgroup: open', dir, err);
   }

@@ -4,7 +4,7 @@
  * not mounted on v1 but is available in the hybrid cgroup2 tree (hugetlb on this kind of host)
  * is used there, with the v2 files.
  */
-import * as posix from 'node:path/posix';
+import { relative } from 'node:path/posix';
 import { SysError, UnsupportedError } from '../../errors.js';
 import type { CgroupMode } from '../detect.js';
 import { readOpt, sleepSync, type CgroupFs } from '../fs.js';
@@ -87,7 +87,7 @@ export class V1Manager extends BaseManager {
     const writes: CgroupWrite[] = [];
     const leaf = this.state.unified!;
     const mount = this.state.unifiedMount!;
-    const rel = posix.relative(mount, leaf);
+    const rel = relative(mount, leaf);
     let cur = mount;
     const levels = [mount, ...rel.split('/').slice(0, -1).map((p) => (cur = `${cur}/${p}`))];
     for (const dir of levels) {

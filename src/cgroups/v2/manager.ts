@@ -3,7 +3,7 @@
  * in cgroup.subtree_control of every level above it (runc's CreateCgroupPath); resources are
  * written in runc's fs2 order; devices are an eBPF program; freezing is cgroup.freeze.
  */
-import * as posix from 'node:path/posix';
+import { dirname, relative } from 'node:path/posix';
 import { SysError, UnsupportedError } from '../../errors.js';
 import { readOpt, sleepSync, type CgroupFs } from '../fs.js';
 import { F } from '../controller.js';
@@ -50,7 +50,7 @@ export class V2Manager extends BaseManager {
     const mount = this.state.unifiedMount!;
     const want = (readOpt(this.fs, `${mount}/cgroup.controllers`) ?? '').split(/\s+/).filter(Boolean);
     if (want.length === 0) return writes;
-    const rel = posix.relative(mount, this.dir);
+    const rel = relative(mount, this.dir);
     let cur = mount;
     const levels = [mount, ...rel.split('/').filter(Boolean).slice(0, -1).map((p) => (cur = `${cur}/${p}`))];
     for (const dir of levels) {
@@ -79,10 +79,10 @@ export class V2Manager extends BaseManager {
 
   create(): void {
     const mount = this.state.unifiedMount!;
-    const rel = posix.relative(mount, this.dir);
+    const rel = relative(mount, this.dir);
     if (rel === '') return; // the root cgroup: nothing to create
     // Parents first (each must exist before its subtree_control is written), then the leaf.
-    const parent = posix.dirname(this.dir);
+    const parent = dirname(this.dir);
     if (parent !== mount) this.mkdirp(parent, mount);
     this.enableControllers();
     this.mkdirp(this.dir, mount);
