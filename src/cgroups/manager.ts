@@ -125,10 +125,14 @@ export abstract class BaseManager implements CgroupManager {
     // A Set, not created.includes(): a deep cgroupsPath makes thousands of levels.
     const made = new Set(this.state.created);
     let cur = mountPoint;
-    for (const part of rel ? rel.split('/') : []) {
-      cur = `${cur}/${part}`;
+    const parts = rel ? rel.split('/') : [];
+    for (let i = 0; i < parts.length; i++) {
+      cur = `${cur}/${parts[i]}`;
       levels.push(cur);
-      // mkdir first: a new level costs one call; one that exists, a failed mkdir and a stat.
+      // The levels above the container's usually exist (a manager's parent): a stat, no failing
+      // mkdir (its error costs Node more than the call). The container's own level is usually
+      // new: mkdir straight away.
+      if (i < parts.length - 1 && this.fs.isDir(cur)) continue;
       try {
         this.fs.mkdir(cur);
         if (!made.has(cur)) {

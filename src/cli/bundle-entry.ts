@@ -2,8 +2,9 @@
  * tsrun's installed entry point (dist/cjs/main.cjs): a small CommonJS bundle that loads one
  * bundle per command (dist/cjs/cmd-NAME.cjs) and nothing else. CommonJS starts faster than ES
  * modules in Node, and one file per command path loads only that command's code. Each command
- * bundle is compiled with a V8 code cache kept beside it (NAME.cjs.v8cache, written on first use
- * where the folder is writable), so later runs skip most of the parsing and compiling.
+ * bundle is compiled with a V8 code cache kept beside it (NAME.cjs.V8VERSION.v8cache, one per V8
+ * version, as Node 20 and 22 may share dist/ and V8 rejects another version's cache; written on
+ * first use where the folder is writable), so later runs skip most of the parsing and compiling.
  */
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,7 +21,7 @@ const WRAP = ['(function (exports, require, module, __filename, __dirname) { ', 
 
 function requireWithCodeCache(filename: string): { default: TsrunCommand<any> } {
   const source = readFileSync(filename, 'utf8');
-  const cacheFile = `${filename}.v8cache`;
+  const cacheFile = `${filename}.${process.versions.v8}.v8cache`;
   let cachedData: Buffer | undefined;
   try {
     cachedData = readFileSync(cacheFile);

@@ -6,6 +6,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { writeErr } from '../sys/fdio.js';
+import { isoTimestamp } from '../state/timestamp.js';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';
@@ -21,9 +22,11 @@ export function checkLogFormat(format: string | undefined): LogFormat {
   return f;
 }
 
-export function formatLogLine(level: Level, msg: string, format: LogFormat, now = new Date()): string {
-  if (format === 'json') return JSON.stringify({ level, msg, time: now.toISOString() }) + '\n';
-  return `time="${now.toISOString()}" level=${level} msg=${JSON.stringify(msg)}\n`;
+/** One log line; `now` in ms since the epoch. */
+export function formatLogLine(level: Level, msg: string, format: LogFormat, now = Date.now()): string {
+  const time = isoTimestamp(now);
+  if (format === 'json') return JSON.stringify({ level, msg, time }) + '\n';
+  return `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
 }
 
 export function makeLogger(opts: { log?: string; logFormat?: string; debug?: boolean }): Logger {

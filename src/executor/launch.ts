@@ -12,7 +12,7 @@ import { closeSync, read } from 'node:fs';
 import type { Socket } from 'node:net';
 import { isTsrunError } from '../errors.js';
 import { bunRuntime, childProcess, os, type BunRuntime } from '../sys/builtins.js';
-import { shutdownSocket, spawnWithChannel, waitPidAsync } from '../sys/libc.js';
+import { shutdownSocket, spawnWithChannel, waitChild, waitPidNow } from '../sys/libc.js';
 import { writeAll } from '../sys/fdio.js';
 
 export interface LaunchOptions {
@@ -66,17 +66,21 @@ function launchFfi(o: LaunchOptions): Launched | undefined {
   const { pid, channel: fd } = spawned;
   let closed = false;
   let reading = false;
-  let done = false;
-  const exited = waitPidAsync(pid).then(
-    ({ code }) => {
-      done = true;
-      return code > 128 ? `signal ${signalName(code - 128)}` : `status ${code}`;
-    },
-    (e: unknown) => {
-      done = true;
-      return `unknown (${e instanceof Error ? e.message : String(e)})`;
-    },
-  );
+  // How it ended, once reaped: by running() or the first look at `exited` when it is gone by
+  // then (usually), else at its SIGCHLD (sys/libc.ts waitChild).
+  let ended: string | undefined;
+  let exited: Promise<string> | undefined;
+  const describe = (code: number): string => (code > 128 ? `signal ${signalName(code - 128)}` : `status ${code}`);
+  const reapNow = (): boolean => {
+    if (ended !== undefined) return true;
+    try {
+      const r = waitPidNow(pid);
+      if (r) ended = describe(r.code);
+      return r !== undefined;
+    } catch {
+      return true; // ECHILD: the wait on the thread pool reaped it first (and says how it ended)
+    }
+  };
   const release = (): void => {
     if (closed) return;
     closed = true;
@@ -103,8 +107,16 @@ function launchFfi(o: LaunchOptions): Launched | undefined {
         release();
       }
     },
-    exited,
-    running: () => !done,
+    get exited() {
+      exited ??= reapNow()
+        ? Promise.resolve(ended ?? 'unknown (reaped elsewhere)')
+        : waitChild(pid).then(
+            ({ code }) => (ended ??= describe(code)),
+            (e: unknown) => (ended ??= `unknown (${e instanceof Error ? e.message : String(e)})`),
+          );
+      return exited;
+    },
+    running: () => !reapNow(),
     kill: () => {
       try {
         process.kill(pid, 'SIGKILL');

@@ -22,6 +22,7 @@ import { checkHostSupport, probeHostSecurity } from './host-checks.js';
 import { hookState } from './container.js';
 import { mark } from '../trace.js';
 import { warmAttachLock } from '../cgroups/warmup.js';
+import { isoTimestamp } from '../state/timestamp.js';
 
 export interface CreateOptions {
   id: string;
@@ -144,7 +145,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       starttime: 0,
       bundle,
       rootfs,
-      created: new Date().toISOString(),
+      created: isoTimestamp(),
       annotations: spec.annotations,
       uid: process.getuid?.() ?? 0,
       noPivot: opts.noPivot === true,

@@ -4,7 +4,7 @@
  * its status (128 + signal when killed). With --detach it returns once the container started.
  */
 import type { StateStore } from '../state/store.js';
-import { setChildSubreaper, waitPidAsync } from '../sys/libc.js';
+import { setChildSubreaper, waitChild } from '../sys/libc.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { deleteContainer } from './delete.js';
 import { startContainer } from './start.js';
@@ -58,7 +58,7 @@ export async function waitForeground(pid: number, proxy: ConsoleProxy | undefine
   };
   for (const s of signals) process.on(s, forward);
   try {
-    const { code } = await waitPidAsync(pid);
+    const { code } = await waitChild(pid);
     if (proxy) await Promise.race([proxy.done, new Promise((r) => setTimeout(r, 2000))]);
     return code;
   } finally {

@@ -10,7 +10,9 @@ const PLAN_RESERVE = 64 * 1024;
  * paths) add up to more is refused here, naming the file, rather than when the plan is encoded.
  */
 export function checkPlanSize(ops: readonly PlanOp[], source: string): void {
-  const n = planSize(ops);
   const max = MAX_PLAN_BYTES - PLAN_RESERVE;
+  // The bound first: no string encoded for the plans far below the limit (every real one).
+  if (planSize(ops, true) <= max) return;
+  const n = planSize(ops);
   if (n > max) throw new ConfigError(`${source}: the set-up plan would take ${n} bytes, more than the executor accepts (${max}): too many or too long strings (env, args, mounts, paths)`);
 }

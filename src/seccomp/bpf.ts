@@ -3,7 +3,6 @@
  * byte order (what seccomp_export_bpf writes and what seccomp(2) reads), plus a tiny assembler
  * with labels for the instructions tsrun adds itself (the -ENOSYS stub, see enosys.ts).
  */
-import { os } from '../sys/builtins.js';
 
 export interface BpfInsn {
   code: number;
@@ -35,7 +34,11 @@ export const SECCOMP_DATA_ARCH = 4;
 export const SECCOMP_DATA_IP = 8;
 export const SECCOMP_DATA_ARGS = 16;
 
-const LE = os().endianness() === 'LE';
+/**
+ * Host byte order (the kernel reads sock_filter in it), probed here: node:os at import time would
+ * load for every command whose bundle holds this module.
+ */
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export function decodeProgram(bytes: Uint8Array): BpfInsn[] {
   if (bytes.length % BPF_INSN_SIZE !== 0) {

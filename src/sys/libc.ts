@@ -63,16 +63,47 @@ export function exitCodeOf(status: number): number {
   return sig === 0 ? (status >> 8) & 0xff : 128 + sig;
 }
 
-/** waitpid(pid, 0) on a worker thread, so signals can still be forwarded meanwhile. */
-export function waitPidAsync(pid: number): Promise<WaitResult> {
+const WNOHANG = 1;
+
+/** waitpid(pid, WNOHANG): the result once the process has ended (and is reaped now), else undefined. */
+export function waitPidNow(pid: number): WaitResult | undefined {
   const c = load();
+  const status = [0];
+  const got = c.waitpid(pid, status, WNOHANG);
+  if (got < 0) throw new SysError('waitpid', String(pid), c.errno());
+  return got === 0 ? undefined : { pid: got, code: exitCodeOf(status[0]!) };
+}
+
+/**
+ * Resolves once pid, a child of this process (or an orphan it reaps as subreaper), has ended:
+ * reaped with WNOHANG now and at each SIGCHLD, so no thread sits in waitpid and the event loop
+ * stays free (signals are forwarded meanwhile). A thread-pool waitpid through koffi cost a create
+ * about 1 ms to set up.
+ */
+export function waitChild(pid: number): Promise<WaitResult> {
   return new Promise((resolve, reject) => {
-    const status = [0];
-    c.waitpid.async(pid, status, 0, (err: unknown, got: number) => {
-      if (err) return reject(err);
-      if (got < 0) return reject(new SysError('waitpid', String(pid), c.errno()));
-      resolve({ pid: got, code: exitCodeOf(status[0]!) });
-    });
+    // A signal listener does not keep the event loop alive; this timer does (and looks again
+    // now and then, should a SIGCHLD ever go unseen).
+    const keepAlive = setInterval(() => check(), 1000);
+    const done = (): void => {
+      clearInterval(keepAlive);
+      process.off('SIGCHLD', check);
+    };
+    const check = (): void => {
+      let r: WaitResult | undefined;
+      try {
+        r = waitPidNow(pid);
+      } catch (e) {
+        done();
+        return reject(e);
+      }
+      if (!r) return;
+      done();
+      resolve(r);
+    };
+    // Listening first, then looking: an end between the two is seen either way.
+    process.on('SIGCHLD', check);
+    check();
   });
 }
 

@@ -40,7 +40,7 @@ test('signals parse as runc parses them', (t) => {
 });
 
 test('json log lines are logrus-shaped with an RFC 3339 time', (t) => {
-  const line = formatLogLine('error', 'boom "x"', 'json', new Date('2026-01-02T03:04:05.000Z'));
+  const line = formatLogLine('error', 'boom "x"', 'json', Date.parse('2026-01-02T03:04:05.000Z'));
   t.deepEqual(JSON.parse(line), { level: 'error', msg: 'boom "x"', time: '2026-01-02T03:04:05.000Z' });
   t.true(line.endsWith('\n'));
   t.throws(() => checkLogFormat('xml'), { message: 'unknown log-format "xml"' });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ContainerExistsError, ContainerNotExistError } from '../../src/errors.js';
 import { checkContainerId, StateStore, writePidFile } from '../../src/state/store.js';
 import { absolutePath, resolveRoot } from '../../src/state/root.js';
+import { isoTimestamp } from '../../src/state/timestamp.js';
 import { parseProcStat, isSameLiveProcess, readProcStat } from '../../src/sys/proc.js';
 
 function tmp(t: { teardown(f: () => void): void }): string {
@@ -111,4 +112,10 @@ test('system errors stay one bounded line whatever the path', async (t) => {
   const msg = new SysError('write', `/sys/fs/cgroup/${'x'.repeat(3000)}`, 'EACCES', 'permission denied (EACCES)').message;
   t.false(msg.includes('\n'));
   t.true(msg.length < 400, `${msg.length}`);
+});
+
+test('isoTimestamp prints what toISOString prints', (t) => {
+  const samples = [0, 1, 999, 86_399_999, 86_400_000, 951_782_400_000 /* 2000-02-29 */, 4_107_542_399_999, Date.now(), -1, -62_135_596_800_000 /* 0001-01-01 */, 253_402_300_799_999 /* 9999-12-31 */];
+  for (let i = 0; i < 2000; i++) samples.push(Math.floor(Math.random() * 253_402_300_799_999));
+  for (const ms of samples) t.is(isoTimestamp(ms), new Date(ms).toISOString(), String(ms));
 });
