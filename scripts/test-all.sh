@@ -28,9 +28,10 @@ run_ava() {
   echo "$name: $p passed, $f failed, $s skipped"
 }
 
-# The suites that drive bin/tsrun run once per engine (TSRUN_TEST_ENGINES, default "node bun"):
-# tsrun must pass them on Node and on Bun alike. Unit tests run in ava's Node only.
-engines=(${TSRUN_TEST_ENGINES:-node bun})
+# The suites that drive bin/tsrun run once per engine (TSRUN_TEST_ENGINES, default "node node22 bun"):
+# tsrun must pass them on Node 20 (the system's), Node 22 (from the npm registry) and Bun alike.
+# Unit tests run in ava's Node only.
+engines=(${TSRUN_TEST_ENGINES:-node node22 bun})
 with_engine() {
   local engine=$1; shift
   local path
