@@ -48,10 +48,14 @@ export interface CgroupManager {
   /** Does the container's cgroup directory exist? */
   exists(): boolean;
   /**
-   * Removes what create() made (never a pre-existing directory). A cgroup that tasks still keep
-   * busy is retried for about a second; with `wait: false` the EBUSY error comes at once.
+   * Removes the container's own cgroup directories that create() made, with the sub-cgroups
+   * below them; never a pre-existing directory, and (unless `parents`) never a level above the
+   * container's, even one create() made: runc leaves those too, and another container may be
+   * making its own cgroup below one at that very moment. `parents` is for undoing a create that
+   * failed: the levels it made go too when nothing else is below them. A cgroup that tasks still
+   * keep busy is retried for about a second; with `wait: false` the EBUSY error comes at once.
    */
-  destroy(opts?: { wait?: boolean }): void;
+  destroy(opts?: { wait?: boolean; parents?: boolean }): void;
   /** What to store in state.json; `loadManager(json)` rebuilds the manager. */
   toJSON(): CgroupState;
 }
@@ -121,6 +125,18 @@ export abstract class BaseManager implements CgroupManager {
   protected mkdirp(dir: string, mountPoint: string): string[] {
     const rel = relative(mountPoint, dir);
     if (climbs(rel)) throw new ConfigError(`cgroup: ${dir} is not under ${mountPoint}`);
+    // A level can vanish between our look at it and the mkdir below it (a failed create of
+    // another container undoing what it made, an admin's rmdir): start again from the top.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.mkdirLevels(rel, mountPoint);
+      } catch (err) {
+        if (attempt >= 5 || !(err instanceof SysError) || err.errno !== 'ENOENT') throw err;
+      }
+    }
+  }
+
+  private mkdirLevels(rel: string, mountPoint: string): string[] {
     const levels: string[] = [];
     // A Set, not created.includes(): a deep cgroupsPath makes thousands of levels.
     const made = new Set(this.state.created);
@@ -279,16 +295,16 @@ export abstract class BaseManager implements CgroupManager {
     this.rmdirRetry(dir, wait);
   }
 
-  destroy({ wait = true }: { wait?: boolean } = {}): void {
+  destroy({ wait = true, parents = false }: { wait?: boolean; parents?: boolean } = {}): void {
     const own = new Set(this.ownDirs());
     const depth = (p: string) => p.split('/').length;
-    const order = [...this.state.created].sort((a, b) => depth(b) - depth(a));
+    const order = [...this.state.created].filter((d) => parents || own.has(d)).sort((a, b) => depth(b) - depth(a));
     let first: unknown;
     for (const dir of order) {
       try {
         if (own.has(dir)) this.removeTree(dir, wait);
-        // An intermediate level we made: one rmdir, no retry. Busy means something else lives
-        // below it (or in it) now: it stays, still ours to try again.
+        // A level above that this create made: one rmdir, no retry. Busy means something else
+        // lives below it (or in it) now: it stays.
         else if (!this.rmdirOnce(dir)) continue;
         this.state.created = this.state.created.filter((d) => d !== dir);
       } catch (err) {

@@ -25,7 +25,7 @@ export function createCgroup(id: string, spec: Spec, systemd: boolean): CgroupMa
     // as runc does (measured with runc 1.1.5 here); managers add their rules.
     cg.setResources(linux?.resources ?? {});
   } catch (e) {
-    cg.destroy();
+    cg.destroy({ parents: true });
     throw e;
   }
   return cg;

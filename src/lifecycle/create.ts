@@ -187,7 +187,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     // What is left is ours to remove.
     try {
       await executor?.abort();
-      cg?.destroy();
+      cg?.destroy({ parents: true });
     } finally {
       store.remove(opts.id);
     }

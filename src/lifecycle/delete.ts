@@ -1,7 +1,9 @@
 /**
  * delete: stopped → destroy; created → SIGKILL, then destroy (runc's behaviour, which containerd
  * relies on); running or paused → error unless --force, which kills first and waits up to 10 s.
- * Destroy removes only what create made (the cgroup it created, the state dir), then runs poststop.
+ * Destroy removes only what create made (the container's cgroup, the state dir), then runs
+ * poststop. The cgroup levels above the container's stay, as runc leaves them, even those its
+ * create made: another container may be making its own below one right now.
  */
 import { ContainerNotExistError, IncorrectStatusError, TsrunError, isTsrunError, type SysError } from '../errors.js';
 import { runHooksReportingErrors, type Hook } from '../hooks/index.js';

@@ -261,7 +261,7 @@ test('v1 devices: an update writes only the transition from devices.list', (t) =
   t.deepEqual(m.setResources({}, { update: true }), []);
 });
 
-test('v1: apply joins every hierarchy; pids() is recursive; freeze/thaw; destroy removes only what create made', (t) => {
+test('v1: apply joins every hierarchy; pids() is recursive; freeze/thaw; destroy removes the container cgroups create made', (t) => {
   const tree = fakeV1({ unified: true });
   const r = tree.root;
   // /a pre-exists in the memory hierarchy only
@@ -300,19 +300,46 @@ test('v1: apply joins every hierarchy; pids() is recursive; freeze/thaw; destroy
   // reload from the state.json description, then destroy
   const again = loadManager(JSON.parse(JSON.stringify(m.toJSON())), { fs: tree.fs });
   again.destroy();
-  for (const h of ['cpu', 'pids', 'systemd', 'unified']) t.false(fs.existsSync(`${r}/${h}/a`), h);
-  t.true(fs.existsSync(`${r}/memory/a`));
-  t.false(fs.existsSync(`${r}/memory/a/b`));
-  t.deepEqual(again.toJSON().created, []);
+  // The container's level goes everywhere; the level above stays, made by create or not (as
+  // runc leaves it: another container may be making its own below it right now).
+  for (const h of ['cpu', 'memory', 'pids', 'systemd', 'unified']) {
+    t.false(fs.existsSync(`${r}/${h}/a/b`), h);
+    t.true(fs.existsSync(`${r}/${h}/a`), h);
+  }
+  t.false(again.toJSON().created.some((d) => d.endsWith('/a/b')));
 });
 
-test('v1 destroy keeps an intermediate level that something else now uses', (t) => {
-  const { m, r } = setup(t, fakeV1({ hierarchies: ['pids'] }));
+test('v1 destroy of a failed create (parents): the levels it made go too, unless something else now uses one', (t) => {
+  const { m, r } = setup(t, fakeV1({ hierarchies: ['pids', 'memory'] }));
   m.create();
   fs.mkdirSync(`${r}/pids/a/other`);
-  m.destroy();
+  m.destroy({ parents: true });
   t.false(fs.existsSync(`${r}/pids/a/b`));
   t.true(fs.existsSync(`${r}/pids/a/other`));
+  t.false(fs.existsSync(`${r}/memory/a`));
+});
+
+test('v1 create: a level that vanishes before the mkdir below it is made again', (t) => {
+  const tree = fakeV1({ hierarchies: ['pids'] });
+  t.teardown(() => tree.cleanup());
+  const r = tree.root;
+  fs.mkdirSync(`${r}/pids/a`);
+  // Someone removes /a right after tsrun saw it (another container's failed create undoing it).
+  let removed = false;
+  const fsRacing: CgroupFs = Object.assign(Object.create(tree.fs) as CgroupFs, {
+    mkdir(p: string) {
+      if (!removed && p === `${r}/pids/a/b`) {
+        removed = true;
+        fs.rmSync(`${r}/pids/a`, { recursive: true });
+      }
+      tree.fs.mkdir(p);
+    },
+  });
+  const m = createManager({ id: 'c1', cgroupsPath: '/a/b', layout: detectFromRoot(r, tree.fs), fs: fsRacing });
+  m.create();
+  t.true(removed);
+  t.true(fs.existsSync(`${r}/pids/a/b`));
+  t.deepEqual(m.toJSON().created.map((p) => p.slice(r.length + 1)), ['pids/a', 'pids/a/b']);
 });
 
 test('v1 destroy without wait: a cgroup tasks keep busy fails at once, stays recorded, and goes on a later destroy', (t) => {
@@ -333,15 +360,14 @@ test('v1 destroy without wait: a cgroup tasks keep busy fails at once, stays rec
   m.create();
   const err = t.throws(() => m.destroy({ wait: false }), { instanceOf: SysError });
   t.is(err?.errno, 'EBUSY');
-  // The busy cgroup: one rmdir, then one more after its sub-cgroups (none) are gone, no pauses;
-  // its parent: tried once, and it stays (busy below).
-  t.deepEqual(tries.map((p) => p.slice(r.length + 1)), ['pids/a/b', 'pids/a/b', 'pids/a']);
+  // One rmdir, then one more after its sub-cgroups (none) are gone, no pauses.
+  t.deepEqual(tries.map((p) => p.slice(r.length + 1)), ['pids/a/b', 'pids/a/b']);
   t.true(fs.existsSync(`${r}/pids/a/b`));
   t.deepEqual(m.toJSON().created.map((p) => p.slice(r.length + 1)).sort(), ['pids/a', 'pids/a/b']);
   busy.clear();
   m.destroy();
-  t.false(fs.existsSync(`${r}/pids/a`));
-  t.deepEqual(m.toJSON().created, []);
+  t.false(fs.existsSync(`${r}/pids/a/b`));
+  t.deepEqual(m.toJSON().created.map((p) => p.slice(r.length + 1)), ['pids/a']);
 });
 
 test('hybrid: hugepage limits go to the cgroup2 tree when v1 has no hugetlb', (t) => {

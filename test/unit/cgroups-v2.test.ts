@@ -204,7 +204,7 @@ test('v2: freeze/thaw through cgroup.freeze and cgroup.events; kill --all uses c
   t.deepEqual(rel(r, rec.writes), [['a/b/cgroup.kill', '1']]);
 });
 
-test('v2: destroy removes the leaf, its sub-cgroups, and the levels create made', (t) => {
+test('v2: destroy removes the leaf and its sub-cgroups, not the level above', (t) => {
   const tree = fakeV2();
   fs.mkdirSync(`${tree.root}/a`);
   const { m, r } = setup(t, tree);
