@@ -11,7 +11,7 @@ import type { ContainerRecord, StateStore } from '../state/store.js';
 import { isSameLiveProcess } from '../sys/proc.js';
 import { cgroupOf } from './cgroup.js';
 import { hookState, loadContainer, type Container } from './container.js';
-import { signalAll } from './kill.js';
+import { signalAll } from './signal-all.js';
 
 const KILL_WAIT_MS = 10_000;
 

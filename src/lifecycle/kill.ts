@@ -3,8 +3,8 @@ import { runQuiet } from '../executor/launch.js';
 import { ContainerNotRunningError, TsrunError } from '../errors.js';
 import { executorPath } from '../executor/spawn.js';
 import type { StateStore } from '../state/store.js';
-import { isSameLiveProcess } from '../sys/proc.js';
 import { canKill, loadContainer } from './container.js';
+import { signalAll } from './signal-all.js';
 
 export async function killContainer(store: StateStore, id: string, signal: number, all: boolean): Promise<void> {
   await store.withLock(id, async () => {
@@ -33,20 +33,4 @@ function signalInit(pid: number, starttime: number, signal: number, id: string):
   if (r.status === 0) return;
   if (r.status === 3) throw new ContainerNotRunningError(id);
   throw new TsrunError(`kill ${pid} with signal ${signal}: ${(r.stderr || `status ${r.status}`).trim()}`);
-}
-
-/** Signals every process of the container's cgroup (and its init); loads src/cgroups only here. */
-export async function signalAll(rec: { pid: number; starttime: number; cgroup?: unknown }, signal: number): Promise<void> {
-  const { cgroupOf } = await import('./cgroup.js');
-  const cg = cgroupOf(rec as never);
-  const pids = new Set<number>(cg?.pids() ?? []);
-  if (isSameLiveProcess(rec.pid, rec.starttime)) pids.add(rec.pid);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  if (signal === 9 && cg?.isFrozen()) cg.thaw(); // v1: a frozen task cannot die until thawed (runc thaws too)
 }

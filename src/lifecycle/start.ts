@@ -8,7 +8,7 @@ import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
 import { IncorrectStatusError, SysError, TsrunError } from '../errors.js';
 import { runHooks } from '../hooks/index.js';
 import type { ContainerRecord, StateStore } from '../state/store.js';
-import { signalAll } from './kill.js';
+import { signalAll } from './signal-all.js';
 import { isSameLiveProcess } from '../sys/proc.js';
 import { hookState, loadContainer } from './container.js';
 import type { Hook } from '../hooks/index.js';
