@@ -13,7 +13,7 @@ import { ConfigError, UnsupportedError } from '../errors.js';
 import { detectHost, type CgroupLayout } from './detect.js';
 import type { DeviceFilterAttacher } from './ebpf/attach.js';
 import { nodeCgroupFs, type CgroupFs } from './fs.js';
-import { isCgroupState, type CgroupManager, type CgroupState } from './manager.js';
+import { checkCgroupState, type CgroupManager, type CgroupState } from './manager.js';
 import { resolveCgroupPaths, type ProcCgroup } from './path.js';
 import { assertSystemdRunning, parseSystemdCgroupsPath } from './systemd.js';
 import { V1Manager } from './v1/manager.js';
@@ -91,8 +91,7 @@ export function load(json: unknown, opts: LoadOptions = {}): CgroupManager {
 
 /** Rebuilds a manager from `toJSON()` (state.json). */
 export function loadManager(json: unknown, opts: LoadOptions = {}): CgroupManager {
-  if (!isCgroupState(json)) throw new ConfigError('cgroup: the stored cgroup description is not one tsrun wrote');
-  const state = JSON.parse(JSON.stringify(json)) as CgroupState;
+  const state = JSON.parse(JSON.stringify(checkCgroupState(json))) as CgroupState;
   const fs = opts.fs ?? nodeCgroupFs;
   const extras = {
     ...(opts.hugePageSizes ? { hugePageSizes: opts.hugePageSizes } : {}),

@@ -5,10 +5,11 @@
  * signalling every process, watching OOM kills, and the description stored in state.json.
  */
 import { relative } from 'node:path/posix';
-import { ConfigError, SysError, describeCode } from '../errors.js';
+import { ConfigError, SysError } from '../errors.js';
 import type { ApplyOptions } from './controller.js';
 import type { CgroupMode } from './detect.js';
 import { errCode, readCg, showPath, sleepSync, writeCg, type CgroupFs } from './fs.js';
+import { removeCgroupDirs } from './remove.js';
 import { climbs } from './path.js';
 import type { Stats } from './stats.js';
 import type { CgroupWrite, LinuxResources } from './types.js';
@@ -76,6 +77,12 @@ export interface CgroupState {
   unifiedMount?: string;
   /** Directories this manager created, in creation order. */
   created: string[];
+}
+
+/** x as a CgroupState, or the error for a state.json whose cgroup tsrun did not write. */
+export function checkCgroupState(x: unknown): CgroupState {
+  if (!isCgroupState(x)) throw new ConfigError('cgroup: the stored cgroup description is not one tsrun wrote');
+  return x;
 }
 
 export function isCgroupState(x: unknown): x is CgroupState {
@@ -249,69 +256,8 @@ export abstract class BaseManager implements CgroupManager {
     return () => clearInterval(timer);
   }
 
-  /** The container's own directories: removed with their sub-cgroups. */
-  protected ownDirs(): string[] {
-    const dirs = new Set(Object.values(this.state.paths));
-    if (this.state.unified) dirs.add(this.state.unified);
-    return [...dirs];
-  }
-
-  /** One rmdir: true when the directory is gone (or already was), false while tasks or sub-cgroups keep it busy. */
-  private rmdirOnce(dir: string): boolean {
-    try {
-      this.fs.rmdir(dir);
-      return true;
-    } catch (err) {
-      const code = errCode(err);
-      if (code === 'ENOENT') return true;
-      if (code === 'EBUSY' || code === 'ENOTEMPTY') return false;
-      throw SysError.fromNode('cgroup: rmdir', dir, err);
-    }
-  }
-
-  /** rmdir, retried with a growing pause while killed tasks are still leaving (about 1 s in all; none without wait). */
-  private rmdirRetry(dir: string, wait: boolean): void {
-    let delay = 1;
-    for (let tries = 0; !this.rmdirOnce(dir); tries++) {
-      if (!wait || tries >= 10) throw new SysError('cgroup: rmdir', dir, 'EBUSY', describeCode('EBUSY'));
-      sleepSync(delay);
-      delay *= 2;
-    }
-  }
-
-  /** Removes a cgroup and the sub-cgroups below it (made by the container), deepest first. */
-  private removeTree(dir: string, wait: boolean): void {
-    // Usually there is nothing below and nothing inside: one rmdir, no listing. Busy means
-    // sub-cgroups or tasks are still there: list, recurse, and retry while tasks leave.
-    if (this.rmdirOnce(dir)) return;
-    let entries;
-    try {
-      entries = this.fs.readdir(dir);
-    } catch (err) {
-      if (errCode(err) === 'ENOENT') return;
-      throw SysError.fromNode('cgroup: readdir', dir, err);
-    }
-    for (const e of entries) if (e.isDir) this.removeTree(`${dir}/${e.name}`, wait);
-    this.rmdirRetry(dir, wait);
-  }
-
-  destroy({ wait = true, parents = false }: { wait?: boolean; parents?: boolean } = {}): void {
-    const own = new Set(this.ownDirs());
-    const depth = (p: string) => p.split('/').length;
-    const order = [...this.state.created].filter((d) => parents || own.has(d)).sort((a, b) => depth(b) - depth(a));
-    let first: unknown;
-    for (const dir of order) {
-      try {
-        if (own.has(dir)) this.removeTree(dir, wait);
-        // A level above that this create made: one rmdir, no retry. Busy means something else
-        // lives below it (or in it) now: it stays.
-        else if (!this.rmdirOnce(dir)) continue;
-        this.state.created = this.state.created.filter((d) => d !== dir);
-      } catch (err) {
-        first ??= err;
-      }
-    }
-    if (first) throw first;
+  destroy(opts: { wait?: boolean; parents?: boolean } = {}): void {
+    removeCgroupDirs(this.fs, this.state, opts);
   }
 
   protected readState(path: string): string {

@@ -9,7 +9,9 @@ import { ContainerNotExistError, IncorrectStatusError, TsrunError, isTsrunError,
 import { runHooksReportingErrors, type Hook } from '../hooks/index.js';
 import type { ContainerRecord, StateStore } from '../state/store.js';
 import { isSameLiveProcess } from '../sys/proc.js';
-import { cgroupOf } from './cgroup.js';
+import { nodeCgroupFs } from '../cgroups/fs.js';
+import { checkCgroupState } from '../cgroups/manager.js';
+import { removeCgroupDirs } from '../cgroups/remove.js';
 import { hookState, loadContainer, type Container } from './container.js';
 import { signalAll } from './signal-all.js';
 
@@ -44,6 +46,7 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
 }
 
 async function killAndWait(rec: ContainerRecord): Promise<void> {
+  const { cgroupOf } = await import('./cgroup.js');
   const cg = cgroupOf(rec);
   await signalAll(rec, 9);
   // A frozen process cannot die: thaw after the signal is queued.
@@ -61,17 +64,20 @@ function sharesHostPidNs(rec: ContainerRecord): boolean {
 }
 
 async function destroy(store: StateStore, rec: ContainerRecord): Promise<string[]> {
-  const cg = cgroupOf(rec);
+  const state = rec.cgroup ? checkCgroupState(rec.cgroup) : undefined;
   // Without a pid namespace of its own, the init's death does not take the rest with it.
-  if (cg && sharesHostPidNs(rec)) await signalAll(rec, 9);
-  if (cg) {
+  if (state && sharesHostPidNs(rec)) await signalAll(rec, 9);
+  if (state) {
     // Usually nothing is left (the init's pid namespace took its processes along): the cgroup
-    // goes at once, without listing it first. Killed processes (an exec's too) leave it only
-    // when they are gone: while they keep it busy, wait for them, then remove it.
+    // goes at once, from its record, without loading the managers or listing it first. Killed
+    // processes (an exec's too) leave it only when they are gone: while they keep it busy,
+    // wait for them, then remove it.
     try {
-      cg.destroy({ wait: false });
+      removeCgroupDirs(nodeCgroupFs, { ...state, created: [...state.created] }, { wait: false });
     } catch (e) {
       if (!isTsrunError(e) || (e as SysError).errno !== 'EBUSY') throw e;
+      const { cgroupOf } = await import('./cgroup.js');
+      const cg = cgroupOf(rec)!;
       const deadline = Date.now() + KILL_WAIT_MS;
       while (cg.pids().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       cg.destroy();
