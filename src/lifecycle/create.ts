@@ -14,7 +14,6 @@ import type { CompiledFilter } from '../plan/types.js';
 import { loadSpec, type Spec } from '../spec/index.js';
 import { StateStore, writePidFile, type ContainerRecord } from '../state/store.js';
 import { readProcStat } from '../sys/proc.js';
-import { compileSeccomp } from '../seccomp/index.js';
 import type { CgroupManager } from '../cgroups/index.js';
 import { cgroupMountSources } from './cgroup.js';
 import { checkUserNamespace, containerCgroup, writeIdMaps } from './rootless.js'; // userns/rootless
@@ -107,7 +106,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   checkHostSupport(spec, probeHostSecurity());
   checkUserNamespace(spec); // userns/rootless: devices, id-mapped mounts, a user namespace when not root
   const rootfs = resolveRootfs(spec, bundle);
-  const seccomp = compileSpecSeccomp(spec, store, opts.debug);
+  const seccomp = await compileSpecSeccomp(spec, store, opts.debug);
   mark('checks');
   store.createDir(opts.id);
   let cg: CgroupManager | undefined;
@@ -196,9 +195,12 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
 }
 
 /** Compiles linux.seccomp in the parent (cached by profile); the executor only loads the bytes. */
-export function compileSpecSeccomp(spec: Spec, store: StateStore, debug?: (m: string) => void): CompiledFilter | undefined {
+export async function compileSpecSeccomp(spec: Spec, store: StateStore, debug?: (m: string) => void): Promise<CompiledFilter | undefined> {
   const profile = spec.linux?.seccomp;
   if (!profile) return undefined;
+  // Loaded for a config with seccomp only: syscall tables, the default profile and the compiler
+  // are a sixth of create's code, which a compiled Bun program loads as a whole otherwise.
+  const { compileSeccomp } = await import('../seccomp/index.js');
   const compiled = compileSeccomp(profile, { cacheDir: store.seccompCacheDir() });
   for (const w of compiled.warnings) debug?.(w);
   return { program: compiled.program, flags: compiled.flags, ...(compiled.notify ? { listenerPath: profile.listenerPath } : {}) };
