@@ -1,11 +1,12 @@
 /**
  * Starting the executor process with its sync channel (a socket pair on one fd, both ways), on
- * each engine's fastest path. Under Node: child_process.spawn with a 'pipe' stdio entry (a
- * net.Socket). Under Bun: Bun.spawn, whose extra 'pipe' entry is a socket pair too, read
- * through Bun.file(fd).stream(); node:child_process there costs about 11 ms on first use (it
- * loads Bun's net and stream layers) against 0.2 ms for Bun.spawn, measured in a compiled
- * program. Callers that need the child's stdin/stderr streams (hooks: 'pipe' entries, onChild)
- * take the Node path on both engines.
+ * each engine's fastest path. Under Node: posix_spawn and socketpair through koffi (launchFfi;
+ * child_process costs Node about 6 ms to load and first use), child_process.spawn with a 'pipe'
+ * stdio entry (a net.Socket) where koffi cannot load. Under Bun: Bun.spawn, whose extra 'pipe'
+ * entry is a socket pair too, read through Bun.file(fd).stream(); node:child_process there costs
+ * about 11 ms on first use (it loads Bun's net and stream layers) against 0.2 ms for Bun.spawn,
+ * measured in a compiled program. Callers that need the child's stdin/stderr streams (hooks:
+ * 'pipe' entries, onChild) take the child_process path on both engines.
  */
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, read } from 'node:fs';

@@ -25,8 +25,8 @@ export async function killContainer(store: StateStore, id: string, signal: numbe
 }
 
 /**
- * Signals the init through a pidfd (the executor's `signal` mode: Node has no pidfd and loading
- * the FFI for one call costs more than a small process), so a recycled pid is never signalled.
+ * Signals the init through a pidfd (the executor's `signal` mode: neither engine has pidfds, and
+ * a small process keeps kill free of the FFI), so a recycled pid is never signalled.
  */
 function signalInit(pid: number, starttime: number, signal: number, id: string): void {
   const r = runQuiet(executorPath(), ['signal', String(pid), String(starttime), String(signal)]);
