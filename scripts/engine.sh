@@ -21,11 +21,12 @@ unpack() {
   local pkg=$1 version=$2 dir=build/engines/$3 tmp
   grep -qs "\"version\": *\"$version\"" "$dir/package.json" && return 0
   tmp=$(mktemp -d)
+  # shellcheck disable=SC2064 # expanded now: tmp is local to this function
+  trap "rm -rf '$tmp'" EXIT # a failed npm pack (set -e) leaves no temp dir behind
   (cd "$tmp" && npm pack --silent "$pkg@$version" >/dev/null && tar xzf ./*.tgz)
   mkdir -p build/engines
   rm -rf "$dir.new"
   mv "$tmp/package" "$dir.new"
-  rm -rf "$tmp"
   mv "$dir.new" "$dir"
 }
 

@@ -11,8 +11,8 @@
  * write holds cgroup_mutex while it waits, so making a cgroup meanwhile waits too: start it only
  * where a cgroup.procs write will follow.)
  *
- * The CLI dispatcher imports this module: it reads the files with the cgroup layer's own parsers
- * (detect.ts, path.ts), which import nothing heavier than node:fs and node:path.
+ * exec's command module and create import this: it reads the files with the cgroup layer's own
+ * parsers (detect.ts, path.ts), which import nothing heavier than node:fs and node:path.
  */
 import { close, openSync, readFileSync, write } from 'node:fs';
 import { detectFromMountinfo, type CgroupLayout, type CgroupMount } from './detect.js';

@@ -51,9 +51,10 @@ export function launch(o: LaunchOptions): Launched {
 
 /**
  * Node without child_process: posix_spawn(3) and socketpair(2) through koffi (sys/libc.ts), the
- * channel read on the thread pool, the exit reaped by waitpid there too. Loading child_process
- * and making its first child cost Node about 6 ms (its stream and net layers); this, about 3
- * (koffi's addon, 2.5). Undefined when koffi cannot load or the fds would collide.
+ * channel read on the thread pool, the exit reaped with waitpid WNOHANG (at once, or at its
+ * SIGCHLD). Loading child_process and making its first child cost Node about 6 ms (its stream and
+ * net layers); this, about 3 (koffi's addon, 1 of them). Undefined when koffi cannot load or the
+ * fds would collide.
  */
 function launchFfi(o: LaunchOptions): Launched | undefined {
   let spawned;
@@ -79,7 +80,7 @@ function launchFfi(o: LaunchOptions): Launched | undefined {
       if (r) ended = describe(r.code);
       return r !== undefined;
     } catch {
-      return true; // ECHILD: the wait on the thread pool reaped it first (and says how it ended)
+      return true; // ECHILD: waitChild's look at a SIGCHLD reaped it first (and says how it ended)
     }
   };
   const release = (): void => {

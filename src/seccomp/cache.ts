@@ -16,8 +16,9 @@ import { join } from 'node:path';
 import { SysError } from '../errors.js';
 import type { LibseccompIdentity } from '../sys/libseccomp.js';
 import { sha256hex } from '../sys/builtins.js';
+import { ROOT_STATE_DIR } from '../state/root.js';
 
-export const DEFAULT_SECCOMP_CACHE_DIR = '/run/tsrun/.seccomp-cache';
+export const DEFAULT_SECCOMP_CACHE_DIR = `${ROOT_STATE_DIR}/.seccomp-cache`;
 
 /** Bump when the compiler's output for the same input changes. */
 export const CACHE_FORMAT = 1;

@@ -3,8 +3,9 @@
  * generator (scripts/gen-types.ts writes the standalone validators) and by validate.ts's fallback
  * that compiles the schemas at run time, so both paths validate identically.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { findAbove } from '../install.js';
 import { nodeModule, url } from '../sys/builtins.js';
 import type { Ajv, Options } from 'ajv';
 
@@ -46,10 +47,9 @@ export function ajvOptions(standalone: boolean): Options {
 
 /** The schemas/ directory: the nearest one above this module (src/spec or dist/src/spec). */
 export function findSchemasDir(from: string = dirname(url().fileURLToPath(import.meta.url))): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'schemas', 'config.schema.json'))) return join(dir, 'schemas');
-    if (dirname(dir) === dir) throw new Error(`schemas/config.schema.json not found above ${from}`);
-  }
+  const found = findAbove(from, join('schemas', 'config.schema.json'));
+  if (!found) throw new Error(`schemas/config.schema.json not found above ${from}`);
+  return dirname(found);
 }
 
 /** Parsed schema files by file name. */

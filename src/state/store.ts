@@ -9,7 +9,6 @@ import { ContainerExistsError, ContainerNotExistError, SysError, TsrunError, Usa
 import { isSameLiveProcess, readProcStat } from '../sys/proc.js';
 import { absolutePath, resolveRoot } from './root.js';
 
-export const DEFAULT_ROOT = '/run/tsrun';
 export const STATE_FILE = 'state.json';
 export const FIFO_FILE = 'exec.fifo';
 const LOCK_FILE = '.lock';

@@ -6,8 +6,9 @@
  * koffi's own loader (`require('koffi')`) takes 9-10 ms here, on Node and on Bun alike, of which
  * the native module is 2.5 ms: the rest is finding that module (it reads the engine's ELF file to
  * tell glibc from musl, tries several folders, loads node:util for deprecation shims). tsrun loads
- * the glibc prebuilt from koffi's platform package directly when it is there and is koffi's own
- * version, and falls back to koffi's loader otherwise (musl, other layouts, a mismatch).
+ * the glibc prebuilt from koffi's platform package directly (process.dlopen) when it is there and
+ * is koffi's own version, and falls back to koffi's loader otherwise (musl, other layouts, a
+ * mismatch).
  */
 import { readFileSync } from 'node:fs';
 import { findAbove, requireFromInstall, searchStart } from '../install.js';

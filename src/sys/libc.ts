@@ -7,7 +7,7 @@ import { loadKoffi } from './koffi.js';
 import { SysError, describeCode } from '../errors.js';
 import { util } from './builtins.js';
 
-type Fn = ((...args: unknown[]) => number) & { async: (...args: unknown[]) => void };
+type Fn = (...args: unknown[]) => number;
 
 interface Libc {
   prctl: Fn;
@@ -48,7 +48,7 @@ const PR_SET_CHILD_SUBREAPER = 36;
 /** Makes this process the reaper of its orphaned descendants (the container's init, for `run`). */
 export function setChildSubreaper(): void {
   const c = load();
-  if (c.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0) throw new SysError('prctl(PR_SET_CHILD_SUBREAPER)', undefined, c.errno());
+  if (c.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0) throw errnoError('prctl(PR_SET_CHILD_SUBREAPER)', undefined, c.errno());
 }
 
 export interface WaitResult {
@@ -70,7 +70,7 @@ export function waitPidNow(pid: number): WaitResult | undefined {
   const c = load();
   const status = [0];
   const got = c.waitpid(pid, status, WNOHANG);
-  if (got < 0) throw new SysError('waitpid', String(pid), c.errno());
+  if (got < 0) throw errnoError('waitpid', String(pid), c.errno());
   return got === 0 ? undefined : { pid: got, code: exitCodeOf(status[0]!) };
 }
 
