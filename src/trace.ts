@@ -5,7 +5,7 @@
  * command's time goes between them. The marks live on a global, so the Node dispatcher and the
  * command bundle it loads (each with its own copy of this module) print one line together.
  */
-import { writeSync } from 'node:fs';
+import { writeAll } from './sys/file.js';
 
 const enabled = process.env.TSRUN_TRACE === '1';
 const KEY = Symbol.for('tsrun.trace');
@@ -16,7 +16,7 @@ export function mark(name: string): void {
   let marks = g[KEY];
   if (!marks) {
     marks = g[KEY] = [];
-    process.once('exit', () => writeSync(2, `trace: ${marks!.join(' ')}\n`));
+    process.once('exit', () => writeAll(2, `trace: ${marks!.join(' ')}\n`));
   }
   marks.push(`${name} ${performance.now().toFixed(1)}`);
 }

@@ -2,7 +2,7 @@
  * Whether a container's stored cgroup is frozen, from one file read. Kept apart from the
  * managers so that `state` and `list` (which run often) load nothing else of src/cgroups.
  */
-import { readFileSync } from 'node:fs';
+import { readText } from '../sys/file.js';
 
 interface StoredCgroup {
   mode?: string;
@@ -12,7 +12,7 @@ interface StoredCgroup {
 
 function read(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8').trim();
+    return readText(path).trim();
   } catch {
     return undefined;
   }

@@ -1,10 +1,13 @@
 /**
  * Every file-system access of the cgroup layer goes through `CgroupFs`, so the unit tests can run
  * the managers against a fake tree (a temp directory with the control files pre-created) and
- * record the exact writes. The real implementation opens control files without O_CREAT or
- * O_TRUNC, as runc does, so a missing file is ENOENT and each write is one write(2).
+ * record the exact writes. The host's (hostCgroupFs) opens control files without O_CREAT or
+ * O_TRUNC, as runc does, so a missing file is ENOENT and each write is one write(2); its calls
+ * are sys/file.ts's (libc in the compiled Bun program), but for isDir and readdir, which only
+ * create and a busy delete need.
  */
-import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, statSync, writeSync } from 'node:fs';
+import { nodeFs } from '../sys/builtins.js';
+import { O, makeDir, pathExists, readText, removeDir, writeFileWith } from '../sys/file.js';
 import { ConfigError, SysError, UnsupportedError } from '../errors.js';
 import type { CgroupWrite } from './types.js';
 
@@ -26,21 +29,14 @@ export interface CgroupFs {
   readdir(path: string): DirEntry[];
 }
 
-export const nodeCgroupFs: CgroupFs = {
-  readFile: (path) => readFileSync(path, 'utf8'),
-  writeFile: (path, data) => {
-    const fd = openSync(path, constants.O_WRONLY);
-    try {
-      writeSync(fd, data);
-    } finally {
-      closeSync(fd);
-    }
-  },
-  mkdir: (path) => mkdirSync(path, { mode: 0o755 }),
-  rmdir: (path) => rmdirSync(path),
-  exists: (path) => existsSync(path),
-  isDir: (path) => statSync(path, { throwIfNoEntry: false })?.isDirectory() === true,
-  readdir: (path) => readdirSync(path, { withFileTypes: true }).map((d) => ({ name: d.name, isDir: d.isDirectory() })),
+export const hostCgroupFs: CgroupFs = {
+  readFile: (path) => readText(path),
+  writeFile: (path, data) => writeFileWith(path, data, O.WRONLY),
+  mkdir: (path) => makeDir(path, 0o755),
+  rmdir: (path) => removeDir(path),
+  exists: (path) => pathExists(path),
+  isDir: (path) => nodeFs().statSync(path, { throwIfNoEntry: false })?.isDirectory() === true,
+  readdir: (path) => nodeFs().readdirSync(path, { withFileTypes: true }).map((d) => ({ name: d.name, isDir: d.isDirectory() })),
 };
 
 export type FsOp =
@@ -51,7 +47,7 @@ export type FsOp =
 /** Wraps another CgroupFs and records every successful mutation, in order. */
 export class RecordingFs implements CgroupFs {
   readonly ops: FsOp[] = [];
-  constructor(readonly inner: CgroupFs = nodeCgroupFs) {}
+  constructor(readonly inner: CgroupFs = hostCgroupFs) {}
   get writes(): CgroupWrite[] {
     return this.ops.flatMap((o) => (o.op === 'write' ? [{ path: o.path, value: o.value }] : []));
   }

@@ -12,7 +12,7 @@
 import { ConfigError, UnsupportedError } from '../errors.js';
 import { detectHost, type CgroupLayout } from './detect.js';
 import type { DeviceFilterAttacher } from './ebpf/attach.js';
-import { nodeCgroupFs, type CgroupFs } from './fs.js';
+import { hostCgroupFs, type CgroupFs } from './fs.js';
 import { checkCgroupState, type CgroupManager, type CgroupState } from './manager.js';
 import { resolveCgroupPaths, type ProcCgroup } from './path.js';
 import { assertSystemdRunning, parseSystemdCgroupsPath } from './systemd.js';
@@ -21,7 +21,7 @@ import { V2Manager } from './v2/manager.js';
 
 export type { CgroupManager, CgroupState, FreezerState, SetOptions } from './manager.js';
 export type { CgroupFs, DirEntry, FsOp } from './fs.js';
-export { nodeCgroupFs, RecordingFs } from './fs.js';
+export { hostCgroupFs, RecordingFs } from './fs.js';
 export type { CgroupLayout, CgroupMode, CgroupMount, V1Hierarchy } from './detect.js';
 export { detectFromMountinfo, detectFromRoot, detectHost, parseMountinfo, v1Hierarchies } from './detect.js';
 export type { CgroupPaths, ProcCgroup } from './path.js';
@@ -92,7 +92,7 @@ export function load(json: unknown, opts: LoadOptions = {}): CgroupManager {
 /** Rebuilds a manager from `toJSON()` (state.json). */
 export function loadManager(json: unknown, opts: LoadOptions = {}): CgroupManager {
   const state = JSON.parse(JSON.stringify(checkCgroupState(json))) as CgroupState;
-  const fs = opts.fs ?? nodeCgroupFs;
+  const fs = opts.fs ?? hostCgroupFs;
   const extras = {
     ...(opts.hugePageSizes ? { hugePageSizes: opts.hugePageSizes } : {}),
     ...(opts.attacher ? { attacher: opts.attacher } : {}),

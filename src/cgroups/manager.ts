@@ -6,6 +6,7 @@
  */
 import { relative } from 'node:path/posix';
 import { ConfigError, SysError } from '../errors.js';
+import type { CgroupState } from './state.js';
 import type { ApplyOptions } from './controller.js';
 import type { CgroupMode } from './detect.js';
 import { errCode, readCg, showPath, sleepSync, writeCg, type CgroupFs } from './fs.js';
@@ -13,6 +14,8 @@ import { removeCgroupDirs } from './remove.js';
 import { climbs } from './path.js';
 import type { Stats } from './stats.js';
 import type { CgroupWrite, LinuxResources } from './types.js';
+
+export { checkCgroupState, isCgroupState, type CgroupState } from './state.js';
 
 export type FreezerState = 'THAWED' | 'FREEZING' | 'FROZEN';
 
@@ -59,36 +62,6 @@ export interface CgroupManager {
   destroy(opts?: { wait?: boolean; parents?: boolean }): void;
   /** What to store in state.json; `loadManager(json)` rebuilds the manager. */
   toJSON(): CgroupState;
-}
-
-/** The serialisable description of a manager (state.json "cgroup"). */
-export interface CgroupState {
-  version: 1;
-  driver: 'cgroupfs';
-  mode: CgroupMode;
-  /** The cleaned cgroupsPath (or the container id). */
-  inner: string;
-  /** v1 controller -> directory. */
-  paths: Record<string, string>;
-  /** v1 controller -> mount point (to create directories, and to bound destroy). */
-  mounts: Record<string, string>;
-  /** The cgroup2 directory: the container's cgroup (v2) or where it joins the unified tree (hybrid). */
-  unified?: string;
-  unifiedMount?: string;
-  /** Directories this manager created, in creation order. */
-  created: string[];
-}
-
-/** x as a CgroupState, or the error for a state.json whose cgroup tsrun did not write. */
-export function checkCgroupState(x: unknown): CgroupState {
-  if (!isCgroupState(x)) throw new ConfigError('cgroup: the stored cgroup description is not one tsrun wrote');
-  return x;
-}
-
-export function isCgroupState(x: unknown): x is CgroupState {
-  const s = x as CgroupState;
-  return !!s && s.version === 1 && s.driver === 'cgroupfs' && (s.mode === 'v1' || s.mode === 'v2' || s.mode === 'hybrid')
-    && typeof s.paths === 'object' && Array.isArray(s.created);
 }
 
 export abstract class BaseManager implements CgroupManager {

@@ -5,7 +5,7 @@
  */
 import { SysError, describeCode } from '../errors.js';
 import { errCode, sleepSync, type CgroupFs } from './fs.js';
-import type { CgroupState } from './manager.js';
+import type { CgroupState } from './state.js';
 
 /** One rmdir: true when the directory is gone (or already was), false while tasks or sub-cgroups keep it busy. */
 function rmdirOnce(fs: CgroupFs, dir: string): boolean {

@@ -3,7 +3,7 @@
  * file: text, or runc's logrus JSON with --log-format json (containerd's shim stream-decodes the
  * whole file and shows the last "error" msg; podman json-decodes it, so nothing else goes there).
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { O, closeFile, openFile, writeAll } from '../sys/file.js';
 import { UsageError } from '../errors.js';
 import { writeErr } from '../sys/fdio.js';
 import { isoTimestamp } from '../state/timestamp.js';
@@ -40,12 +40,12 @@ export function makeLogger(opts: { log?: string; logFormat?: string; debug?: boo
       if (!opts.log) return;
       let fd: number | undefined;
       try {
-        fd = openSync(opts.log, 'a', 0o644);
-        writeSync(fd, formatLogLine(level, msg, format));
+        fd = openFile(opts.log, O.WRONLY | O.CREAT | O.APPEND, 0o644);
+        writeAll(fd, formatLogLine(level, msg, format));
       } catch {
         /* the log is best effort: stderr already has the message */
       } finally {
-        if (fd !== undefined) closeSync(fd);
+        if (fd !== undefined) closeFile(fd);
       }
     },
   };

@@ -14,7 +14,7 @@ import type { Socket } from 'node:net';
 import { isTsrunError } from '../errors.js';
 import { bunRuntime, childProcess, os, type BunRuntime } from '../sys/builtins.js';
 import { shutdownSocket, spawnWithChannel, waitChild, waitPidNow } from '../sys/libc.js';
-import { writeAll } from '../sys/fdio.js';
+import { writeAll } from '../sys/file.js';
 
 export interface LaunchOptions {
   path: string;

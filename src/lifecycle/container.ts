@@ -4,10 +4,10 @@
  * gone, a zombie or a different process under the same pid → stopped; the exec fifo still
  * there → created; otherwise running.
  */
-import { existsSync } from 'node:fs';
 import { IncorrectStatusError } from '../errors.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { isSameLiveProcess } from '../sys/proc.js';
+import { pathExists } from '../sys/file.js';
 import { isFrozenStored } from '../cgroups/frozen.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -21,7 +21,7 @@ export interface Container {
 export function deriveStatus(store: StateStore, rec: ContainerRecord): Status {
   if (!isSameLiveProcess(rec.pid, rec.starttime)) return 'stopped';
   if (isFrozenStored(rec.cgroup)) return 'paused';
-  if (existsSync(store.fifoPath(rec.id))) return 'created';
+  if (pathExists(store.fifoPath(rec.id))) return 'created';
   return 'running';
 }
 

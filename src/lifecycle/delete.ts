@@ -9,8 +9,8 @@ import { ContainerNotExistError, IncorrectStatusError, TsrunError, isTsrunError,
 import { runHooksReportingErrors, type Hook } from '../hooks/index.js';
 import type { ContainerRecord, StateStore } from '../state/store.js';
 import { isSameLiveProcess } from '../sys/proc.js';
-import { nodeCgroupFs } from '../cgroups/fs.js';
-import { checkCgroupState } from '../cgroups/manager.js';
+import { hostCgroupFs } from '../cgroups/fs.js';
+import { checkCgroupState } from '../cgroups/state.js';
 import { removeCgroupDirs } from '../cgroups/remove.js';
 import { hookState, loadContainer, type Container } from './container.js';
 import { signalAll } from './signal-all.js';
@@ -73,7 +73,7 @@ async function destroy(store: StateStore, rec: ContainerRecord): Promise<string[
     // processes (an exec's too) leave it only when they are gone: while they keep it busy,
     // wait for them, then remove it.
     try {
-      removeCgroupDirs(nodeCgroupFs, { ...state, created: [...state.created] }, { wait: false });
+      removeCgroupDirs(hostCgroupFs, { ...state, created: [...state.created] }, { wait: false });
     } catch (e) {
       if (!isTsrunError(e) || (e as SysError).errno !== 'EBUSY') throw e;
       const { cgroupOf } = await import('./cgroup.js');

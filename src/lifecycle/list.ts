@@ -1,5 +1,5 @@
 /** list: every container under the root, as runc prints them (table, json, or ids only). */
-import { readFileSync } from 'node:fs';
+import { readText } from '../sys/file.js';
 import type { StateStore } from '../state/store.js';
 import { loadContainer, ociState } from './container.js';
 
@@ -11,7 +11,7 @@ export interface ListEntry {
 function userNames(): Map<number, string> {
   const names = new Map<number, string>();
   try {
-    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+    for (const line of readText('/etc/passwd').split('\n')) {
       const [name, , uid] = line.split(':');
       if (name && uid) names.set(Number(uid), name);
     }

@@ -4,12 +4,12 @@
  * 1 byte means released; EAGAIN means the init is about to write; 0 bytes means no writer yet,
  * which is an error only once the init is gone.
  */
-import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
 import { IncorrectStatusError, SysError, TsrunError } from '../errors.js';
 import { runHooks } from '../hooks/index.js';
 import type { ContainerRecord, StateStore } from '../state/store.js';
 import { signalAll } from './signal-all.js';
 import { isSameLiveProcess } from '../sys/proc.js';
+import { O, closeFile, openFile, readInto, unlinkPath } from '../sys/file.js';
 import { hookState, loadContainer } from './container.js';
 import type { Hook } from '../hooks/index.js';
 
@@ -49,18 +49,18 @@ async function stopOnFailure(rec: ContainerRecord, fn: () => Promise<void>): Pro
 async function releaseInit(fifo: string, alive: () => boolean): Promise<void> {
   let fd: number;
   try {
-    fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openFile(fifo, O.RDONLY | O.NONBLOCK);
   } catch (e) {
     throw SysError.fromNode('open exec fifo', fifo, e);
   }
   try {
-    const buf = Buffer.alloc(1);
+    const buf = new Uint8Array(1);
     const deadline = Date.now() + RELEASE_TIMEOUT_MS;
     let spins = 0;
     for (;;) {
       let n: number;
       try {
-        n = readSync(fd, buf, 0, 1, null);
+        n = readInto(fd, buf);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw SysError.fromNode('read exec fifo', fifo, e);
         // The init may have written, exec'd and exited since the read: one more read tells.
@@ -82,15 +82,15 @@ async function releaseInit(fifo: string, alive: () => boolean): Promise<void> {
       await new Promise((r) => setTimeout(r, 1));
     }
   } finally {
-    closeSync(fd);
+    closeFile(fd);
   }
-  unlinkSync(fifo);
+  unlinkPath(fifo);
 }
 
 /** One more non-blocking read of the fifo: true when it yields the init's byte. */
-function readsByte(fd: number, buf: Buffer): boolean {
+function readsByte(fd: number, buf: Uint8Array): boolean {
   try {
-    return readSync(fd, buf, 0, 1, null) === 1;
+    return readInto(fd, buf) === 1;
   } catch {
     return false;
   }

@@ -4,7 +4,8 @@
  * that serialises concurrent commands on one container. The format is tsrun's own (CONTRACT.md
  * section 5: no client reads it).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { nodeFs } from '../sys/builtins.js';
+import { O, pathExists, readText, removeDir, renamePath, unlinkPath, writeFileWith, makeDir } from '../sys/file.js';
 import { ContainerExistsError, ContainerNotExistError, SysError, TsrunError, UsageError } from '../errors.js';
 import { isSameLiveProcess, readProcStat } from '../sys/proc.js';
 import { absolutePath, resolveRoot } from './root.js';
@@ -70,12 +71,12 @@ export class StateStore {
   createDir(id: string): string {
     const dir = this.dir(id);
     try {
-      mkdirSync(this.root, { recursive: true, mode: 0o711 });
+      nodeFs().mkdirSync(this.root, { recursive: true, mode: 0o711 });
     } catch (e) {
       throw SysError.fromNode('mkdir', this.root, e);
     }
     try {
-      mkdirSync(dir, { mode: 0o711 });
+      makeDir(dir, 0o711);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(id);
       throw SysError.fromNode('mkdir', dir, e);
@@ -84,7 +85,7 @@ export class StateStore {
   }
 
   exists(id: string): boolean {
-    return existsSync(this.dir(id));
+    return pathExists(this.dir(id));
   }
 
   /** Loads a container's record; a folder without a readable state.json does not count. */
@@ -92,7 +93,7 @@ export class StateStore {
     const file = `${this.dir(id)}/${STATE_FILE}`;
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readText(file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ContainerNotExistError(id);
       throw SysError.fromNode('read', file, e);
@@ -118,18 +119,18 @@ export class StateStore {
     const dir = this.dir(id);
     try {
       // Three calls where a recursive rm lists the folder first (0.3 ms of a compiled Bun delete).
-      unlinkSync(`${dir}/${STATE_FILE}`);
-      unlinkSync(`${dir}/${LOCK_FILE}`);
-      rmdirSync(dir);
+      unlinkPath(`${dir}/${STATE_FILE}`);
+      unlinkPath(`${dir}/${LOCK_FILE}`);
+      removeDir(dir);
     } catch {
-      rmSync(dir, { recursive: true, force: true });
+      nodeFs().rmSync(dir, { recursive: true, force: true });
     }
   }
 
   /** Ids of every folder under the root (whether or not it holds a loadable container). */
   ids(): string[] {
     try {
-      return readdirSync(this.root, { withFileTypes: true })
+      return nodeFs().readdirSync(this.root, { withFileTypes: true })
         .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
         .map((d) => d.name)
         .sort();
@@ -157,7 +158,7 @@ export class StateStore {
       return await fn();
     } finally {
       try {
-        unlinkSync(lock);
+        unlinkPath(lock);
       } catch {
         /* the folder may be gone: delete removes it while holding the lock */
       }
@@ -168,9 +169,7 @@ export class StateStore {
 function tryLock(lock: string): 'ok' | 'nodir' | string {
   const self = readProcStat(process.pid);
   try {
-    const fd = openSync(lock, 'wx', 0o600);
-    writeSync(fd, `${process.pid} ${self?.starttime ?? 0}`);
-    closeSync(fd);
+    writeFileWith(lock, `${process.pid} ${self?.starttime ?? 0}`, O.WRONLY | O.CREAT | O.EXCL, 0o600);
     return 'ok';
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -180,8 +179,8 @@ function tryLock(lock: string): 'ok' | 'nodir' | string {
   let holder = '';
   let age = 0;
   try {
-    holder = readFileSync(lock, 'utf8');
-    age = Date.now() - statSync(lock).mtimeMs;
+    holder = readText(lock);
+    age = Date.now() - nodeFs().statSync(lock).mtimeMs;
   } catch {
     return 'retry';
   }
@@ -190,7 +189,7 @@ function tryLock(lock: string): 'ok' | 'nodir' | string {
   // writes its pid right after creating the file, so an empty lock a second old is stale).
   if (holder === '' ? age > 1000 : !isSameLiveProcess(pid!, start!)) {
     try {
-      unlinkSync(lock);
+      unlinkPath(lock);
     } catch {
       /* someone else took it over first */
     }
@@ -203,15 +202,10 @@ function tryLock(lock: string): 'ok' | 'nodir' | string {
 export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
-    const fd = openSync(tmp, 'w', mode);
-    try {
-      writeSync(fd, data);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    writeFileWith(tmp, data, O.WRONLY | O.CREAT | O.TRUNC, mode);
+    renamePath(tmp, path);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    removeQuietly(tmp);
     throw SysError.fromNode('write', path, e);
   }
 }
@@ -225,15 +219,19 @@ export function writePidFile(path: string, pid: number): void {
   const slash = abs.lastIndexOf('/');
   const tmp = `${abs.slice(0, slash)}/.${abs.slice(slash + 1)}`;
   try {
-    const fd = openSync(tmp, 'wx', 0o666);
-    try {
-      writeSync(fd, String(pid));
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, abs);
+    writeFileWith(tmp, String(pid), O.WRONLY | O.CREAT | O.EXCL, 0o666);
+    renamePath(tmp, abs);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    removeQuietly(tmp);
     throw SysError.fromNode('write pid file', abs, e);
+  }
+}
+
+/** unlink, when the file may not be there (a temp file a failed write left, or never made). */
+function removeQuietly(path: string): void {
+  try {
+    unlinkPath(path);
+  } catch {
+    /* not there */
   }
 }

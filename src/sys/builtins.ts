@@ -2,10 +2,13 @@
  * Node built-in modules that cost start-up time, loaded where they are used instead of imported
  * at the top. A compiled Bun program (`make ENGINE=bun`) evaluates every static import of the
  * whole program before main runs; measured there, crypto costs 3.2 ms, util 1.0, child_process
- * 0.9, os and url 0.5 each, all paid by a `state` that needs none of them. node:fs and node:path,
- * which nearly every command uses, stay static imports. process.getBuiltinModule (Node >= 20.16,
- * Bun) loads a module on its first call and returns the same object after.
+ * 0.9, os and url 0.5 each, all paid by a `state` that needs none of them. node:fs costs it 1.5-2.5
+ * ms too: the code every command runs reads and writes files through sys/file.ts instead, which
+ * goes to libc there. process.getBuiltinModule (Node >= 20.16, Bun) loads a module on its first
+ * call and returns the same object after.
  */
+/** node:fs, for what sys/file.ts does not cover (recursive mkdir and rm, readdir, stat). */
+export const nodeFs = (): typeof import('node:fs') => process.getBuiltinModule('node:fs');
 export const childProcess = (): typeof import('node:child_process') => process.getBuiltinModule('node:child_process');
 export const os = (): typeof import('node:os') => process.getBuiltinModule('node:os');
 export const url = (): typeof import('node:url') => process.getBuiltinModule('node:url');
@@ -26,8 +29,18 @@ export interface BunSubprocess {
   kill(signal?: number | string): void;
 }
 
+/** Bun.FFI, the native side of bun:ffi (sys/bun-libc.ts): type names as strings, no argument conversion. */
+export interface BunFfi {
+  dlopen<T extends Record<string, { args: readonly string[]; returns: string }>>(
+    path: string,
+    symbols: T,
+  ): { symbols: { [K in keyof T]: (...args: Array<number | Uint8Array | null>) => number } };
+  read: { i32(ptr: number, offset: number): number };
+}
+
 /** The parts of Bun's global object tsrun uses, typed here (the project has no Bun typings). */
 export interface BunRuntime {
+  FFI?: BunFfi;
   CryptoHasher: new (algorithm: string) => BunHasher;
   spawn(cmd: string[], opts: object): BunSubprocess;
   spawnSync(cmd: string[], opts: object): { exitCode: number | null; stderr?: Uint8Array };

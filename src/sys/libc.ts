@@ -6,6 +6,7 @@ import { closeSync } from 'node:fs';
 import { loadKoffi } from './koffi.js';
 import { SysError, describeCode } from '../errors.js';
 import { util } from './builtins.js';
+import type { PidfdCalls } from './bun-libc.js';
 
 type Fn = (...args: unknown[]) => number;
 
@@ -167,6 +168,19 @@ export function spawnWithChannel(path: string, argv0: string, env: Record<string
 
 const SHUT_WR = 1;
 const SHUT_RDWR = 2;
+
+/** pidfd_open and pidfd_send_signal through koffi (glibc 2.36 and later): undefined when this libc lacks them. */
+export function koffiPidfd(): PidfdCalls | undefined {
+  const c = load();
+  const lib = loadKoffi().load('libc.so.6');
+  try {
+    const open = lib.func('int pidfd_open(int, unsigned int)');
+    const send = lib.func('int pidfd_send_signal(int, int, void *, unsigned int)');
+    return { open: (pid) => open(pid, 0) as number, sendSignal: (fd, sig) => send(fd, sig, null, 0) as number, errno: c.errno };
+  } catch {
+    return undefined; // an older glibc: the executor signals instead
+  }
+}
 
 /** shutdown(2): no more writes from us (`write`), or neither way (a blocked read returns 0). */
 export function shutdownSocket(fd: number, how: 'write' | 'both'): void {

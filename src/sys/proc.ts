@@ -1,8 +1,9 @@
 /**
- * Facts about processes read from /proc. Plain fs reads: no FFI, so the commands that only look
- * at a container (state, list, kill, delete) never load koffi.
+ * Facts about processes read from /proc, through sys/file.ts: no koffi, so the commands that only
+ * look at a container (state, list, kill, delete) never load it.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { nodeFs } from './builtins.js';
+import { readText } from './file.js';
 
 export interface ProcStat {
   pid: number;
@@ -25,7 +26,7 @@ export function parseProcStat(text: string): ProcStat {
 /** Reads /proc/PID/stat, or undefined when the process does not exist. */
 export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | undefined {
   try {
-    return parseProcStat(readFileSync(`${procRoot}/${pid}/stat`, 'utf8'));
+    return parseProcStat(readText(`${procRoot}/${pid}/stat`));
   } catch {
     return undefined;
   }
@@ -44,7 +45,7 @@ export function isSameLiveProcess(pid: number, starttime: number, procRoot = '/p
 /** The fields of /proc/PID/status as a map (Name, State, Uid, CapEff, ...). */
 export function readProcStatus(pid: number | 'self'): Map<string, string> {
   const out = new Map<string, string>();
-  for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+  for (const line of readText(`/proc/${pid}/status`).split('\n')) {
     const i = line.indexOf(':');
     if (i > 0) out.set(line.slice(0, i), line.slice(i + 1).trim());
   }
@@ -67,6 +68,7 @@ export const NS_PROC_NAME: Record<string, string> = {
 /** Namespace types in which the container's init differs from tsrun: exec joins exactly these. */
 export function namespacesToJoin(initPid: number): Set<string> {
   const join = new Set<string>();
+  const { statSync } = nodeFs();
   for (const [type, name] of Object.entries(NS_PROC_NAME)) {
     try {
       if (statSync(`/proc/${initPid}/ns/${name}`).ino !== statSync(`/proc/self/ns/${name}`).ino) join.add(type);

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { nodeCgroupFs, type CgroupFs, type DirEntry } from '../../src/cgroups/fs.js';
+import { hostCgroupFs, type CgroupFs, type DirEntry } from '../../src/cgroups/fs.js';
 
 const MAXMEM = '9223372036854771712';
 
@@ -90,11 +90,11 @@ export class FakeCgroupFs implements CgroupFs {
     return best ? this.templates.get(best) : undefined;
   }
   readFile(p: string): string {
-    return nodeCgroupFs.readFile(p);
+    return hostCgroupFs.readFile(p);
   }
   writeFile(p: string, data: string): void {
     const before = fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : '';
-    nodeCgroupFs.writeFile(p, data);
+    hostCgroupFs.writeFile(p, data);
     // emulate: O_WRONLY write replaces the content of these plain files
     fs.writeFileSync(p, data);
     if (path.basename(p) === 'cgroup.subtree_control') {
@@ -112,7 +112,7 @@ export class FakeCgroupFs implements CgroupFs {
     }
   }
   mkdir(p: string): void {
-    nodeCgroupFs.mkdir(p);
+    hostCgroupFs.mkdir(p);
     const t = this.templateFor(p);
     if (t) writeFiles(p, t);
   }
@@ -128,13 +128,13 @@ export class FakeCgroupFs implements CgroupFs {
     fs.rmSync(p, { recursive: true });
   }
   exists(p: string): boolean {
-    return nodeCgroupFs.exists(p);
+    return hostCgroupFs.exists(p);
   }
   isDir(p: string): boolean {
-    return nodeCgroupFs.isDir(p);
+    return hostCgroupFs.isDir(p);
   }
   readdir(p: string): DirEntry[] {
-    return nodeCgroupFs.readdir(p);
+    return hostCgroupFs.readdir(p);
   }
 }
 

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { splitArgv } from '../../src/cli/argv.js';
 import { checkLogFormat, formatLogLine } from '../../src/cli/log.js';
-import { parseSignal } from '../../src/lifecycle/signals.js';
+import { SIGNALS, parseSignal } from '../../src/lifecycle/signals.js';
+import { constants } from 'node:os';
 
 test('single-dash long flags become double-dash', (t) => {
   t.deepEqual(splitArgv(['-root', '/r', 'restore', '-no-subreaper', 'x']).args, ['--root', '/r', 'restore', '--no-subreaper', 'x']);
@@ -37,6 +38,12 @@ test('signals parse as runc parses them', (t) => {
   t.throws(() => parseSignal('NOPE'), { message: 'unknown signal "NOPE"' });
   t.is(parseSignal('0'), 0);
   t.throws(() => parseSignal('65'), { message: /invalid signal/ });
+});
+
+test('the signal table is node:os\'s on this machine, every name of it', (t) => {
+  const os = constants.signals as Record<string, number>;
+  for (const [name, n] of Object.entries(os)) if (n < 32) t.is(SIGNALS[name], n, name);
+  for (const [name, n] of Object.entries(SIGNALS)) t.is(os[name], n, name);
 });
 
 test('json log lines are logrus-shaped with an RFC 3339 time', (t) => {
