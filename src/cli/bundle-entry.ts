@@ -13,6 +13,7 @@ import { Script } from 'node:vm';
 import type { TsrunCommand } from './command.js';
 import { runCli, type CommandLoader } from './cli.js';
 import { writeErr } from '../sys/fdio.js';
+import { exitProcess } from '../sys/exit.js';
 
 declare const __dirname: string;
 
@@ -56,9 +57,9 @@ const load: CommandLoader = async (name) => {
 };
 
 runCli(process.argv.slice(2), load).then(
-  (code) => process.exit(code),
+  (code) => exitProcess(code),
   (e) => {
     writeErr(`tsrun: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
+    exitProcess(1);
   },
 );

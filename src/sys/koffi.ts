@@ -12,6 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { findAbove, requireFromInstall, searchStart } from '../install.js';
+import { setFinalExit } from './exit.js';
 
 export type Koffi = typeof import('koffi');
 
@@ -40,6 +41,10 @@ function loadPrebuilt(): Koffi | undefined {
 }
 
 export function loadKoffi(): Koffi {
-  koffi ??= loadPrebuilt() ?? (requireFromInstall('koffi') as Koffi);
+  if (koffi) return koffi;
+  koffi = loadPrebuilt() ?? (requireFromInstall('koffi') as Koffi);
+  // The addon fsyncs stdout and stderr at exit: end with _exit instead (sys/exit.ts).
+  const exit = koffi.load('libc.so.6').func('void _exit(int)') as (code: number) => void;
+  setFinalExit((code) => exit(code));
   return koffi;
 }

@@ -1,10 +1,11 @@
 /**
  * The start-up helpers: which cgroup.procs the attach warm-up writes (cgroups/warmup.ts), where
- * an install's files are found from a module or a compiled Bun program (install.ts), and the
- * lazily loaded built-ins (sys/builtins.ts).
+ * an install's files are found from a module or a compiled Bun program (install.ts), the
+ * lazily loaded built-ins (sys/builtins.ts); how the process ends once koffi is loaded (sys/exit.ts).
  */
 import test from 'ava';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -85,4 +86,34 @@ test('koffi: the prebuilt path names the platform package, and loadKoffi gives t
   for (const name of ['load', 'alloc', 'free', 'address', 'view', 'errno', 'os', 'type']) t.is(typeof k[name], typeof wrapper[name], name);
   t.is(k.version, JSON.parse(readFileSync(new URL('../../../node_modules/koffi/package.json', import.meta.url), 'utf8')).version);
   t.not(k, wrapper, 'the prebuilt, not koffi\'s loader');
+});
+
+test('exit: with koffi loaded, the process ends by _exit after the exit listeners, so koffi cannot fsync stdout and stderr', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrun-exit-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dist = new URL('../../src/sys/', import.meta.url).href;
+  const script = (end: string) => {
+    const path = join(dir, `${end.replace(/\W/g, '')}.mjs`);
+    writeFileSync(path, [
+      `import { loadKoffi } from '${dist}koffi.js';`,
+      `import { exitProcess } from '${dist}exit.js';`,
+      "import { writeFileSync } from 'node:fs';",
+      'loadKoffi();',
+      `process.on('exit', (code) => writeFileSync('${dir}/listener', String(code)));`,
+      `${end}(3);`,
+    ].join('\n'));
+    return path;
+  };
+  // stdout and stderr are regular files: what koffi's exit flush would fsync.
+  const traced = (path: string) => {
+    const log = join(dir, 'strace.log');
+    const r = spawnSync('strace', ['-f', '-e', 'trace=fsync', '-o', log, process.execPath, path], {
+      stdio: ['ignore', openSync(join(dir, 'out'), 'w'), openSync(join(dir, 'err'), 'w')],
+    });
+    if (r.error) throw new Error(`strace is needed (scripts/install-deps.sh installs it): ${r.error.message}`);
+    return { status: r.status, fsyncs: readFileSync(log, 'utf8').split('\n').filter((l) => /\bfsync\(/.test(l)).length, listener: readFileSync(join(dir, 'listener'), 'utf8') };
+  };
+  t.deepEqual(traced(script('exitProcess')), { status: 3, fsyncs: 0, listener: '3' });
+  // Why: the plain exit, with koffi loaded, fsyncs both.
+  t.like(traced(script('process.exit')), { status: 3, fsyncs: 2, listener: '3' });
 });
