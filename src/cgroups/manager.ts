@@ -118,31 +118,42 @@ export abstract class BaseManager implements CgroupManager {
 
   private mkdirLevels(rel: string, mountPoint: string): string[] {
     const levels: string[] = [];
+    let cur = mountPoint;
+    for (const part of rel ? rel.split('/') : []) levels.push((cur = `${cur}/${part}`));
+    if (levels.length === 0) return levels;
+    // Usually the levels above the container's exist (a manager's parent) and its own is new:
+    // one mkdir, without looking at the levels above first (a missing one fails it: ENOENT).
+    if (this.makeLevel(levels[levels.length - 1]!, new Set(this.state.created), true)) return levels;
     // A Set, not created.includes(): a deep cgroupsPath makes thousands of levels.
     const made = new Set(this.state.created);
-    let cur = mountPoint;
-    const parts = rel ? rel.split('/') : [];
-    for (let i = 0; i < parts.length; i++) {
-      cur = `${cur}/${parts[i]}`;
-      levels.push(cur);
-      // The levels above the container's usually exist (a manager's parent): a stat, no failing
-      // mkdir (its error costs Node more than the call). The container's own level is usually
-      // new: mkdir straight away.
-      if (i < parts.length - 1 && this.fs.isDir(cur)) continue;
-      try {
-        this.fs.mkdir(cur);
-        if (!made.has(cur)) {
-          made.add(cur);
-          this.state.created.push(cur);
-        }
-      } catch (err) {
-        if (errCode(err) !== 'EEXIST') throw SysError.fromNode('cgroup: mkdir', cur, err);
-        // A control file ("cgroup.procs", "memory.max") named as a level would turn every later
-        // mkdir and write into ENOTDIR: say which field is wrong instead.
-        if (!this.fs.isDir(cur)) throw new ConfigError(`linux.cgroupsPath: ${showPath(cur)} is a file, not a cgroup`);
-      }
+    for (let i = 0; i < levels.length; i++) {
+      // A stat for the levels above, no failing mkdir (its error costs Node more than the call).
+      if (i < levels.length - 1 && this.fs.isDir(levels[i]!)) continue;
+      this.makeLevel(levels[i]!, made, false);
     }
     return levels;
+  }
+
+  /**
+   * mkdir of one level, remembered in state.created when this call made it; an existing
+   * directory is fine. `tentative`: false, not an error, when a level above is missing.
+   */
+  private makeLevel(dir: string, made: Set<string>, tentative: boolean): boolean {
+    try {
+      this.fs.mkdir(dir);
+      if (!made.has(dir)) {
+        made.add(dir);
+        this.state.created.push(dir);
+      }
+      return true;
+    } catch (err) {
+      if (tentative && errCode(err) === 'ENOENT') return false;
+      if (errCode(err) !== 'EEXIST') throw SysError.fromNode('cgroup: mkdir', dir, err);
+      // A control file ("cgroup.procs", "memory.max") named as a level would turn every later
+      // mkdir and write into ENOTDIR: say which field is wrong instead.
+      if (!this.fs.isDir(dir)) throw new ConfigError(`linux.cgroupsPath: ${showPath(dir)} is a file, not a cgroup`);
+      return true;
+    }
   }
 
   /** Writes a pid to cgroup.procs, retrying EINVAL (a task still being created) a few times. */

@@ -59,6 +59,21 @@ test('v1: create makes every hierarchy directory, cpuset inherits cpus/mems top-
   t.is(m.toJSON().created.length, 18);
 });
 
+test('v1: with the levels above there, create is one mkdir per hierarchy and no look at them first', (t) => {
+  const tree = fakeV1();
+  const first = setup(t, tree, '/a');
+  first.m.create();
+  // A second container below /a: its parent exists in every hierarchy.
+  const rec = new RecordingFs(tree.fs);
+  let looks = 0;
+  const counting = Object.assign(Object.create(rec) as RecordingFs, { isDir: (p: string) => (looks++, rec.isDir(p)) });
+  const m = createManager({ id: 'c2', cgroupsPath: '/a/c2', layout: detectFromRoot(tree.root, tree.fs), fs: counting, hugePageSizes: ['2MB'] });
+  m.create();
+  t.is(looks, 0);
+  t.is(rec.ops.filter((o) => o.op === 'mkdir').length, 9);
+  t.deepEqual(m.toJSON().created.map((d) => d.slice(tree.root.length + 1)).sort(), first.m.toJSON().created.map((d) => `${d.slice(tree.root.length + 1)}/c2`).sort());
+});
+
 test('v1: FULL resources give exactly these writes, in this order', (t) => {
   const tree = fakeV1({ hierarchies: ALL });
   // a CFQ-style blkio with the classic weight files
