@@ -136,7 +136,7 @@ export abstract class BaseManager implements CgroupManager {
 
   /**
    * mkdir of one level, remembered in state.created when this call made it; an existing
-   * directory is fine. `tentative`: false, not an error, when a level above is missing.
+   * directory is fine. `tentative`: false, not an error, when a level above is missing or a file.
    */
   private makeLevel(dir: string, made: Set<string>, tentative: boolean): boolean {
     try {
@@ -147,7 +147,8 @@ export abstract class BaseManager implements CgroupManager {
       }
       return true;
     } catch (err) {
-      if (tentative && errCode(err) === 'ENOENT') return false;
+      // A level above missing (ENOENT), or one that is a file (ENOTDIR): the walk from the top says which.
+      if (tentative && (errCode(err) === 'ENOENT' || errCode(err) === 'ENOTDIR')) return false;
       if (errCode(err) !== 'EEXIST') throw SysError.fromNode('cgroup: mkdir', dir, err);
       // A control file ("cgroup.procs", "memory.max") named as a level would turn every later
       // mkdir and write into ENOTDIR: say which field is wrong instead.
