@@ -1,6 +1,6 @@
 /**
- * libc through Bun's own FFI, for the compiled Bun program only: the file calls of sys/file.ts
- * and the pidfd calls of sys/pidfd.ts. Why not node:fs there: a compiled Bun program pays
+ * libc through Bun's own FFI, for the compiled Bun program only: the file calls of sys/file.ts,
+ * the pidfd calls of sys/pidfd.ts, and the subreaper and waitpid of sys/libc.ts (`run`, `exec`). Why not node:fs there: a compiled Bun program pays
  * 1.5-2.5 ms to load its node:fs (which loads fs/promises, util/types and the validators with it)
  * on the first call, and every command makes one. Why not koffi: loading its addon costs it 2 ms.
  * On Node this module is never called.
@@ -26,6 +26,9 @@ export interface BunLibc {
   mkdir(path: Uint8Array, mode: number): number;
   rename(from: Uint8Array, to: Uint8Array): number;
   access(path: Uint8Array, mode: number): number;
+  /** prctl(2) with four more arguments (glibc's is variadic: all are passed as unsigned long). */
+  prctl(option: number, a: number, b: number, c: number, d: number): number;
+  waitpid(pid: number, status: Int32Array, flags: number): number;
   /** errno of the last failed call. */
   errno(): number;
 }
@@ -41,6 +44,8 @@ const SYMBOLS = {
   mkdir: { args: ['ptr', 'u32'], returns: 'i32' },
   rename: { args: ['ptr', 'ptr'], returns: 'i32' },
   access: { args: ['ptr', 'i32'], returns: 'i32' },
+  prctl: { args: ['i32', 'u64', 'u64', 'u64', 'u64'], returns: 'i32' },
+  waitpid: { args: ['i32', 'ptr', 'i32'], returns: 'i32' },
   __errno_location: { args: [], returns: 'ptr' },
 } as const;
 
@@ -67,6 +72,8 @@ export function bunLibc(): BunLibc {
     mkdir: (path, mode) => s.mkdir(path, mode),
     rename: (from, to) => s.rename(from, to),
     access: (path, mode) => s.access(path, mode),
+    prctl: (option, a, b, c, d) => s.prctl(option, a, b, c, d),
+    waitpid: (pid, status, flags) => s.waitpid(pid, new Uint8Array(status.buffer, status.byteOffset, 4), flags),
     // errno is thread-local and this program calls libc on its main thread only: one address.
     errno: () => ffi.read.i32(errnoPtr, 0),
   };

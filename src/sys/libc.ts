@@ -5,8 +5,8 @@
 import { closeSync } from 'node:fs';
 import { loadKoffi } from './koffi.js';
 import { SysError, describeCode } from '../errors.js';
-import { util } from './builtins.js';
-import type { PidfdCalls } from './bun-libc.js';
+import { bunRuntime, util } from './builtins.js';
+import { bunLibc, type PidfdCalls } from './bun-libc.js';
 
 type Fn = (...args: unknown[]) => number;
 
@@ -44,11 +44,48 @@ function load(): Libc {
   return libc;
 }
 
+/**
+ * The process calls `run` and `exec` make in the foreground: through koffi on Node, through
+ * Bun.FFI on Bun (sys/bun-libc.ts), where loading koffi's addon would cost 2 ms of a `run`.
+ */
+interface ProcCalls {
+  prctl(option: number, a: number, b: number, c: number, d: number): number;
+  /** waitpid(2): what it returns, and the status it wrote. */
+  waitpid(pid: number, flags: number): { got: number; status: number };
+  errno(): number;
+}
+
+let proc: ProcCalls | undefined;
+
+function procCalls(): ProcCalls {
+  if (proc) return proc;
+  if (bunRuntime()) {
+    const b = bunLibc();
+    const status = new Int32Array(1);
+    proc = {
+      prctl: b.prctl,
+      waitpid: (pid, flags) => ({ got: b.waitpid(pid, status, flags), status: status[0]! }),
+      errno: b.errno,
+    };
+  } else {
+    const c = load();
+    proc = {
+      prctl: c.prctl,
+      waitpid: (pid, flags) => {
+        const status = [0];
+        return { got: c.waitpid(pid, status, flags), status: status[0]! };
+      },
+      errno: c.errno,
+    };
+  }
+  return proc;
+}
+
 const PR_SET_CHILD_SUBREAPER = 36;
 
 /** Makes this process the reaper of its orphaned descendants (the container's init, for `run`). */
 export function setChildSubreaper(): void {
-  const c = load();
+  const c = procCalls();
   if (c.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0) throw errnoError('prctl(PR_SET_CHILD_SUBREAPER)', undefined, c.errno());
 }
 
@@ -68,11 +105,10 @@ const WNOHANG = 1;
 
 /** waitpid(pid, WNOHANG): the result once the process has ended (and is reaped now), else undefined. */
 export function waitPidNow(pid: number): WaitResult | undefined {
-  const c = load();
-  const status = [0];
-  const got = c.waitpid(pid, status, WNOHANG);
+  const c = procCalls();
+  const { got, status } = c.waitpid(pid, WNOHANG);
   if (got < 0) throw errnoError('waitpid', String(pid), c.errno());
-  return got === 0 ? undefined : { pid: got, code: exitCodeOf(status[0]!) };
+  return got === 0 ? undefined : { pid: got, code: exitCodeOf(status) };
 }
 
 /**

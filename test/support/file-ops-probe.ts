@@ -1,7 +1,8 @@
 /**
- * Runs sys/file.ts through its cases in a temp dir and prints one JSON object: what each call
- * returned or threw. test/unit/file-ops.test.ts runs it on Node (node:fs underneath) and on Bun
- * (libc through Bun.FFI) and expects the same answers. Usage: <engine> file-ops-probe.js
+ * Runs sys/file.ts through its cases in a temp dir, then sys/libc.ts's subreaper and waitpid, and
+ * prints one JSON object: what each call returned or threw. test/unit/file-ops.test.ts runs it on
+ * Node (node:fs and koffi underneath) and on Bun (libc through Bun.FFI) and expects the same
+ * answers. Usage: <engine> file-ops-probe.js
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +22,7 @@ import {
   writeAll,
   writeFileWith,
 } from '../../src/sys/file.js';
+import { setChildSubreaper, waitPidNow } from '../../src/sys/libc.js';
 
 type Outcome = { ok: unknown } | { code?: string; errno?: number; syscall?: string; path?: string };
 
@@ -87,6 +89,18 @@ try {
   closeFile(writer);
   closeFile(reader);
   out.closeAgain = attempt(() => closeFile(reader));
+
+  // sys/libc.ts's process calls (`run`): an orphaned grandchild comes to this subreaper, whose
+  // waitpid tells how it ended.
+  setChildSubreaper();
+  const orphan = Number(execFileSync('sh', ['-c', '(sleep 0.2; exit 5) >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' }));
+  const deadline = Date.now() + 5000;
+  let reaped = waitPidNow(orphan);
+  while (!reaped && Date.now() < deadline) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    reaped = waitPidNow(orphan);
+  }
+  out.orphanReaped = reaped && { samePid: reaped.pid === orphan, code: reaped.code };
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

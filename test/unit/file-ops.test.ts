@@ -1,8 +1,9 @@
 /**
- * sys/file.ts: node:fs on Node, libc through Bun.FFI on Bun, with the same answers (the probe in
- * test/support runs on both engines), and the compiled Bun program's hot commands free of the
- * built-in modules that made them slow (node:fs, node:path: 1.5-2.5 ms a command). The Bun cases
- * need Bun from the npm registry (scripts/engine.sh bun; scripts/test-all.sh gets it first).
+ * sys/file.ts and sys/libc.ts's process calls: node:fs and koffi on Node, libc through Bun.FFI on
+ * Bun, with the same answers (the probe in test/support runs on both engines); and the compiled
+ * Bun program's hot commands free of the built-in modules that made them slow (node:fs,
+ * node:path: 1.5-2.5 ms a command). The Bun cases need Bun from the npm registry
+ * (scripts/engine.sh bun; scripts/test-all.sh gets it first).
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
@@ -66,6 +67,7 @@ test('Node and Bun give the same answers (node:fs, and libc through Bun.FFI)', (
     fifoEmpty: { code: 'EAGAIN' },
     fifoByte: [{ ok: 1 }, 48],
     closeAgain: { code: 'EBADF' },
+    orphanReaped: { samePid: true, code: 5 },
   });
   delete onNode.backend;
   delete onBun.backend;
