@@ -166,7 +166,8 @@ snapshot() {
 		cflags=(-O2 -g0 -Wall -Wextra -Werror=implicit-function-declaration -std=gnu11 -static -D_GNU_SOURCE)
 		(cd "$dir" && npx tsc -p tsconfig.json >&2 &&
 			gcc "${cflags[@]}" -o build/tsrun-executor native/executor/*.c >&2 &&
-			gcc "${cflags[@]}" -o build/tsrun-console native/console/proxy.c >&2) || return 1
+			gcc "${cflags[@]}" -o build/tsrun-console native/console/proxy.c >&2 &&
+			{ [ ! -f native/launcher/tsrun.c ] || { mkdir -p bin && gcc "${cflags[@]}" -o bin/tsrun native/launcher/tsrun.c >&2; }; }) || return 1
 		touch "$dir/.built"
 	fi
 	echo "$dir"

@@ -182,7 +182,7 @@ function detectEngines(tmp: string): Engine[] {
   return engines;
 }
 
-/** A shell wrapper that runs tsrun on an engine (what bin/tsrun is for node). */
+/** What runs tsrun on an engine: bin/tsrun for node, the compiled program itself, else a shell wrapper. */
 function engineWrapper(tmp: string, e: Engine): string {
   if (e.name === 'node' && e.bin === which('node')) return join(REPO, 'bin', 'tsrun');
   // A compiled program needs no wrapper: it is what bin/tsrun would exec.
@@ -730,7 +730,7 @@ async function main(): Promise<void> {
     const host = `${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
     notes.push(...res.partialNotes());
     notes.push(`\`create\`, \`start\`, \`delete\` are one container each (runc's default \`runc spec\` config running /bin/true, read-only busybox rootfs, cgroup /${'<bench>'}/<id>); the sum leaves out the container's own run between \`start\` and \`delete\`. \`kill\` sends KILL to a running \`sleep\`, then \`delete --force\`.`);
-    notes.push(`tsrun on node ran as bin/tsrun (a /bin/sh script that execs node on \`${MAIN_JS.slice(REPO.length + 1)}\`)${engines.some((e) => e.tsrun.length === 1) ? '; on bun as `build/tsrun-bun`, the program `make ENGINE=bun` compiles and bin/tsrun execs (called directly here, as a containerd or podman configured with its path does: the /bin/sh of bin/tsrun would add about 0.5 ms)' : ''}${engines.some((e) => e.name !== 'node' && e.tsrun.length > 1) ? '; on other engines through a wrapper script like bin/tsrun' : ''}.`);
+    notes.push(`tsrun on node ran as bin/tsrun (a static C launcher, native/launcher, that execs node on \`${MAIN_JS.slice(REPO.length + 1)}\`)${engines.some((e) => e.tsrun.length === 1) ? '; on bun as `build/tsrun-bun`, the program `make ENGINE=bun` compiles and bin/tsrun execs (called directly here, as a containerd or podman configured with its path may be)' : ''}${engines.some((e) => e.name !== 'node' && e.tsrun.length > 1) ? '; on other engines through a wrapper script like bin/tsrun' : ''}.`);
     notes.push(`The smallest memory limit is the lowest \`linux.resources.memory.limit\` (${MEM_STEP / 1024} KiB steps) under which ${MEM_TRIES} runs in a row succeeded.`);
     notes.push(`Load average (1 min) ${loadStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end; the whole run took ${Math.round((Date.now() - t0) / 1000)} s.`);
     const meta = { date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', runs: RUNS, parallel: PAR, parallelRuns: PAR_RUNS, host, versions, notes };

@@ -1,13 +1,15 @@
 /**
  * The start-up helpers: which cgroup.procs the attach warm-up writes (cgroups/warmup.ts), where
  * an install's files are found from a module or a compiled Bun program (install.ts), the
- * lazily loaded built-ins (sys/builtins.ts); how the process ends once koffi is loaded (sys/exit.ts).
+ * lazily loaded built-ins (sys/builtins.ts); how the process ends once koffi is loaded (sys/exit.ts);
+ * what bin/tsrun (native/launcher) runs.
  */
 import test from 'ava';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { ownProcsFile } from '../../src/cgroups/warmup.js';
 import { findAbove, isCompiledProgram, searchStart } from '../../src/install.js';
@@ -116,4 +118,30 @@ test('exit: with koffi loaded, the process ends by _exit after the exit listener
   t.deepEqual(traced(script('exitProcess')), { status: 3, fsyncs: 0, listener: '3' });
   // Why: the plain exit, with koffi loaded, fsyncs both.
   t.like(traced(script('process.exit')), { status: 3, fsyncs: 2, listener: '3' });
+});
+
+test('launcher: bin/tsrun execs the chosen engine on the entry point with the arguments, without NODE_EXTRA_CA_CERTS', (t) => {
+  const launcher = fileURLToPath(new URL('../../../bin/tsrun', import.meta.url));
+  const root = dirname(dirname(launcher));
+  const dir = mkdtempSync(join(tmpdir(), 'tsrun-launcher-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // Fake engines that say how they were started.
+  const fake = (name: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, '#!/bin/sh\necho "$0|$*|${NODE_EXTRA_CA_CERTS-unset}"\n', { mode: 0o755 });
+    return path;
+  };
+  const node = fake('node-fake');
+  const program = fake('tsrun-fake');
+  const run = (env: Record<string, string>, ...args: string[]) => {
+    const r = spawnSync(launcher, args, { env: { ...process.env, NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt', ...env }, encoding: 'utf8' });
+    return { status: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
+  };
+  t.deepEqual(run({ TSRUN_ENGINE: node }, 'state', 'a b'), { status: 0, out: `${node}|${root}/dist/cjs/main.cjs state a b|unset`, err: '' });
+  t.deepEqual(run({ TSRUN_ENGINE: node, TSRUN_MODULES: '1' }, 'list'), { status: 0, out: `${node}|${root}/dist/src/cli/main.js list|unset`, err: '' });
+  // A compiled program is the entry point itself.
+  t.deepEqual(run({ TSRUN_ENGINE: program }, '--root', '/x', 'state', 'c'), { status: 0, out: `${program}|--root /x state c|unset`, err: '' });
+  const missing = run({ TSRUN_ENGINE: join(dir, 'absent') }, 'state');
+  t.is(missing.status, 127);
+  t.is(missing.err, `tsrun: cannot run ${join(dir, 'absent')}: No such file or directory`);
 });
