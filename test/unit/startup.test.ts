@@ -5,7 +5,7 @@
  * what bin/tsrun (native/launcher) runs.
  */
 import test from 'ava';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -122,6 +122,7 @@ test('exit: with koffi loaded, the process ends by _exit after the exit listener
 
 test('launcher: bin/tsrun execs the chosen engine on the entry point with the arguments, without NODE_EXTRA_CA_CERTS', (t) => {
   const launcher = fileURLToPath(new URL('../../../bin/tsrun', import.meta.url));
+  if (!existsSync(launcher)) return void t.fail(`${launcher} is missing: make launcher builds it`);
   const root = dirname(dirname(launcher));
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-launcher-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
