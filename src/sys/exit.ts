@@ -2,7 +2,7 @@
  * How the CLI ends. koffi's addon, once loaded, flushes stdout and stderr with fsync(2) when the
  * process exits (an atexit flush of its own stream writers): on a regular file that is a journal
  * commit, 1 to 4 ms here, for output tsrun has already written with write(2). So when koffi is
- * loaded (sys/libc.ts registers _exit(2) here), the process ends with _exit once Node's 'exit'
+ * loaded (sys/koffi.ts registers _exit(2) here), the process ends with _exit once Node's 'exit'
  * listeners (the code-cache writer, the trace) have run, skipping the atexit handlers.
  *
  * The hook lives on a global: the Node dispatcher and the command bundle it loads each have their

@@ -1,6 +1,6 @@
 /**
  * koffi itself, loaded on first use by the bindings in this folder (libc, libseccomp, bpf): the
- * commands that merely read state (state, list, start, kill, delete) never load the FFI. Required
+ * commands that merely read state (state, list, start, delete) never load the FFI. Required
  * from the install (src/install.ts), so it resolves inside a compiled Bun program too.
  *
  * koffi's own loader (`require('koffi')`) takes 9-10 ms here, on Node and on Bun alike, of which

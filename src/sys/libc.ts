@@ -1,6 +1,7 @@
 /**
- * libc through koffi, loaded on first use only: the commands that merely read state (state,
- * list, start, kill, delete) never pay for loading the FFI.
+ * libc through koffi, loaded on first use only: state, list, start and delete never pay for
+ * loading the FFI (kill does on Node, for its pidfd: sys/pidfd.ts). On Bun the process calls of
+ * `run` and `exec` (subreaper, waitpid) go through Bun.FFI instead (procCalls below).
  */
 import { closeSync } from 'node:fs';
 import { loadKoffi } from './koffi.js';
