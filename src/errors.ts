@@ -4,6 +4,8 @@
  * (CONTRACT.md section 4.6) live here and nowhere else.
  */
 
+import { util } from './sys/builtins.js';
+
 const TSRUN_ERROR = Symbol.for('tsrun.error');
 
 export class TsrunError extends Error {
@@ -70,6 +72,12 @@ export class SysError extends TsrunError {
     super(`${op}${path ? ` ${shownPath(path)}` : ''}: ${reason ?? String(errno ?? 'failed')}`);
   }
 
+  /** A failed call's errno number as one line naming op and path: `op path: no such file or directory (ENOENT)`. */
+  static fromErrno(op: string, path: string | undefined, errno: number): SysError {
+    const code = errnoName(errno);
+    return new SysError(op, path, code, describeCode(code));
+  }
+
   /** Wraps a Node fs error (with .code and .message) into one line naming op and path. */
   static fromNode(op: string, path: string | undefined, err: unknown): SysError {
     const e = err as NodeJS.ErrnoException;
@@ -106,6 +114,23 @@ const CODE_TEXT: Record<string, string> = {
   ENOTEMPTY: 'directory not empty',
   EAGAIN: 'resource temporarily unavailable',
 };
+
+// Linux errno numbers of the codes callers test for; the others are named by node:util (loaded then).
+const ERRNO_NAMES: Record<number, string> = {
+  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 6: 'ENXIO', 9: 'EBADF', 11: 'EAGAIN', 13: 'EACCES',
+  16: 'EBUSY', 17: 'EEXIST', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 28: 'ENOSPC', 30: 'EROFS', 39: 'ENOTEMPTY', 40: 'ELOOP',
+};
+
+/** The name of a (positive) errno number: "ENOENT"; "errno N" for one the system does not name. */
+export function errnoName(errno: number): string {
+  const known = ERRNO_NAMES[errno];
+  if (known) return known;
+  try {
+    return util().getSystemErrorName(-errno);
+  } catch {
+    return `errno ${errno}`;
+  }
+}
 
 /** Go-style lower-case text for an errno code, as runc prints it (podman matches on these). */
 export function describeCode(code: string): string {

@@ -34,7 +34,7 @@ export interface BunFfi {
   dlopen<T extends Record<string, { args: readonly string[]; returns: string }>>(
     path: string,
     symbols: T,
-  ): { symbols: { [K in keyof T]: (...args: Array<number | Uint8Array | null>) => number } };
+  ): { symbols: { [K in keyof T]: (...args: Array<number | ArrayBufferView | null>) => number } };
   read: { i32(ptr: number, offset: number): number };
 }
 

@@ -1,13 +1,14 @@
 /**
  * libc through Bun's own FFI, for the compiled Bun program only: the file calls of sys/file.ts,
- * the pidfd calls of sys/pidfd.ts, and the subreaper and waitpid of sys/libc.ts (`run`, `exec`). Why not node:fs there: a compiled Bun program pays
- * 1.5-2.5 ms to load its node:fs (which loads fs/promises, util/types and the validators with it)
- * on the first call, and every command makes one. Why not koffi: loading its addon costs it 2 ms.
+ * the pidfd calls of sys/pidfd.ts, and the subreaper and waitpid of sys/libc.ts (`run`, `exec`).
+ * Why not node:fs there: a compiled Bun program pays 1.5-2.5 ms to load its node:fs (which loads
+ * fs/promises, util/types and the validators with it) on the first call, and every command makes
+ * one. Why not koffi: loading its addon costs it 2 ms.
  * On Node this module is never called.
  *
  * Bun.FFI is the native object under the bun:ffi module; that module's JavaScript (0.3-0.4 ms to
  * load, and a `new Function` argument wrapper per symbol) only converts arguments, and the ones
- * passed here need no conversion: int32 numbers, Uint8Arrays for pointers, null. Binding these
+ * passed here need no conversion: int32 numbers, typed arrays for pointers, null. Binding these
  * functions costs 0.1 ms. test/unit/file-ops.test.ts runs the same cases on both engines.
  *
  * The functions return what libc returns (-1 and errno on failure); errno is read right after the
@@ -73,7 +74,7 @@ export function bunLibc(): BunLibc {
     rename: (from, to) => s.rename(from, to),
     access: (path, mode) => s.access(path, mode),
     prctl: (option, a, b, c, d) => s.prctl(option, a, b, c, d),
-    waitpid: (pid, status, flags) => s.waitpid(pid, new Uint8Array(status.buffer, status.byteOffset, 4), flags),
+    waitpid: (pid, status, flags) => s.waitpid(pid, status, flags),
     // errno is thread-local and this program calls libc on its main thread only: one address.
     errno: () => ffi.read.i32(errnoPtr, 0),
   };
@@ -101,7 +102,7 @@ export function bunPidfd(): PidfdCalls | undefined {
   return {
     open: (pid) => s.pidfd_open(pid, 0),
     sendSignal: (pidfd, signal) => s.pidfd_send_signal(pidfd, signal, null, 0),
-    errno: () => c.errno(),
+    errno: c.errno,
   };
 }
 

@@ -9,7 +9,8 @@
  * callers test `e.code` and wrap with SysError.fromNode either way. What only create, exec or
  * the rarer paths need (recursive mkdir and rm, readdir, stat) stays with node:fs (`nodeFs()`).
  */
-import { bunRuntime, nodeFs, util } from './builtins.js';
+import { errnoName } from '../errors.js';
+import { bunRuntime, nodeFs } from './builtins.js';
 import { bunLibc } from './bun-libc.js';
 
 /** open(2) flags, Linux's values (the same on x86-64 and arm64). */
@@ -58,16 +59,11 @@ const nodeOps = (): FileOps => {
   };
 };
 
-// Linux errno numbers of the codes callers test for; others are named by node:util (loaded then).
-const ERRNO_CODES: Record<number, string> = {
-  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 6: 'ENXIO', 9: 'EBADF', 11: 'EAGAIN', 13: 'EACCES',
-  16: 'EBUSY', 17: 'EEXIST', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 28: 'ENOSPC', 30: 'EROFS', 39: 'ENOTEMPTY', 40: 'ELOOP',
-};
 const EINTR = 4;
 
 /** An Error shaped like node:fs's for errno from syscall on path. */
 export function errnoException(errno: number, syscall: string, path?: string): NodeJS.ErrnoException {
-  const code = ERRNO_CODES[errno] ?? util().getSystemErrorName(-errno);
+  const code = errnoName(errno);
   const err: NodeJS.ErrnoException = new Error(`${code}: ${syscall} failed${path === undefined ? '' : `, ${syscall} '${path}'`}`);
   Object.assign(err, { code, errno: -errno, syscall, ...(path === undefined ? {} : { path }) });
   return err;

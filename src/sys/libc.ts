@@ -3,10 +3,10 @@
  * loading the FFI (kill does on Node, for its pidfd: sys/pidfd.ts). On Bun the process calls of
  * `run` and `exec` (subreaper, waitpid) go through Bun.FFI instead (procCalls below).
  */
-import { closeSync } from 'node:fs';
 import { loadKoffi } from './koffi.js';
-import { SysError, describeCode } from '../errors.js';
-import { bunRuntime, util } from './builtins.js';
+import { SysError } from '../errors.js';
+import { bunRuntime } from './builtins.js';
+import { closeFile } from './file.js';
 import { bunLibc, type PidfdCalls } from './bun-libc.js';
 
 type Fn = (...args: unknown[]) => number;
@@ -87,7 +87,7 @@ const PR_SET_CHILD_SUBREAPER = 36;
 /** Makes this process the reaper of its orphaned descendants (the container's init, for `run`). */
 export function setChildSubreaper(): void {
   const c = procCalls();
-  if (c.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0) throw errnoError('prctl(PR_SET_CHILD_SUBREAPER)', undefined, c.errno());
+  if (c.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0) throw SysError.fromErrno('prctl(PR_SET_CHILD_SUBREAPER)', undefined, c.errno());
 }
 
 export interface WaitResult {
@@ -108,7 +108,7 @@ const WNOHANG = 1;
 export function waitPidNow(pid: number): WaitResult | undefined {
   const c = procCalls();
   const { got, status } = c.waitpid(pid, WNOHANG);
-  if (got < 0) throw errnoError('waitpid', String(pid), c.errno());
+  if (got < 0) throw SysError.fromErrno('waitpid', String(pid), c.errno());
   return got === 0 ? undefined : { pid: got, code: exitCodeOf(status) };
 }
 
@@ -167,7 +167,7 @@ export interface SpawnedWithChannel {
 export function spawnWithChannel(path: string, argv0: string, env: Record<string, string>, stdio: Array<number | 'ignore'>): SpawnedWithChannel | undefined {
   const c = load();
   const pair = [0, 0];
-  if (c.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) !== 0) throw errnoError('socketpair', undefined, c.errno());
+  if (c.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) !== 0) throw SysError.fromErrno('socketpair', undefined, c.errno());
   const [ours, theirs] = pair as [number, number];
   const target = stdio.length;
   const closeBoth = () => {
@@ -180,7 +180,7 @@ export function spawnWithChannel(path: string, argv0: string, env: Record<string
   }
   const actions = Buffer.alloc(FILE_ACTIONS_SIZE);
   const check = (what: string, rc: number) => {
-    if (rc !== 0) throw errnoError(what, path, rc);
+    if (rc !== 0) throw SysError.fromErrno(what, path, rc);
   };
   check('posix_spawn_file_actions_init', c.faInit(actions));
   try {
@@ -224,15 +224,9 @@ export function shutdownSocket(fd: number, how: 'write' | 'both'): void {
   load().shutdown(fd, how === 'write' ? SHUT_WR : SHUT_RDWR);
 }
 
-/** A SysError for an errno number, named and described as runc words it ("no such file or directory (ENOENT)"). */
-function errnoError(op: string, path: string | undefined, errno: number): SysError {
-  const code = util().getSystemErrorName(-errno);
-  return new SysError(op, path, code, describeCode(code));
-}
-
 function closeFd(fd: number): void {
   try {
-    closeSync(fd);
+    closeFile(fd);
   } catch {
     /* already closed */
   }

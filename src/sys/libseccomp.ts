@@ -10,10 +10,10 @@
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { loadKoffi, type Koffi } from './koffi.js';
-import { os, util } from './builtins.js';
+import { os } from './builtins.js';
 import { basename, join } from 'node:path';
 import type { LibraryHandle } from 'koffi';
-import { SysError, UnsupportedError, describeCode } from '../errors.js';
+import { SysError, UnsupportedError, describeCode, errnoName } from '../errors.js';
 
 /** A scmp_filter_ctx (an opaque pointer; koffi 3 gives pointers as bigint). */
 export type ScmpFilterCtx = bigint;
@@ -107,15 +107,7 @@ export class LibseccompError extends SysError {
     subject: string | undefined,
     readonly rc: number,
   ) {
-    super(fn, subject, errnoCode(-rc), describeCode(errnoCode(-rc)));
-  }
-}
-
-function errnoCode(errno: number): string {
-  try {
-    return util().getSystemErrorName(-Math.abs(errno));
-  } catch {
-    return `errno ${errno}`;
+    super(fn, subject, errnoName(Math.abs(rc)), describeCode(errnoName(Math.abs(rc))));
   }
 }
 

@@ -5,10 +5,10 @@
  * koffi on Node and Bun.FFI on Bun: `kill` no longer starts the executor for it (its `signal`
  * mode, which stays for a libc without these wrappers: glibc before 2.36).
  */
-import { SysError, describeCode } from '../errors.js';
+import { SysError } from '../errors.js';
 import { bunPidfd, type PidfdCalls } from './bun-libc.js';
 import { bunRuntime } from './builtins.js';
-import { closeFile, errnoException } from './file.js';
+import { closeFile } from './file.js';
 import { isSameLiveProcess } from './proc.js';
 
 const ESRCH = 3;
@@ -39,6 +39,5 @@ export async function signalSameProcess(pid: number, starttime: number, signal: 
 /** ESRCH means the process is gone; any other errno is an error naming the call. */
 function failed(errno: number, call: string, pid: number): 'gone' {
   if (errno === ESRCH) return 'gone';
-  const code = errnoException(errno, call).code!;
-  throw new SysError(call, String(pid), code, describeCode(code));
+  throw SysError.fromErrno(call, String(pid), errno);
 }
