@@ -4,6 +4,7 @@ NODE_MODULES := node_modules/.package-lock.json
 EXECUTOR := build/tsrun-executor
 CONSOLE := build/tsrun-console
 LAUNCHER := bin/tsrun
+ADDON := build/tsrun-sys.node
 CC ?= gcc
 EXEC_CFLAGS := -O2 -g0 -Wall -Wextra -Werror=implicit-function-declaration -std=gnu11 -static -D_GNU_SOURCE
 EXEC_SRCS := $(wildcard native/executor/*.c)
@@ -14,9 +15,9 @@ ROOTFS := build/rootfs-busybox/.done
 
 ENGINE ?= node
 
-.PHONY: all deps ts executor launcher rootfs bundles engine test test-unit test-integration test-conformance bench clean
+.PHONY: all deps ts executor addon launcher rootfs bundles engine test test-unit test-integration test-conformance bench clean
 
-all: deps ts executor launcher bundles engine
+all: deps ts executor addon launcher bundles engine
 
 # The engine bin/tsrun runs on: `make ENGINE=bun`, `make ENGINE=node22`, or node (the system's, the default).
 engine:
@@ -46,6 +47,13 @@ $(CONSOLE): native/console/proxy.c
 	@mkdir -p build
 	$(CC) $(EXEC_CFLAGS) -o $@ $<
 
+# The process calls of create/run/exec/kill on Node (native/addon/tsrun-sys.c says why): a shared
+# object Node loads, so neither static nor linked against Node (its Node-API symbols are Node's).
+addon: $(ADDON)
+$(ADDON): native/addon/tsrun-sys.c
+	@mkdir -p build
+	$(CC) -O2 -g0 -Wall -Wextra -Werror=implicit-function-declaration -std=gnu11 -D_GNU_SOURCE -shared -fPIC -fvisibility=hidden -o $@ $<
+
 # bin/tsrun, what managers run: finds the install from its own path and execs the engine build/engine
 # names on tsrun's entry point (native/launcher/tsrun.c says how). C, not a shell script: /bin/sh
 # cost every call about 0.5 ms.
@@ -66,7 +74,7 @@ bundles: $(ROOTFS)
 test: all
 	bash scripts/test-all.sh
 
-test-unit: ts launcher
+test-unit: ts launcher addon
 	bash scripts/test-all.sh unit
 
 test-integration: all

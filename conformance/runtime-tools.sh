@@ -152,7 +152,7 @@ done
 [ ${#sel[@]} -gt 0 ] || die "no validation matches"
 
 # tsrun@REV: tsrun built from `git archive REV` in build/runtime-tools/tsrun-<sha>/ (tsc + the
-# two static helpers, node_modules shared with the checkout), so that a run is not disturbed by a
+# native helpers, node_modules shared with the checkout), so that a run is not disturbed by a
 # concurrent `make` in the working tree (dist/ and build/tsrun-executor change under it).
 snapshot() {
 	local sha dir cflags
@@ -167,7 +167,8 @@ snapshot() {
 		(cd "$dir" && npx tsc -p tsconfig.json >&2 &&
 			gcc "${cflags[@]}" -o build/tsrun-executor native/executor/*.c >&2 &&
 			gcc "${cflags[@]}" -o build/tsrun-console native/console/proxy.c >&2 &&
-			{ [ ! -f native/launcher/tsrun.c ] || { mkdir -p bin && gcc "${cflags[@]}" -o bin/tsrun native/launcher/tsrun.c >&2; }; }) || return 1
+			{ [ ! -f native/launcher/tsrun.c ] || { mkdir -p bin && gcc "${cflags[@]}" -o bin/tsrun native/launcher/tsrun.c >&2; }; } &&
+			{ [ ! -f native/addon/tsrun-sys.c ] || gcc "${cflags[@]/-static/-shared}" -fPIC -fvisibility=hidden -o build/tsrun-sys.node native/addon/tsrun-sys.c >&2; }) || return 1
 		touch "$dir/.built"
 	fi
 	echo "$dir"

@@ -1,6 +1,7 @@
-// Bundles the CLI for start-up speed (issue: speed and footprint): dist/cjs/main.cjs, a small
-// dispatcher, plus one CommonJS bundle per command, dist/cjs/cmd-NAME.cjs, holding only the code
-// that command reaches. koffi stays external (a native addon, loaded on first use).
+// Bundles the CLI for start-up speed (issue: speed and footprint): dist/cjs/main.cjs, the boot file
+// Node runs (src/cli/boot.ts: a loader and nothing else), dist/cjs/cli.cjs, the dispatcher, and one
+// CommonJS bundle per command, dist/cjs/cmd-NAME.cjs, holding only the code that command reaches.
+// koffi stays external (a native addon, loaded on first use).
 import { build } from 'esbuild';
 import { readdirSync, renameSync, rmSync } from 'node:fs';
 
@@ -8,7 +9,7 @@ const names = [
   'create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'list', 'ps', 'pause', 'resume', 'update', 'events',
   'spec', 'features', 'plan', 'checkpoint', 'restore',
 ];
-const entryPoints = { main: 'src/cli/bundle-entry.ts' };
+const entryPoints = { main: 'src/cli/boot.ts', cli: 'src/cli/bundle-entry.ts' };
 for (const n of names) entryPoints[`cmd-${n}`] = `src/cli/${n === 'delete' ? 'delete' : n}.ts`;
 
 rmSync('dist/cjs.new', { recursive: true, force: true });
@@ -27,14 +28,14 @@ await build({
   minifySyntax: true,
   // yargs prints --help only: loaded from node_modules then, never bundled into a command path.
   external: ['koffi', 'yargs'],
-  // import.meta.url locates build/ and schemas/; in CommonJS it is the bundle file's URL.
-  define: { 'import.meta.url': '__tsrun_import_meta_url' },
-  banner: { js: "const __tsrun_import_meta_url = require('url').pathToFileURL(__filename).href;" },
+  // import.meta.dirname and .filename locate build/, schemas/ and node_modules/: in CommonJS they
+  // are __dirname and __filename. Any other import.meta (.url) would be empty here: an error.
+  define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
   logLevel: 'warning',
-  logOverride: { 'unsupported-require-call': 'silent' },
+  logOverride: { 'unsupported-require-call': 'silent', 'empty-import-meta': 'error' },
 });
 const made = readdirSync('dist/cjs.new').filter((f) => f.endsWith('.cjs'));
-if (made.length !== names.length + 1) throw new Error(`bundle: expected ${names.length + 1} files, got ${made.length}`);
+if (made.length !== names.length + 2) throw new Error(`bundle: expected ${names.length + 2} files, got ${made.length}`);
 rmSync('dist/cjs.old', { recursive: true, force: true });
 try {
   renameSync('dist/cjs', 'dist/cjs.old');

@@ -8,16 +8,19 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { nodeModule, url } from './sys/builtins.js';
+import { nodeModule } from './sys/builtins.js';
+
+// import.meta.dirname and .filename, not .url: no URL parsing (node:url) on the way to a path. The
+// bundles (scripts/bundle.mjs) define them as CommonJS's __dirname and __filename.
 
 /** Whether this code runs inside a `bun build --compile` program (modules in /$bunfs). */
-export function isCompiledProgram(moduleUrl: string = import.meta.url): boolean {
-  return moduleUrl.includes('/$bunfs/');
+export function isCompiledProgram(moduleDir: string = import.meta.dirname): boolean {
+  return moduleDir === '/$bunfs' || moduleDir.startsWith('/$bunfs/');
 }
 
 /** The folder the search for build/ and node_modules/ starts from. */
-export function searchStart(moduleUrl: string = import.meta.url): string {
-  return isCompiledProgram(moduleUrl) ? dirname(process.execPath) : dirname(url().fileURLToPath(moduleUrl));
+export function searchStart(moduleDir: string = import.meta.dirname): string {
+  return isCompiledProgram(moduleDir) ? dirname(process.execPath) : moduleDir;
 }
 
 /** The nearest `rel` (a file or folder) in `from` or a folder above it; undefined when none. */
@@ -32,6 +35,6 @@ export function findAbove(from: string, rel: string): string | undefined {
 /** require() for what tsrun keeps outside its bundles (koffi, a native addon), resolved from the install. */
 export function requireFromInstall(id: string): unknown {
   const pkg = findAbove(searchStart(), 'package.json');
-  return nodeModule().createRequire(pkg ?? url().fileURLToPath(import.meta.url))(id);
+  return nodeModule().createRequire(pkg ?? import.meta.filename)(id);
 }
 

@@ -87,9 +87,13 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
 
 /** --help through yargs, from the same declarations the parser uses. */
 async function showHelp(argv: readonly string[], missingCommand: boolean, load: CommandLoader): Promise<number> {
-  // A plain import: Node resolves it from node_modules; Bun's compiled program carries yargs as a
-  // chunk of its own, loaded only here.
-  const { default: yargs } = await import('yargs');
+  // Bun's compiled program carries yargs as a chunk of its own, loaded only here. On Node,
+  // require(): the CLI bundle runs without a dynamic-import hook (code-cache.ts), and yargs 18,
+  // an ES module, exports itself to require() ('module.exports'). install.ts is imported here
+  // only: it loads node:fs, which the compiled Bun program's `state` must not pay for.
+  const yargs = process.versions.bun
+    ? (await import('yargs')).default
+    : ((await import('../install.js')).requireFromInstall('yargs') as typeof import('yargs').default);
   const args = argv.filter((a) => a !== 'help');
   let y = globalFlags(yargs(args))
     .scriptName('tsrun')

@@ -18,7 +18,7 @@ import { decodeFrames, encodeFrame, encodePlan, FrameType, Op, PROTOCOL_VERSION,
 export function siblingBinary(name: string, envName: string): string {
   const override = process.env[envName];
   if (override) return override;
-  const from = searchStart(import.meta.url);
+  const from = searchStart(import.meta.dirname);
   const found = findAbove(from, join('build', name));
   if (!found) throw new TsrunError(`${name} not found in a build/ folder above ${from}: run \`make\` (or set ${envName})`);
   return found;

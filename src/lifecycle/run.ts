@@ -8,6 +8,7 @@ import { setChildSubreaper, waitChild } from '../sys/libc.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { deleteContainer } from './delete.js';
 import { startContainer } from './start.js';
+import { mark } from '../trace.js';
 import { startConsoleProxy, type ConsoleProxy } from '../console/proxy.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
@@ -20,6 +21,7 @@ export interface RunOptions extends Omit<CreateOptions, 'detached'> {
 /** Returns the exit code tsrun should exit with. */
 export async function runContainer(store: StateStore, opts: RunOptions, warn: (m: string) => void): Promise<number> {
   if (!opts.detach) setChildSubreaper();
+  mark('reaper');
   let proxy: ConsoleProxy | undefined;
   const foregroundTerminal = async () => {
     proxy = await startConsoleProxy();
@@ -29,6 +31,7 @@ export async function runContainer(store: StateStore, opts: RunOptions, warn: (m
     const rec = await createContainer(store, { ...opts, detached: opts.detach, foregroundTerminal });
     try {
       await startContainer(store, opts.id);
+      mark('started');
     } catch (e) {
       await deleteContainer(store, opts.id, true).catch(() => undefined);
       throw e;
@@ -59,6 +62,7 @@ export async function waitForeground(pid: number, proxy: ConsoleProxy | undefine
   for (const s of signals) process.on(s, forward);
   try {
     const { code } = await waitChild(pid);
+    mark('exited');
     if (proxy) await Promise.race([proxy.done, new Promise((r) => setTimeout(r, 2000))]);
     return code;
   } finally {

@@ -40,10 +40,20 @@ export function parseJson(text: string, source: string): unknown {
 export function loadSpec(bundleDir: string, opts: ValidateOptions = {}): Spec {
   const path = join(bundleDir, 'config.json');
   const source = 'config.json';
-  return validateSpec(parseJson(readText(path, source), source), source, { forStart: true, ...opts });
+  const text = readText(path, source);
+  return validateSpec(parseJson(text, source), source, { forStart: true, noNulInText: !mayHoldNul(text), ...opts });
 }
 
 /** Loads and validates an exec --process file (a runtime-spec Process object). */
 export function loadProcess(path: string, source = 'process.json'): Process {
-  return validateProcess(parseJson(readText(path, source), source), source);
+  const text = readText(path, source);
+  return validateProcess(parseJson(text, source), source, { noNulInText: !mayHoldNul(text) });
+}
+
+/**
+ * Whether a JSON text may hold a NUL in a string or key: JSON writes it only as the escape
+ * `\u0000` (a raw control character is invalid JSON), so a text without that is NUL-free.
+ */
+export function mayHoldNul(jsonText: string): boolean {
+  return jsonText.includes('\\u0000');
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { findAbove } from '../install.js';
-import { nodeModule, url } from '../sys/builtins.js';
+import { nodeModule } from '../sys/builtins.js';
 import type { Ajv, Options } from 'ajv';
 
 export const SCHEMA_BASE = 'https://tsrun.invalid/schemas/';
@@ -46,7 +46,7 @@ export function ajvOptions(standalone: boolean): Options {
 }
 
 /** The schemas/ directory: the nearest one above this module (src/spec or dist/src/spec). */
-export function findSchemasDir(from: string = dirname(url().fileURLToPath(import.meta.url))): string {
+export function findSchemasDir(from: string = import.meta.dirname): string {
   const found = findAbove(from, join('schemas', 'config.schema.json'));
   if (!found) throw new Error(`schemas/config.schema.json not found above ${from}`);
   return dirname(found);
@@ -67,7 +67,7 @@ export function createAjv(
   schemas: Record<string, Record<string, unknown>>,
   standalone: boolean,
 ): Ajv {
-  const require = nodeModule().createRequire(import.meta.url);
+  const require = nodeModule().createRequire(import.meta.filename);
   const AjvCtor = require('ajv').Ajv as typeof Ajv;
   const ajv = new AjvCtor(ajvOptions(standalone));
   for (const f of SCHEMA_FILES) ajv.addSchema(schemas[f]!);

@@ -94,9 +94,9 @@ export function validateSpec(obj: unknown, source = 'config.json', opts: Validat
 }
 
 /** Validates a runtime-spec Process object (the JSON file given to `exec --process`). */
-export function validateProcess(obj: unknown, source = 'process.json', opts: { checks?: boolean } = {}): Process {
+export function validateProcess(obj: unknown, source = 'process.json', opts: { checks?: boolean; noNulInText?: boolean } = {}): Process {
   const proc = run<Process>(validator('validateProcess', standaloneProcess), obj, source);
-  if (opts.checks !== false) checkProcess(proc, source);
+  if (opts.checks !== false) checkProcess(proc, source, opts.noNulInText);
   return proc;
 }
 

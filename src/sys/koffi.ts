@@ -11,6 +11,7 @@
  * mismatch).
  */
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { findAbove, requireFromInstall, searchStart } from '../install.js';
 import { setFinalExit } from './exit.js';
 
@@ -18,20 +19,21 @@ export type Koffi = typeof import('koffi');
 
 let koffi: Koffi | undefined;
 
-/** The prebuilt for this platform in koffi's companion package, if the install has it. */
+/** The prebuilt for this platform in koffi's companion package, relative to node_modules. */
 export function koffiPrebuiltPath(platform: string = process.platform, arch: string = process.arch): string {
-  return `node_modules/@koromix/koffi-${platform}-${arch}/${platform}_${arch}/koffi.node`;
+  return `@koromix/koffi-${platform}-${arch}/${platform}_${arch}/koffi.node`;
 }
 
 function loadPrebuilt(): Koffi | undefined {
-  const file = findAbove(searchStart(), koffiPrebuiltPath());
+  // One walk up for node_modules/koffi; the prebuilt is looked for beside it only.
   const pkg = findAbove(searchStart(), 'node_modules/koffi/package.json');
-  if (!file || !pkg) return undefined;
+  if (!pkg) return undefined;
+  const file = join(dirname(dirname(pkg)), koffiPrebuiltPath());
   try {
     // koffi does not export its package.json: read the file.
     const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string };
     // process.dlopen, not require(): the same addon without the module resolution around it
-    // (1 ms against 2.4 on Node).
+    // (1 ms against 2.4 on Node). A missing file throws here too.
     const mod = { exports: {} as Koffi & { version?: string } };
     process.dlopen(mod, file);
     return mod.exports.version === version ? mod.exports : undefined;

@@ -1,13 +1,14 @@
 /**
- * libc through koffi, loaded on first use only: state, list, start and delete never pay for
- * loading the FFI (kill does on Node, for its pidfd: sys/pidfd.ts). On Bun the process calls of
- * `run` and `exec` (subreaper, waitpid) go through Bun.FFI instead (procCalls below).
+ * The process calls of create, run, exec and kill, each through the cheapest way the engine has:
+ * tsrun's own addon on Node (sys/addon.ts), Bun.FFI on Bun (sys/bun-libc.ts), and koffi, loaded
+ * on first use, where neither is there. state, list, start and delete make none of these calls.
  */
 import { loadKoffi } from './koffi.js';
 import { SysError } from '../errors.js';
 import { bunRuntime } from './builtins.js';
 import { closeFile } from './file.js';
 import { bunLibc, type PidfdCalls } from './bun-libc.js';
+import { SpawnStep, sysAddon } from './addon.js';
 
 type Fn = (...args: unknown[]) => number;
 
@@ -45,10 +46,12 @@ function load(): Libc {
   return libc;
 }
 
-/**
- * The process calls `run` and `exec` make in the foreground: through koffi on Node, through
- * Bun.FFI on Bun (sys/bun-libc.ts), where loading koffi's addon would cost 2 ms of a `run`.
- */
+/** Which way the process calls go in this process (tests and traces). */
+export function processBackend(): 'Bun.FFI' | 'addon' | 'koffi' {
+  return bunRuntime() ? 'Bun.FFI' : sysAddon() ? 'addon' : 'koffi';
+}
+
+/** The process calls `run` and `exec` make in the foreground (subreaper, waitpid). */
 interface ProcCalls {
   prctl(option: number, a: number, b: number, c: number, d: number): number;
   /** waitpid(2): what it returns, and the status it wrote. */
@@ -60,13 +63,13 @@ let proc: ProcCalls | undefined;
 
 function procCalls(): ProcCalls {
   if (proc) return proc;
-  if (bunRuntime()) {
-    const b = bunLibc();
+  const native = bunRuntime() ? bunLibc() : sysAddon();
+  if (native) {
     const status = new Int32Array(1);
     proc = {
-      prctl: b.prctl,
-      waitpid: (pid, flags) => ({ got: b.waitpid(pid, status, flags), status: status[0]! }),
-      errno: b.errno,
+      prctl: (option, a, b, c, d) => native.prctl(option, a, b, c, d),
+      waitpid: (pid, flags) => ({ got: native.waitpid(pid, status, flags), status: status[0]! }),
+      errno: () => native.errno(),
     };
   } else {
     const c = load();
@@ -165,6 +168,15 @@ export interface SpawnedWithChannel {
  * another way.
  */
 export function spawnWithChannel(path: string, argv0: string, env: Record<string, string>, stdio: Array<number | 'ignore'>): SpawnedWithChannel | undefined {
+  const envp = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  const addon = sysAddon();
+  if (addon) {
+    // The addon moves the pair's ends above the stdio fds itself: it always starts the executor.
+    const out = new Int32Array(2);
+    const rc = addon.spawn(path, argv0, envp, stdio.map((fd) => (fd === 'ignore' ? -1 : fd)), out);
+    if (rc < 0) throw SysError.fromErrno(SpawnStep[out[0]!] ?? 'spawn', out[0] === 4 ? path : undefined, -rc);
+    return { pid: out[0]!, channel: out[1]! };
+  }
   const c = load();
   const pair = [0, 0];
   if (c.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) !== 0) throw SysError.fromErrno('socketpair', undefined, c.errno());
@@ -190,9 +202,8 @@ export function spawnWithChannel(path: string, argv0: string, env: Record<string
     });
     check('posix_spawn_file_actions_adddup2', c.faAddDup2(actions, theirs, target));
     const pid = [0];
-    const envp = [...Object.entries(env).map(([k, v]) => `${k}=${v}`), null];
     // posix_spawn returns the error number itself (ENOENT for a missing binary, ...).
-    check('posix_spawn', c.posixSpawn(pid, path, actions, null, [argv0, null], envp));
+    check('posix_spawn', c.posixSpawn(pid, path, actions, null, [argv0, null], [...envp, null]));
     closeFd(theirs);
     return { pid: pid[0]!, channel: ours };
   } catch (e) {
@@ -206,8 +217,15 @@ export function spawnWithChannel(path: string, argv0: string, env: Record<string
 const SHUT_WR = 1;
 const SHUT_RDWR = 2;
 
+/** pidfd_open and pidfd_send_signal on Node: the addon's, else koffi's (undefined when this libc lacks them). */
+export function nodePidfd(): PidfdCalls | undefined {
+  const addon = sysAddon();
+  if (addon) return { open: (pid) => addon.pidfdOpen(pid, 0), sendSignal: (fd, sig) => addon.pidfdSendSignal(fd, sig), errno: () => addon.errno() };
+  return koffiPidfd();
+}
+
 /** pidfd_open and pidfd_send_signal through koffi (glibc 2.36 and later): undefined when this libc lacks them. */
-export function koffiPidfd(): PidfdCalls | undefined {
+function koffiPidfd(): PidfdCalls | undefined {
   const c = load();
   const lib = loadKoffi().load('libc.so.6');
   try {
@@ -221,7 +239,7 @@ export function koffiPidfd(): PidfdCalls | undefined {
 
 /** shutdown(2): no more writes from us (`write`), or neither way (a blocked read returns 0). */
 export function shutdownSocket(fd: number, how: 'write' | 'both'): void {
-  load().shutdown(fd, how === 'write' ? SHUT_WR : SHUT_RDWR);
+  (sysAddon() ?? load()).shutdown(fd, how === 'write' ? SHUT_WR : SHUT_RDWR);
 }
 
 function closeFd(fd: number): void {

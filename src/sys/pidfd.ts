@@ -2,8 +2,8 @@
  * Signalling a container's init so that a recycled pid is never hit: a pidfd pins the process
  * (pidfd_open(2)), the start time read after opening it proves it is still the init that create
  * recorded, and the signal goes through the pidfd (pidfd_send_signal(2)). In this process, through
- * koffi on Node and Bun.FFI on Bun: `kill` no longer starts the executor for it (its `signal`
- * mode, which stays for a libc without these wrappers: glibc before 2.36).
+ * tsrun's addon (or koffi) on Node and Bun.FFI on Bun: `kill` no longer starts the executor for it
+ * (its `signal` mode, which stays for a libc without these wrappers: glibc before 2.36).
  */
 import { SysError } from '../errors.js';
 import { bunPidfd, type PidfdCalls } from './bun-libc.js';
@@ -15,8 +15,8 @@ const ESRCH = 3;
 
 async function pidfdCalls(): Promise<PidfdCalls | undefined> {
   if (bunRuntime()) return bunPidfd();
-  const { koffiPidfd } = await import('./libc.js');
-  return koffiPidfd();
+  const { nodePidfd } = await import('./libc.js');
+  return nodePidfd();
 }
 
 /**

@@ -1,10 +1,10 @@
 /**
- * Runs sys/file.ts through its cases in a temp dir, then sys/libc.ts's subreaper and waitpid, and
- * prints one JSON object: what each call returned or threw. test/unit/file-ops.test.ts runs it on
- * Node (node:fs and koffi underneath) and on Bun (libc through Bun.FFI) and expects the same
- * answers. Usage: <engine> file-ops-probe.js
+ * Runs sys/file.ts through its cases in a temp dir, then sys/libc.ts's subreaper and waitpid and
+ * sys/pidfd.ts's signals, and prints one JSON object: what each call returned or threw.
+ * test/unit/file-ops.test.ts runs it on Node (node:fs, and tsrun's addon or koffi underneath) and
+ * on Bun (libc through Bun.FFI) and expects the same answers. Usage: <engine> file-ops-probe.js
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import {
@@ -22,7 +22,9 @@ import {
   writeAll,
   writeFileWith,
 } from '../../src/sys/file.js';
-import { setChildSubreaper, waitPidNow } from '../../src/sys/libc.js';
+import { processBackend, setChildSubreaper, waitPidNow } from '../../src/sys/libc.js';
+import { signalSameProcess } from '../../src/sys/pidfd.js';
+import { readProcStat } from '../../src/sys/proc.js';
 
 type Outcome = { ok: unknown } | { code?: string; errno?: number; syscall?: string; path?: string };
 
@@ -43,7 +45,7 @@ function cloexec(fd: number): boolean {
 }
 
 const dir = mkdtempSync(`${tmpdir()}/tsrun-fileops-`);
-const out: Record<string, unknown> = { backend: fileBackend() };
+const out: Record<string, unknown> = { backend: fileBackend(), processBackend: processBackend() };
 try {
   const big = `${'ä€𝄞'.repeat(2000)}\nend`; // multi-byte text longer than the first 8 KiB read
   const f = `${dir}/file`;
@@ -101,6 +103,19 @@ try {
     reaped = waitPidNow(orphan);
   }
   out.orphanReaped = reaped && { samePid: reaped.pid === orphan, code: reaped.code };
+
+  // sys/pidfd.ts (`kill`): a signal reaches the process that started when recorded, and no other.
+  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+  const pid = sleeper.pid!;
+  const started = readProcStat(pid)!.starttime;
+  const ended = new Promise((r) => sleeper.once('exit', (_code, sig) => r(sig)));
+  out.pidfd = [
+    await signalSameProcess(pid, started + 1, 15),
+    await signalSameProcess(pid, started, 0),
+    await signalSameProcess(pid, started, 15),
+    await ended,
+    await signalSameProcess(pid, started, 15),
+  ];
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,6 +1,6 @@
 /**
- * sys/file.ts and sys/libc.ts's process calls: node:fs and koffi on Node, libc through Bun.FFI on
- * Bun, with the same answers (the probe in test/support runs on both engines); and the compiled
+ * sys/file.ts and sys/libc.ts's process calls: node:fs and tsrun's addon (or koffi) on Node, libc
+ * through Bun.FFI on Bun, with the same answers (the probe in test/support runs each way); and the compiled
  * Bun program's hot commands free of the built-in modules that made them slow (node:fs,
  * node:path: 1.5-2.5 ms a command). The Bun cases need Bun from the npm registry
  * (scripts/engine.sh bun; scripts/test-all.sh gets it first).
@@ -40,13 +40,17 @@ test('errors carry node:fs\'s fields: code, negative errno, syscall, path', (t) 
   t.is(errnoException(110, 'connect').code, 'ETIMEDOUT');
 });
 
-test('Node and Bun give the same answers (node:fs, and libc through Bun.FFI)', (t) => {
+test('Node and Bun give the same answers (node:fs with the addon or koffi, and libc through Bun.FFI)', (t) => {
   const bunPath = bun(t);
   if (!bunPath) return;
-  const onNode = JSON.parse(execFileSync(process.execPath, [PROBE], { encoding: 'utf8' })) as Record<string, unknown>;
-  const onBun = JSON.parse(execFileSync(bunPath, [PROBE], { encoding: 'utf8' })) as Record<string, unknown>;
-  t.is(onNode.backend, 'node:fs');
-  t.is(onBun.backend, 'Bun.FFI');
+  const probe = (engine: string, env: NodeJS.ProcessEnv = {}) =>
+    JSON.parse(execFileSync(engine, [PROBE], { encoding: 'utf8', env: { ...process.env, ...env } })) as Record<string, unknown>;
+  const onNode = probe(process.execPath);
+  const onKoffi = probe(process.execPath, { TSRUN_NO_ADDON: '1' });
+  const onBun = probe(bunPath);
+  t.like(onNode, { backend: 'node:fs', processBackend: 'addon' });
+  t.like(onKoffi, { backend: 'node:fs', processBackend: 'koffi' });
+  t.like(onBun, { backend: 'Bun.FFI', processBackend: 'Bun.FFI' });
   // What the cases must give, on either engine.
   t.like(onNode, {
     write: { ok: null },
@@ -68,9 +72,13 @@ test('Node and Bun give the same answers (node:fs, and libc through Bun.FFI)', (
     fifoByte: [{ ok: 1 }, 48],
     closeAgain: { code: 'EBADF' },
     orphanReaped: { samePid: true, code: 5 },
+    pidfd: ['gone', 'sent', 'sent', 'SIGTERM', 'gone'],
   });
-  delete onNode.backend;
-  delete onBun.backend;
+  for (const o of [onNode, onKoffi, onBun]) {
+    delete o.backend;
+    delete o.processBackend;
+  }
+  t.deepEqual(onKoffi, onNode);
   t.deepEqual(onBun, onNode);
 });
 

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/errors.js';
+import { mayHoldNul } from '../../src/spec/load.js';
 import { loadProcess, loadSpec, validateFeatures, validateProcess, validateSpec, validateState } from '../../src/spec/index.js';
 
 function failure(fn: () => unknown): string {
@@ -154,6 +155,20 @@ test('the loader: missing bundle, a directory, empty file, invalid JSON, BOM', (
   writeFileSync(p, '{"cwd": "/", "args": ["sh"], "terminal": 1}');
   t.is(failure(() => loadProcess(p)), 'process.json: /terminal: must be a boolean, got a number (1)');
   t.regex(failure(() => loadProcess(join(dir, 'missing.json'))), /^process\.json: cannot read .*missing\.json: no such file or directory \(ENOENT\)$/);
+  // The NUL walk is skipped for a text without "\u0000": one with it still gets the field named.
+  t.is(failure(() => loadSpec(bundle(JSON.stringify(mutate((s) => (s.process.args = ['sh', 'a\u0000b'])))))), 'config.json: /process/args/1: must not contain a NUL byte');
+  t.is(failure(() => loadSpec(bundle(JSON.stringify(mutate((s) => (s.mounts = [{ destination: '/x', type: 'tmpfs', source: 't\u0000' }])))))), 'config.json: /mounts/0/source: must not contain a NUL byte');
+  writeFileSync(p, JSON.stringify({ cwd: '/', args: ['sh'], env: ['A=\u0000'] }));
+  t.is(failure(() => loadProcess(p)), 'process.json: /env/0: must not contain a NUL byte');
+});
+
+test('a JSON text may hold a NUL only where it has the escape \\u0000', (t) => {
+  t.false(mayHoldNul(JSON.stringify(ok())));
+  t.true(mayHoldNul(JSON.stringify({ a: 'x\u0000' })));
+  t.true(mayHoldNul(JSON.stringify({ ['k\u0000']: 1 })));
+  // An escaped backslash before "u0000" is no NUL, but a false alarm only costs the full walk.
+  t.true(mayHoldNul(JSON.stringify({ a: '\\u0000' })));
+  t.is(JSON.parse(JSON.stringify({ a: '\\u0000' })).a.includes('\0'), false);
 });
 
 /** A small deterministic PRNG (mulberry32), so failures reproduce. */

@@ -53,10 +53,11 @@ test('warm-up: escaped mount points are unescaped', (t) => {
 });
 
 test('install: modules search from their own folder, a compiled Bun program from beside its file', (t) => {
-  t.false(isCompiledProgram('file:///opt/tsrun/dist/src/install.js'));
-  t.is(searchStart('file:///opt/tsrun/dist/src/install.js'), '/opt/tsrun/dist/src');
-  t.true(isCompiledProgram('file:///$bunfs/root/tsrun-bun'));
-  t.is(searchStart('file:///$bunfs/root/tsrun-bun'), join(process.execPath, '..'));
+  t.false(isCompiledProgram('/opt/tsrun/dist/src'));
+  t.false(isCompiledProgram('/opt/$bunfs-not/dist'));
+  t.is(searchStart('/opt/tsrun/dist/src'), '/opt/tsrun/dist/src');
+  t.true(isCompiledProgram('/$bunfs/root'));
+  t.is(searchStart('/$bunfs/root'), join(process.execPath, '..'));
 });
 
 test('install: findAbove finds the nearest match upwards, or nothing', (t) => {
@@ -81,7 +82,7 @@ test('builtins: sha256hex is SHA-256 in hex, for bytes and strings', (t) => {
 
 test('koffi: the prebuilt path names the platform package, and loadKoffi gives the same API as koffi', async (t) => {
   const { koffiPrebuiltPath, loadKoffi } = await import('../../src/sys/koffi.js');
-  t.is(koffiPrebuiltPath('linux', 'x64'), 'node_modules/@koromix/koffi-linux-x64/linux_x64/koffi.node');
+  t.is(koffiPrebuiltPath('linux', 'x64'), '@koromix/koffi-linux-x64/linux_x64/koffi.node');
   const k = loadKoffi() as unknown as Record<string, unknown>;
   const { createRequire } = await import('node:module');
   const wrapper = createRequire(import.meta.url)('koffi') as Record<string, unknown>;
@@ -145,4 +146,20 @@ test('launcher: bin/tsrun execs the chosen engine on the entry point with the ar
   const missing = run({ TSRUN_ENGINE: join(dir, 'absent') }, 'state');
   t.is(missing.status, 127);
   t.is(missing.err, `tsrun: cannot run ${join(dir, 'absent')}: No such file or directory`);
+});
+
+test('bundles: the installed entry point runs from its code caches, --help (yargs, an ES module) included', (t) => {
+  // dist/cjs/main.cjs loads cli.cjs and the command bundle through vm.Script with a code cache;
+  // the second run of each reads the cache the first one wrote (or both do, when one was there).
+  const main = fileURLToPath(new URL('../../cjs/main.cjs', import.meta.url));
+  const env = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
+  for (let i = 0; i < 2; i++) {
+    for (const args of [['--help'], ['plan', '--help'], ['--version']]) {
+      const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env });
+      t.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      t.is(r.stderr, '', args.join(' '));
+      t.regex(r.stdout, args[0] === '--version' ? /^tsrun version / : /^tsrun (plan|\[command\])/);
+    }
+  }
+  t.true(existsSync(`${dirname(main)}/cli.cjs.${process.versions.v8}.v8cache`), 'the CLI bundle has its code cache');
 });

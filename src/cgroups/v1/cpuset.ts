@@ -18,13 +18,18 @@ export function apply(res: LinuxResources, dir: string | undefined, fs: CgroupFs
  */
 export function inheritFromParents(dirs: string[], fs: CgroupFs): CgroupWrite[] {
   const writes: CgroupWrite[] = [];
-  for (const dir of dirs) {
-    const parent = dir.slice(0, dir.lastIndexOf('/'));
+  // Each level's value, once read or written, is its child's parent value: one read a level.
+  const above = new Map<string, string | undefined>();
+  for (const [i, dir] of dirs.entries()) {
     for (const file of ['cpuset.cpus', 'cpuset.mems']) {
       const w = new CgroupWriter(fs, dir, 'cpuset');
-      const mine = w.read(file);
-      if (mine === undefined || mine.trim() !== '') continue;
-      const theirs = new CgroupWriter(fs, parent, 'cpuset').read(file)?.trim();
+      const mine = w.read(file)?.trim();
+      if (mine !== '') {
+        above.set(file, mine);
+        continue;
+      }
+      const theirs = i > 0 ? above.get(file) : new CgroupWriter(fs, dir.slice(0, dir.lastIndexOf('/')), 'cpuset').read(file)?.trim();
+      above.set(file, theirs);
       if (!theirs) continue;
       w.set(`cpuset of ${dir}`, file, theirs);
       writes.push(...w.writes);
