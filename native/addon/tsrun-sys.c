@@ -215,6 +215,15 @@ static napi_value js_pidfd_send_signal(napi_env env, napi_callback_info info)
 	return int_args(env, info, 2, a) ? NULL : int_value(env, kept(syscall(SYS_pidfd_send_signal, a[0], a[1], NULL, 0U)));
 }
 
+/* exit(code): _exit(2), past Node's teardown (its exit listeners have run: src/sys/exit.ts). */
+static napi_value js_exit(napi_env env, napi_callback_info info)
+{
+	int32_t code;
+	if (int_args(env, info, 1, &code))
+		return NULL;
+	_exit(code);
+}
+
 /* Steps of spawn, reported in out[0] when it fails. */
 enum { STEP_SOCKETPAIR = 1, STEP_DUP = 2, STEP_FILE_ACTIONS = 3, STEP_SPAWN = 4 };
 
@@ -327,6 +336,7 @@ __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_e
 	export_fn(env, exports, "pidfdOpen", js_pidfd_open);
 	export_fn(env, exports, "pidfdSendSignal", js_pidfd_send_signal);
 	export_fn(env, exports, "spawn", js_spawn);
+	export_fn(env, exports, "exit", js_exit);
 	napi_set_named_property(env, exports, "version", int_value(env, TSRUN_SYS_VERSION));
 	return exports;
 }

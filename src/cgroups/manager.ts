@@ -4,14 +4,13 @@
  * container's own sub-cgroups included, retrying EBUSY briefly), reading pids recursively,
  * signalling every process, watching OOM kills, and the description stored in state.json.
  */
-import { relative } from 'node:path/posix';
 import { ConfigError, SysError } from '../errors.js';
 import type { CgroupState } from './state.js';
 import type { ApplyOptions } from './controller.js';
 import type { CgroupMode } from './detect.js';
 import { errCode, readCg, showPath, sleepSync, writeCg, type CgroupFs } from './fs.js';
 import { removeCgroupDirs } from './remove.js';
-import { climbs } from './path.js';
+import { climbs, relativeUnder } from './path.js';
 import type { Stats } from './stats.js';
 import type { CgroupWrite, LinuxResources } from './types.js';
 
@@ -103,7 +102,7 @@ export abstract class BaseManager implements CgroupManager {
 
   /** mkdir -p below mountPoint, recording what was created. Returns the levels below the mount. */
   protected mkdirp(dir: string, mountPoint: string): string[] {
-    const rel = relative(mountPoint, dir);
+    const rel = relativeUnder(mountPoint, dir);
     if (climbs(rel)) throw new ConfigError(`cgroup: ${dir} is not under ${mountPoint}`);
     // A level can vanish between our look at it and the mkdir below it (a failed create of
     // another container undoing what it made, an admin's rmdir): start again from the top.

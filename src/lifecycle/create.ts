@@ -73,7 +73,8 @@ export function resolveRootfs(spec: Spec, bundle: string): string {
   if (!p) throw new ConfigError('config.json: /root/path: required');
   const abs = isAbsolute(p) ? p : resolve(bundle, p);
   try {
-    return realpathSync(abs);
+    // realpath(3) in one call; Node's own realpathSync lstat()s every component from JavaScript.
+    return realpathSync.native(abs);
   } catch (e) {
     throw SysError.fromNode('rootfs', abs, e);
   }

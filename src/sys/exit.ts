@@ -3,7 +3,10 @@
  * process exits (an atexit flush of its own stream writers): on a regular file that is a journal
  * commit, 1 to 4 ms here, for output tsrun has already written with write(2). So when koffi is
  * loaded (sys/koffi.ts registers _exit(2) here), the process ends with _exit once Node's 'exit'
- * listeners (the code-cache writer, the trace) have run, skipping the atexit handlers.
+ * listeners (the code-cache writer, the trace) have run, skipping the atexit handlers. tsrun's own
+ * addon registers its _exit too (sys/addon.ts): past Node's teardown, 0.3 ms sooner. Nothing is
+ * lost: tsrun writes its output with write(2), and Node's stdout and stderr are synchronous on
+ * Linux for files, pipes and terminals alike.
  *
  * The hook lives on a global: the Node dispatcher and the command bundle it loads each have their
  * own copy of this module.
@@ -11,7 +14,7 @@
 const KEY = Symbol.for('tsrun.final-exit');
 type Holder = { [KEY]?: (code: number) => void };
 
-/** Called once the FFI is loaded: how to end the process without atexit handlers. */
+/** Called once an FFI is loaded: how to end the process without atexit handlers. */
 export function setFinalExit(end: (code: number) => void): void {
   (globalThis as Holder)[KEY] = end;
 }

@@ -4,6 +4,8 @@ import {
   parseSystemdCgroupsPath, resolveCgroupPaths, SYSTEMD_NOT_RUNNING, v1Hierarchies,
 } from '../../src/cgroups/index.js';
 import { ConfigError, UnsupportedError } from '../../src/errors.js';
+import { joinClean, relativeUnder } from '../../src/cgroups/path.js';
+import { posix } from 'node:path';
 
 /** This host's mountinfo (cgroup lines) and /proc/self/cgroup. */
 export const HOST_MOUNTINFO = `23 1 0:21 / / rw,relatime - ext4 /dev/vda rw
@@ -73,6 +75,21 @@ test('cleanPath is runc\'s CleanPath', (t) => {
   t.is(cleanPath('a/../../b'), 'b');
   t.is(cleanPath('../../etc'), 'etc');
   t.is(cleanPath('a//b/./c'), 'a/b/c');
+});
+
+test('joinClean and relativeUnder agree with join and relative for cleanPath\'s output', (t) => {
+  const bases = ['/sys/fs/cgroup/cpu', '/sys/fs/cgroup', '/', '/mnt/cg x'];
+  const inners = ['/tsbx/c1', 'a/b', '/', '.', 'c', ...['//a//b/', '../../x', 'a/./b/..', '/a b/c'].map(cleanPath)];
+  for (const base of bases) {
+    for (const inner of inners) {
+      const joined = joinClean(base, inner);
+      t.is(joined, posix.join(base, inner).replace(/(.)\/$/, '$1'), `${base} + ${inner}`);
+      t.is(relativeUnder(base, joined), posix.relative(base, joined), `${joined} from ${base}`);
+    }
+  }
+  // Paths not under the base take relative() itself.
+  t.is(relativeUnder('/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpuset/x'), '../cpuset/x');
+  t.is(relativeUnder('/a/b', '/a/b/c/'), 'c');
 });
 
 test('cgroupsPath: absolute, relative to the caller, empty = the id (runc)', (t) => {
