@@ -12,6 +12,7 @@ import { writeErr, writeOut } from '../sys/fdio.js';
 import { makeLogger } from './log.js';
 import { parseCommandLine, recordBuilder, type CommandSpec } from './parse.js';
 import { mark } from '../trace.js';
+import { keepCodeCaches } from './cache-policy.js';
 
 export const VERSION = '0.1.0';
 const SPEC_VERSION = '1.3.0';
@@ -74,6 +75,7 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
     globals = parsed as GlobalArgs;
     const code = await cmd.run(parsed as never, makeContext(globals, rest));
     mark('done');
+    keepCodeCaches();
     return typeof code === 'number' ? code : 0;
   } catch (failure) {
     const msg = failure instanceof Error ? failure.message : String(failure);

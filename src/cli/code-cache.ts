@@ -10,6 +10,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
+import { codeCachesWanted } from './cache-policy.js';
 
 /** Node's CommonJS wrapper, as Module.wrap makes it. */
 const WRAP = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'] as const;
@@ -35,8 +36,10 @@ export function loadBundle<T>(filename: string): T {
   if (!cachedData || script.cachedDataRejected) {
     // Written as the process exits, not now: the cache then holds every function this run
     // compiled (the validators, the planner: V8 compiles them lazily, on first call), not only
-    // the top level. Measured: create's validation went from 6 ms to 1 ms on later runs.
+    // the top level. Measured: create's validation went from 6 ms to 1 ms on later runs. Only
+    // after a command ran to its end (cache-policy.ts).
     process.once('exit', () => {
+      if (!codeCachesWanted()) return;
       try {
         writeFileSync(`${cacheFile}.${process.pid}`, script.createCachedData());
         renameSync(`${cacheFile}.${process.pid}`, cacheFile);

@@ -693,6 +693,13 @@ async function main(): Promise<void> {
     if (!spec.ok) throw new Error(`spec: ${spec.err}`);
     BASE = JSON.parse(readFileSync(join(specDir, 'config.json'), 'utf8'));
 
+    // tsrun's V8 code caches (dist/cjs/*.v8cache) are written once, by the first run of each
+    // command that ran to its end, and hold that run's path: whatever ran before the bench (the
+    // tests' configs) must not choose them. Cleared here, they are written by the warm-up and the
+    // first round, as on a fresh install.
+    const cjs = join(REPO, 'dist', 'cjs');
+    for (const f of existsSync(cjs) ? readdirSync(cjs) : []) if (f.endsWith('.v8cache')) rmSync(join(cjs, f), { force: true });
+
     // Warm-up: two runs each (page cache, compile caches); a runtime failing it is n/a throughout.
     const live: Runtime[] = [];
     for (const rt of rts) {
