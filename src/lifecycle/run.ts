@@ -18,6 +18,53 @@ export interface RunOptions extends Omit<CreateOptions, 'detached'> {
   keep?: boolean;
 }
 
+/**
+ * Forwards the signals tsrun gets to the foreground process, as runc's signal handler does. run
+ * attaches it from the start: a SIGTERM during create then reaches the container right after it
+ * started (queued until then) instead of killing tsrun half-way. With a terminal the console proxy
+ * handles SIGWINCH itself.
+ */
+export class SignalForwarder {
+  private pid = 0;
+  private queued: NodeJS.Signals[] = [];
+  private attached = false;
+
+  constructor(private readonly proxied: () => boolean) {}
+
+  private readonly onSignal = (sig: NodeJS.Signals): void => {
+    if (sig === 'SIGWINCH' && this.proxied()) return;
+    if (this.pid) this.send(sig);
+    else this.queued.push(sig);
+  };
+
+  private send(sig: NodeJS.Signals): void {
+    try {
+      process.kill(this.pid, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  /** Listens (once; each signal handler costs Node a few system calls to install and remove). */
+  attach(): void {
+    if (this.attached) return;
+    this.attached = true;
+    for (const s of FORWARDED) process.on(s, this.onSignal);
+  }
+
+  /** The process to forward to, from now on; what came before goes to it now. */
+  target(pid: number): void {
+    this.pid = pid;
+    for (const sig of this.queued.splice(0)) this.send(sig);
+  }
+
+  detach(): void {
+    if (!this.attached) return;
+    this.attached = false;
+    for (const s of FORWARDED) process.off(s, this.onSignal);
+  }
+}
+
 /** Returns the exit code tsrun should exit with. */
 export async function runContainer(store: StateStore, opts: RunOptions, warn: (m: string) => void): Promise<number> {
   if (!opts.detach) setChildSubreaper();
@@ -27,6 +74,10 @@ export async function runContainer(store: StateStore, opts: RunOptions, warn: (m
     proxy = await startConsoleProxy();
     return proxy.socket;
   };
+  const forwarder = opts.detach ? undefined : new SignalForwarder(() => proxy !== undefined);
+  // Attached on the event loop's first turn, which comes while this process waits for the
+  // executor to set the container up (installing nine signal handlers is a few dozen syscalls).
+  if (forwarder) setImmediate(() => forwarder.attach());
   try {
     const rec = await createContainer(store, { ...opts, detached: opts.detach, foregroundTerminal });
     try {
@@ -39,8 +90,9 @@ export async function runContainer(store: StateStore, opts: RunOptions, warn: (m
     if (opts.detach) return 0;
     return await waitForeground(rec.pid, proxy, async () => {
       if (!opts.keep) for (const w of await deleteContainer(store, opts.id, true)) warn(w);
-    });
+    }, forwarder);
   } finally {
+    forwarder?.detach();
     proxy?.stop();
   }
 }
@@ -50,23 +102,21 @@ export async function runContainer(store: StateStore, opts: RunOptions, warn: (m
  * forwarding signals; with a terminal, the proxy gets the rest of the output first (and handles
  * SIGWINCH itself). Returns the shell-style exit code.
  */
-export async function waitForeground(pid: number, proxy: ConsoleProxy | undefined, after: () => Promise<void>): Promise<number> {
-  const signals = proxy ? FORWARDED.filter((s) => s !== 'SIGWINCH') : FORWARDED;
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      /* already gone */
-    }
-  };
-  for (const s of signals) process.on(s, forward);
+export async function waitForeground(
+  pid: number,
+  proxy: ConsoleProxy | undefined,
+  after: () => Promise<void>,
+  forwarder = new SignalForwarder(() => proxy !== undefined),
+): Promise<number> {
+  forwarder.attach();
+  forwarder.target(pid);
   try {
     const { code } = await waitChild(pid);
     mark('exited');
     if (proxy) await Promise.race([proxy.done, new Promise((r) => setTimeout(r, 2000))]);
     return code;
   } finally {
-    for (const s of signals) process.off(s, forward);
+    forwarder.detach();
     await after();
   }
 }
