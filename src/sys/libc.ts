@@ -163,18 +163,20 @@ export interface SpawnedWithChannel {
 
 /**
  * posix_spawn(3) of path with stdio[i] as its fd i (one of our fds, or 'ignore' for /dev/null) and
- * the other end of a new AF_UNIX socket pair as fd stdio.length. Undefined (nothing started,
- * nothing left open) when our end of the pair would land among those fds: the caller takes
- * another way.
+ * the other end of a new AF_UNIX socket pair as fd stdio.length. Through koffi, undefined
+ * (nothing started, nothing left open) when an end of the pair would land among those fds: the
+ * caller takes another way; the addon moves the ends above them instead.
  */
 export function spawnWithChannel(path: string, argv0: string, env: Record<string, string>, stdio: Array<number | 'ignore'>): SpawnedWithChannel | undefined {
   const envp = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   const addon = sysAddon();
   if (addon) {
-    // The addon moves the pair's ends above the stdio fds itself: it always starts the executor.
     const out = new Int32Array(2);
     const rc = addon.spawn(path, argv0, envp, stdio.map((fd) => (fd === 'ignore' ? -1 : fd)), out);
-    if (rc < 0) throw SysError.fromErrno(SpawnStep[out[0]!] ?? 'spawn', out[0] === 4 ? path : undefined, -rc);
+    if (rc < 0) {
+      const step = SpawnStep[out[0]!] ?? 'spawn';
+      throw SysError.fromErrno(step, step === 'posix_spawn' ? path : undefined, -rc);
+    }
     return { pid: out[0]!, channel: out[1]! };
   }
   const c = load();
