@@ -52,7 +52,7 @@ $(CONSOLE): native/console/proxy.c
 addon: $(ADDON)
 $(ADDON): native/addon/tsrun-sys.c
 	@mkdir -p build
-	$(CC) -O2 -g0 -Wall -Wextra -Werror=implicit-function-declaration -std=gnu11 -D_GNU_SOURCE -shared -fPIC -fvisibility=hidden -o $@ $<
+	$(CC) $(filter-out -static,$(EXEC_CFLAGS)) -shared -fPIC -fvisibility=hidden -o $@ $<
 
 # bin/tsrun, what managers run: finds the install from its own path and execs the engine build/engine
 # names on tsrun's entry point (native/launcher/tsrun.c says how). C, not a shell script: /bin/sh

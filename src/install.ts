@@ -32,6 +32,11 @@ export function findAbove(from: string, rel: string): string | undefined {
   }
 }
 
+/** build/NAME in the nearest folder above the install that has one (`make` puts its binaries there). */
+export function findBuilt(name: string): string | undefined {
+  return findAbove(searchStart(), join('build', name));
+}
+
 /** require() for what tsrun keeps outside its bundles (koffi, a native addon), resolved from the install. */
 export function requireFromInstall(id: string): unknown {
   const pkg = findAbove(searchStart(), 'package.json');

@@ -120,11 +120,11 @@ export abstract class BaseManager implements CgroupManager {
     let cur = mountPoint;
     for (const part of rel ? rel.split('/') : []) levels.push((cur = `${cur}/${part}`));
     if (levels.length === 0) return levels;
-    // Usually the levels above the container's exist (a manager's parent) and its own is new:
-    // one mkdir, without looking at the levels above first (a missing one fails it: ENOENT).
-    if (this.makeLevel(levels[levels.length - 1]!, new Set(this.state.created), true)) return levels;
     // A Set, not created.includes(): a deep cgroupsPath makes thousands of levels.
     const made = new Set(this.state.created);
+    // Usually the levels above the container's exist (a manager's parent) and its own is new:
+    // one mkdir, without looking at the levels above first (a missing one fails it: ENOENT).
+    if (this.makeLevel(levels[levels.length - 1]!, made, true)) return levels;
     for (let i = 0; i < levels.length; i++) {
       // A stat for the levels above, no failing mkdir (its error costs Node more than the call).
       if (i < levels.length - 1 && this.fs.isDir(levels[i]!)) continue;

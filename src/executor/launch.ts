@@ -1,8 +1,8 @@
 /**
  * Starting the executor process with its sync channel (a socket pair on one fd, both ways), on
- * each engine's fastest path. Under Node: posix_spawn and socketpair through koffi (launchFfi;
- * child_process costs Node about 6 ms to load and first use), child_process.spawn with a 'pipe'
- * stdio entry (a net.Socket) where koffi cannot load. Under Bun: Bun.spawn, whose extra 'pipe'
+ * each engine's fastest path. Under Node: posix_spawn and socketpair through tsrun's addon or
+ * koffi (launchFfi; child_process costs Node about 6 ms to load and first use), child_process.spawn
+ * with a 'pipe' stdio entry (a net.Socket) where neither can. Under Bun: Bun.spawn, whose extra 'pipe'
  * entry is a socket pair too, read through Bun.file(fd).stream(); node:child_process there costs
  * about 11 ms on first use (it loads Bun's net and stream layers) against 0.2 ms for Bun.spawn,
  * measured in a compiled program. Callers that need the child's stdin/stderr streams (hooks:
@@ -50,11 +50,11 @@ export function launch(o: LaunchOptions): Launched {
 }
 
 /**
- * Node without child_process: posix_spawn(3) and socketpair(2) through koffi (sys/libc.ts), the
- * channel read on the thread pool, the exit reaped with waitpid WNOHANG (at once, or at its
- * SIGCHLD). Loading child_process and making its first child cost Node about 6 ms (its stream and
- * net layers); this, about 3 (koffi's addon, 1 of them). Undefined when koffi cannot load or the
- * fds would collide.
+ * Node without child_process: posix_spawn(3) and socketpair(2) through tsrun's addon, or koffi
+ * where it is not built (sys/libc.ts), the channel read on the thread pool, the exit reaped with
+ * waitpid WNOHANG (at once, or at its SIGCHLD). Loading child_process and making its first child
+ * cost Node about 6 ms (its stream and net layers); this, under 1 with the addon (about 2.5 with
+ * koffi). Undefined when koffi cannot load or, through koffi, the fds would collide.
  */
 function launchFfi(o: LaunchOptions): Launched | undefined {
   let spawned;
@@ -62,7 +62,7 @@ function launchFfi(o: LaunchOptions): Launched | undefined {
     spawned = spawnWithChannel(o.path, o.argv0, o.env, o.stdio as Array<number | 'ignore'>);
   } catch (e) {
     if (isTsrunError(e)) throw e;
-    return undefined; // koffi itself would not load: child_process still works
+    return undefined; // koffi itself would not load (and no addon): child_process still works
   }
   if (!spawned) return undefined;
   const { pid, channel: fd } = spawned;

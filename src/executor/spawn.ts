@@ -4,9 +4,8 @@
  * through the callbacks; this file only speaks the protocol.
  */
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { ExecutorError, TsrunError } from '../errors.js';
-import { findAbove, searchStart } from '../install.js';
+import { findBuilt, searchStart } from '../install.js';
 import { launch } from './launch.js';
 import { isSameLiveProcess, readProcStat } from '../sys/proc.js';
 import { decodeFrames, encodeFrame, encodePlan, FrameType, Op, PROTOCOL_VERSION, type ExecutorMessage, type PlanOp } from './protocol.js';
@@ -18,9 +17,8 @@ import { decodeFrames, encodeFrame, encodePlan, FrameType, Op, PROTOCOL_VERSION,
 export function siblingBinary(name: string, envName: string): string {
   const override = process.env[envName];
   if (override) return override;
-  const from = searchStart(import.meta.dirname);
-  const found = findAbove(from, join('build', name));
-  if (!found) throw new TsrunError(`${name} not found in a build/ folder above ${from}: run \`make\` (or set ${envName})`);
+  const found = findBuilt(name);
+  if (!found) throw new TsrunError(`${name} not found in a build/ folder above ${searchStart()}: run \`make\` (or set ${envName})`);
   return found;
 }
 

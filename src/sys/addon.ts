@@ -8,8 +8,7 @@
  * The functions return what the system call returns (-1 on failure, errno() right after it);
  * spawn returns 0 or -errno (its out[0] then says which step failed).
  */
-import { join } from 'node:path';
-import { findAbove, searchStart } from '../install.js';
+import { findBuilt } from '../install.js';
 import { bunRuntime } from './builtins.js';
 import { setFinalExit } from './exit.js';
 
@@ -50,7 +49,7 @@ export function sysAddon(): SysAddon | undefined {
   if (loaded !== undefined) return loaded ?? undefined;
   loaded = null;
   if (bunRuntime() || process.env.TSRUN_NO_ADDON) return undefined;
-  const file = findAbove(searchStart(), join('build', ADDON_FILE));
+  const file = findBuilt(ADDON_FILE);
   if (!file) return undefined;
   try {
     const mod = { exports: {} as SysAddon };
