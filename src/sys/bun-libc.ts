@@ -15,6 +15,7 @@
  * call, before any other JavaScript can make a libc call that would overwrite it.
  */
 import { bunRuntime, type BunFfi } from './builtins.js';
+import type { PidfdCalls } from './pidfd.js';
 
 /** What file.ts calls: open/read/write/close, the path calls, and errno. Paths are NUL-terminated bytes. */
 export interface BunLibc {
@@ -82,12 +83,6 @@ export function bunLibc(): BunLibc {
 }
 
 /** pidfd_open and pidfd_send_signal (glibc 2.36 and later), bound apart: undefined when this libc lacks them. */
-export interface PidfdCalls {
-  open(pid: number): number;
-  sendSignal(pidfd: number, signal: number): number;
-  errno(): number;
-}
-
 export function bunPidfd(): PidfdCalls | undefined {
   let s;
   try {

@@ -7,7 +7,8 @@ import { loadKoffi } from './koffi.js';
 import { SysError } from '../errors.js';
 import { bunRuntime } from './builtins.js';
 import { closeFile } from './file.js';
-import { bunLibc, type PidfdCalls } from './bun-libc.js';
+import { bunLibc } from './bun-libc.js';
+import type { PidfdCalls } from './pidfd.js';
 import { SpawnStep, sysAddon } from './addon.js';
 
 type Fn = (...args: unknown[]) => number;

@@ -6,12 +6,22 @@
  * (its `signal` mode, which stays for a libc without these wrappers: glibc before 2.36).
  */
 import { SysError } from '../errors.js';
-import { bunPidfd, type PidfdCalls } from './bun-libc.js';
+import { bunPidfd } from './bun-libc.js';
 import { bunRuntime } from './builtins.js';
 import { closeFile } from './file.js';
 import { isSameLiveProcess } from './proc.js';
 
 const ESRCH = 3;
+
+/**
+ * pidfd_open(2) and pidfd_send_signal(2) as one engine binds them (tsrun's addon or koffi on Node,
+ * Bun.FFI on Bun); errno() reads the errno the last of them set.
+ */
+export interface PidfdCalls {
+  open(pid: number): number;
+  sendSignal(pidfd: number, signal: number): number;
+  errno(): number;
+}
 
 async function pidfdCalls(): Promise<PidfdCalls | undefined> {
   if (bunRuntime()) return bunPidfd();

@@ -62,6 +62,33 @@ function eventsStream(t: ExecutionContext, root: string, args: string[]): { chil
   return { child, events, exit, stderr: () => err };
 }
 
+const oomKills = (pid: number) => Number(/^oom_kill (\d+)$/m.exec(cgRead(pid, 'memory', 'memory.oom_control'))![1]);
+
+/**
+ * Execs a shell that accumulates 100 MB of command-substitution output, far over the container's
+ * 32 MiB: the limit must hold (it never prints "survived"), the kernel must OOM-kill it (tsrun
+ * exec exits 137, 128 + SIGKILL) and count the kill in memory.oom_control. Once (CI, 2026-11-28)
+ * the hog ended without the count; we could not reproduce it in hundreds of runs, so a SIGKILL
+ * without a count is logged with what the cgroup says and tried once more. Anything else fails
+ * at once, with exec's stderr.
+ */
+async function runHogUntilOomKill(t: ExecutionContext, root: string, id: string, pid: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const hog = await tsrun(root, ['exec', id, 'sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived']);
+    t.notRegex(hog.stdout, /survived/, 'the memory limit holds');
+    if (oomKills(pid) >= 1) {
+      t.is(hog.code, 137, `the hog was SIGKILLed; exec's stderr: ${hog.stderr}`);
+      return;
+    }
+    const what = [
+      `exec exited ${hog.code}, stderr ${JSON.stringify(hog.stderr)}`,
+      ...['memory.oom_control', 'memory.failcnt', 'memory.max_usage_in_bytes'].map((f) => `${f}: ${cgRead(pid, 'memory', f).replace(/\n/g, ', ')}`),
+    ].join('; ');
+    if (hog.code !== 137 || attempt === 2) return t.fail(`the kernel counted no OOM kill (attempt ${attempt}): ${what}`);
+    t.log(`attempt ${attempt}: SIGKILL without an OOM kill counted; ${what}`);
+  }
+}
+
 it('a memory hog over the limit is OOM-killed by the kernel and events reports an oom event', async (t) => {
   const root = privateRoot(t);
   const { id, pid } = await startContainer(t, root, (s) => {
@@ -72,11 +99,7 @@ it('a memory hog over the limit is OOM-killed by the kernel and events reports a
   const ev = eventsStream(t, root, ['--interval', '300ms', id]);
   await waitFor(() => ev.events.some((e) => e.type === 'stats'), 10_000, 'a first stats event');
   t.deepEqual(ev.events.filter((e) => e.type === 'oom'), []);
-  // The shell accumulates 100 MB of command-substitution output: far over 32 MiB.
-  const hog = await tsrun(root, ['exec', id, 'sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived']);
-  t.not(hog.code, 0);
-  t.notRegex(hog.stdout, /survived/);
-  t.true(Number(/oom_kill (\d+)/.exec(cgRead(pid, 'memory', 'memory.oom_control'))![1]) >= 1, 'the kernel counted an OOM kill');
+  await runHogUntilOomKill(t, root, id, pid);
   await waitFor(() => ev.events.some((e) => e.type === 'oom'), 5000, 'an oom event');
   t.deepEqual(ev.events.find((e) => e.type === 'oom'), { type: 'oom', id });
   t.is((await stateOf(root, id)).status, 'running', 'the init (not the hog) survives');
