@@ -187,7 +187,7 @@ export function renderValidators(schemas: Schemas = readSchemas()): string {
 /** Keywords that only annotate: validation never reads them. */
 const ANNOTATIONS = new Set(['title', 'description', '$comment', 'examples']);
 /** Keywords whose value is data (compared, not a schema): kept whole. */
-const DATA = new Set(['enum', 'const', 'default', 'examples', 'required']);
+const DATA = new Set(['enum', 'const', 'default', 'required']);
 /** Keywords whose value maps names (properties, definitions) to schemas. */
 const NAMED = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependencies']);
 

@@ -13,6 +13,7 @@ import { makeLogger } from './log.js';
 import { parseCommandLine, recordBuilder, type CommandSpec } from './parse.js';
 import { mark } from '../trace.js';
 import { keepCodeCaches } from './cache-policy.js';
+import { exitProcess } from '../sys/exit.js';
 
 export const VERSION = '0.1.0';
 const SPEC_VERSION = '1.3.0';
@@ -85,6 +86,20 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
     if (!isTsrunError(failure) && failure instanceof Error) writeErr(`${failure.stack}\n`);
     return 1;
   }
+}
+
+/**
+ * What both entry points do: runs the command line of this process and exits with its status
+ * (1, with the message on stderr, should runCli itself throw).
+ */
+export function runMain(load: CommandLoader): void {
+  runCli(process.argv.slice(2), load).then(
+    (code) => exitProcess(code),
+    (e) => {
+      writeErr(`tsrun: ${e instanceof Error ? e.message : String(e)}\n`);
+      exitProcess(1);
+    },
+  );
 }
 
 /** --help through yargs, from the same declarations the parser uses. */

@@ -3,9 +3,7 @@
  * The installed entry point is the bundle built from bundle-entry.ts (see scripts/bundle.mjs).
  */
 import type { TsrunCommand } from './command.js';
-import { runCli, type CommandLoader } from './cli.js';
-import { writeErr } from '../sys/fdio.js';
-import { exitProcess } from '../sys/exit.js';
+import { runMain, type CommandLoader } from './cli.js';
 // state, which managers call most often, is part of the program's first chunk: a dynamic import
 // costs a compiled Bun program 0.2 ms more than a static one.
 import state from './state.js';
@@ -33,10 +31,4 @@ const MODULES: Record<string, () => Promise<{ default: TsrunCommand<any> }>> = {
 
 const load: CommandLoader = async (name) => (await MODULES[name]?.())?.default;
 
-runCli(process.argv.slice(2), load).then(
-  (code) => exitProcess(code),
-  (e) => {
-    writeErr(`tsrun: ${e instanceof Error ? e.message : String(e)}\n`);
-    exitProcess(1);
-  },
-);
+runMain(load);

@@ -200,14 +200,7 @@ function tryLock(lock: string): 'ok' | 'nodir' | string {
 
 /** Writes a file atomically (temp file in the same folder + rename). */
 export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileWith(tmp, data, O.WRONLY | O.CREAT | O.TRUNC, mode);
-    renamePath(tmp, path);
-  } catch (e) {
-    removeQuietly(tmp);
-    throw SysError.fromNode('write', path, e);
-  }
+  writeThenRename(`${path}.tmp-${process.pid}`, path, data, O.TRUNC, mode, 'write');
 }
 
 /**
@@ -217,21 +210,23 @@ export function writeFileAtomic(path: string, data: string, mode = 0o600): void 
 export function writePidFile(path: string, pid: number): void {
   const abs = path.startsWith('/') ? path : absolutePath(path);
   const slash = abs.lastIndexOf('/');
-  const tmp = `${abs.slice(0, slash)}/.${abs.slice(slash + 1)}`;
-  try {
-    writeFileWith(tmp, String(pid), O.WRONLY | O.CREAT | O.EXCL, 0o666);
-    renamePath(tmp, abs);
-  } catch (e) {
-    removeQuietly(tmp);
-    throw SysError.fromNode('write pid file', abs, e);
-  }
+  writeThenRename(`${abs.slice(0, slash)}/.${abs.slice(slash + 1)}`, abs, String(pid), O.EXCL, 0o666, 'write pid file');
 }
 
-/** unlink, when the file may not be there (a temp file a failed write left, or never made). */
-function removeQuietly(path: string): void {
+/**
+ * data into tmp (created, with `flags` added: O_TRUNC or O_EXCL), renamed onto path; on failure
+ * tmp is removed and the error names op and path.
+ */
+function writeThenRename(tmp: string, path: string, data: string, flags: number, mode: number, op: string): void {
   try {
-    unlinkPath(path);
-  } catch {
-    /* not there */
+    writeFileWith(tmp, data, O.WRONLY | O.CREAT | flags, mode);
+    renamePath(tmp, path);
+  } catch (e) {
+    try {
+      unlinkPath(tmp);
+    } catch {
+      /* not there: the write failed before making it */
+    }
+    throw SysError.fromNode(op, path, e);
   }
 }

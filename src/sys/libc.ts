@@ -217,9 +217,6 @@ export function spawnWithChannel(path: string, argv0: string, env: Record<string
   }
 }
 
-const SHUT_WR = 1;
-const SHUT_RDWR = 2;
-
 /** pidfd_open and pidfd_send_signal on Node: the addon's, else koffi's (undefined when this libc lacks them). */
 export function nodePidfd(): PidfdCalls | undefined {
   const addon = sysAddon();
@@ -229,16 +226,19 @@ export function nodePidfd(): PidfdCalls | undefined {
 
 /** pidfd_open and pidfd_send_signal through koffi (glibc 2.36 and later): undefined when this libc lacks them. */
 function koffiPidfd(): PidfdCalls | undefined {
-  const c = load();
-  const lib = loadKoffi().load('libc.so.6');
+  const koffi = loadKoffi();
+  const lib = koffi.load('libc.so.6');
   try {
     const open = lib.func('int pidfd_open(int, unsigned int)');
     const send = lib.func('int pidfd_send_signal(int, int, void *, unsigned int)');
-    return { open: (pid) => open(pid, 0) as number, sendSignal: (fd, sig) => send(fd, sig, null, 0) as number, errno: c.errno };
+    return { open: (pid) => open(pid, 0) as number, sendSignal: (fd, sig) => send(fd, sig, null, 0) as number, errno: () => koffi.errno() as number };
   } catch {
     return undefined; // an older glibc: the executor signals instead
   }
 }
+
+const SHUT_WR = 1;
+const SHUT_RDWR = 2;
 
 /** shutdown(2): no more writes from us (`write`), or neither way (a blocked read returns 0). */
 export function shutdownSocket(fd: number, how: 'write' | 'both'): void {
