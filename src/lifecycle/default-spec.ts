@@ -1,8 +1,11 @@
 /**
- * The config `tsrun spec` writes: runc's default (a `sh` in a busybox-style rootfs, every
- * namespace but user, runc's capabilities, masked and read-only paths) plus, unlike runc, the
- * well-known default seccomp profile resolved for those capabilities; with --rootless a user
- * namespace mapping the caller's ids, no devices of its own and sysfs bound read-only.
+ * The config `tsrun spec` writes: runc's default (a `sh` in a busybox-style rootfs, the pid,
+ * network, ipc, uts and mount namespaces, runc's capabilities, masked and read-only paths), so
+ * that tools which append to runc's default (a namespace, a mount) get the same result. With
+ * --hardened, tsrun's stricter default: a cgroup namespace too, no ambient capabilities, the
+ * powercap files masked and the well-known default seccomp profile resolved for the
+ * capabilities. With --rootless a user namespace mapping the caller's ids, no network
+ * namespace, no devices rules and sysfs bound read-only.
  */
 import { defaultSeccompProfile } from '../seccomp/default-profile.js';
 
@@ -12,12 +15,22 @@ const DEFAULT_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
 const MASKED_PATHS = [
   '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/sys/devices/virtual/powercap', '/proc/scsi',
+  '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi',
 ];
+
+/** Masked by --hardened too: RAPL energy counters are a side channel (CVE-2020-8694). */
+const HARDENED_MASKED_PATHS = ['/sys/devices/virtual/powercap'];
 
 const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
-export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: number } = {}): Record<string, unknown> {
+export interface DefaultSpecOptions {
+  rootless?: boolean;
+  hardened?: boolean;
+  uid?: number;
+  gid?: number;
+}
+
+export function defaultSpec(opts: DefaultSpecOptions = {}): Record<string, unknown> {
   const mounts: Array<Record<string, unknown>> = [
     { destination: '/proc', type: 'proc', source: 'proc' },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
@@ -27,14 +40,17 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
   ];
-  const namespaces = [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  const namespaces = [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  if (opts.hardened) namespaces.push({ type: 'cgroup' });
   const linux: Record<string, unknown> = {
     resources: { devices: [{ allow: false, access: 'rwm' }] },
     namespaces,
-    maskedPaths: [...MASKED_PATHS],
+    maskedPaths: opts.hardened ? [...MASKED_PATHS, ...HARDENED_MASKED_PATHS] : [...MASKED_PATHS],
     readonlyPaths: [...READONLY_PATHS],
-    seccomp: defaultSeccompProfile({ capabilities: DEFAULT_CAPS }),
   };
+  if (opts.hardened) linux.seccomp = defaultSeccompProfile({ capabilities: DEFAULT_CAPS });
+  const capabilities: Record<string, string[]> = { bounding: [...DEFAULT_CAPS], effective: [...DEFAULT_CAPS], permitted: [...DEFAULT_CAPS] };
+  if (!opts.hardened) capabilities.ambient = [...DEFAULT_CAPS];
   if (opts.rootless) {
     const uid = opts.uid ?? process.getuid?.() ?? 0;
     const gid = opts.gid ?? process.getgid?.() ?? 0;
@@ -57,7 +73,7 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
       args: ['sh'],
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
       cwd: '/',
-      capabilities: { bounding: [...DEFAULT_CAPS], effective: [...DEFAULT_CAPS], permitted: [...DEFAULT_CAPS] },
+      capabilities,
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
       noNewPrivileges: true,
     },

@@ -193,13 +193,13 @@ function minimal(extra: (s: JsonObject & { linux: JsonObject; process: JsonObjec
 /** The seeds, each a document the mutator copies before changing it. */
 export function seeds(): Seed[] {
   const out: Seed[] = [
-    { name: 'tsrun spec', doc: defaultSpec() as Json },
-    { name: 'tsrun spec --rootless', doc: defaultSpec({ rootless: true, uid: 1000, gid: 1000 }) as Json },
+    { name: 'tsrun spec', doc: defaultSpec({ hardened: true }) as Json },
+    { name: 'tsrun spec --rootless', doc: defaultSpec({ rootless: true, hardened: true, uid: 1000, gid: 1000 }) as Json },
     { name: 'kitchen sink', doc: kitchenSink() },
     {
       name: 'tsrun spec + default seccomp profile',
       doc: (() => {
-        const s = defaultSpec() as JsonObject & { linux: JsonObject };
+        const s = defaultSpec({ hardened: true }) as JsonObject & { linux: JsonObject };
         s.linux.seccomp = defaultSeccompProfile() as unknown as Json;
         return s;
       })(),

@@ -42,7 +42,7 @@ export const uniqueId = (prefix = 't') => `${prefix}-${process.pid}-${Date.now()
 export function makeBundle(t: ExecutionContext, patch: (spec: any) => void = () => undefined, rootfs = ROOTFS): string {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-bundle-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const spec = defaultSpec() as any;
+  const spec = defaultSpec({ hardened: true }) as any;
   spec.process.terminal = false;
   spec.root = { path: rootfs, readonly: true };
   patch(spec);

@@ -8,7 +8,7 @@ import type { Spec } from '../../src/spec/index.js';
 const ALL = (1n << 41n) - 1n;
 const host = (h: Partial<HostSecurity> = {}): HostSecurity => ({ apparmor: false, selinux: false, bounding: ALL, ...h });
 const spec = (patch: (s: any) => void): Spec => {
-  const s = defaultSpec() as any;
+  const s = defaultSpec({ hardened: true }) as any;
   patch(s);
   return s as Spec;
 };

@@ -7,7 +7,7 @@ import type { Spec } from '../../src/spec/index.js';
 
 const ctx: PlanContext = { rootfs: '/b/rootfs', bundle: '/b', fifoPath: '/run/tsrun/x/exec.fifo', extraFds: 0 };
 const spec = (patch: (s: any) => void = () => undefined): Spec => {
-  const s = defaultSpec() as any;
+  const s = defaultSpec({ hardened: true }) as any;
   s.process.terminal = false;
   patch(s);
   return s as Spec;

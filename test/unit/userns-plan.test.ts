@@ -11,7 +11,7 @@ import type { Spec } from '../../src/spec/index.js';
 const ctx: PlanContext = { rootfs: '/b/rootfs', bundle: '/b', fifoPath: '/run/tsrun/x/exec.fifo', extraFds: 0 };
 const MAP = [{ containerID: 0, hostID: 100000, size: 65536 }];
 const userSpec = (patch: (s: any) => void = () => undefined): Spec => {
-  const s = defaultSpec() as any;
+  const s = defaultSpec({ hardened: true }) as any;
   s.process.terminal = false;
   delete s.linux.seccomp;
   s.linux.namespaces.push({ type: 'user' });
@@ -117,7 +117,7 @@ test('mount uidMappings/gidMappings make a mount id-mapped with exactly those ma
       });
     };
     const s = withUser ? userSpec(patch) : (() => {
-      const d = defaultSpec() as any;
+      const d = defaultSpec({ hardened: true }) as any;
       d.process.terminal = false;
       patch(d);
       return d as Spec;
@@ -144,7 +144,7 @@ test('idmap without maps takes a joined user namespace itself', (t) => {
 });
 
 test('id-mapped mounts that cannot be made are refused with the field named', (t) => {
-  const plain = defaultSpec() as any;
+  const plain = defaultSpec({ hardened: true }) as any;
   plain.process.terminal = false;
   plain.mounts.push({ destination: '/m', source: '/src', options: ['bind', 'idmap'] });
   t.throws(() => buildCreatePlan(plain as Spec, ctx), { message: /\/mounts\/7\/options: "idmap" without uidMappings\/gidMappings .* no user namespace/ });
@@ -180,7 +180,7 @@ test('proc and mqueue in a user namespace need pid and ipc namespaces it owns', 
     message: /\/mounts\/4: mqueue cannot be mounted in a user namespace without a new ipc namespace/,
   });
   // Without a user namespace nothing changes.
-  const s = defaultSpec() as any;
+  const s = defaultSpec({ hardened: true }) as any;
   s.process.terminal = false;
   s.linux.namespaces = s.linux.namespaces.filter((n: any) => n.type !== 'network');
   t.like(buildCreatePlan(s as Spec, ctx).ops.find((o) => o.op === Op.MOUNT && o.args.target === '/sys'), { args: { fstype: 'sysfs' } });
