@@ -25,6 +25,8 @@ export class HookError extends TsrunError {
 export interface HookPlace {
   /** Host pid of the container's init, whose namespaces the hook joins. */
   initPid: number;
+  /** The hook's working directory in those namespaces (default: where joining the mount namespace leaves it, its root). */
+  cwd?: string;
 }
 
 /**
@@ -74,7 +76,7 @@ export async function runHook(hook: Hook, state: object, phase: HookPhase, index
   try {
     await runExecutor(
       {
-        ops: buildHookPlan(hook, place.initPid, namespacesToJoin(place.initPid)).ops,
+        ops: buildHookPlan(hook, place.initPid, namespacesToJoin(place.initPid), place.cwd).ops,
         extraFds: 0,
         pipeStdio: true,
         onChild: (child) => {

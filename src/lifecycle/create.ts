@@ -169,7 +169,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
           const state = hookState({ ...rec, pid: initPid }, 'creating');
           await runHooks(spec.hooks?.prestart, state, 'prestart');
           await runHooks(spec.hooks?.createRuntime, state, 'createRuntime');
-          await runHooks(spec.hooks?.createContainer, state, 'createContainer', { initPid });
+          await runHooks(spec.hooks?.createContainer, state, 'createContainer', { initPid, cwd: rootfs });
         },
         onReady(initPid) {
           mark('ready');

@@ -63,12 +63,14 @@ export interface HookSpec {
 /**
  * A createContainer or startContainer hook, run "in the container namespace": every namespace of
  * the init, then a fork into its pid namespace whose parent stays to report the hook's exit
- * status, then exec of the hook (its state comes on stdin).
+ * status, then exec of the hook (its state comes on stdin). With `cwd` (createContainer: the
+ * rootfs, as runc does; ldconfig-style hooks write relative paths) the hook starts there.
  */
-export function buildHookPlan(hook: HookSpec, initPid: number, joinTypes: ReadonlySet<string>): Plan {
+export function buildHookPlan(hook: HookSpec, initPid: number, joinTypes: ReadonlySet<string>, cwd?: string): Plan {
   const ops: PlanOp[] = [
     { op: Op.CLOEXEC_FROM, args: { fd: 3 } },
     ...joinOps(initPid, joinTypes),
+    ...(cwd === undefined ? [] : [{ op: Op.CHDIR, args: { path: cwd }, note: 'the hook starts in the rootfs' }]),
     { op: Op.FORK, args: { wait: 1 }, note: 'the parent passes the hook status on' },
     { op: Op.RESOLVE_EXEC, args: { arg0: hook.path, path: '' } },
     { op: Op.READY, args: {} },

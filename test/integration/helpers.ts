@@ -14,6 +14,14 @@ export const REPO = fileURLToPath(new URL('../../../', import.meta.url)).replace
 export const TSRUN = join(REPO, 'bin', 'tsrun');
 export const ROOTFS = join(REPO, 'build', 'rootfs-busybox');
 export const isRoot = process.getuid?.() === 0;
+/** Debian's runc, for the tests that run the same config on tsrun and on runc side by side. */
+export const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p));
+
+/** The runtimes a side-by-side test runs on: tsrun, and runc when it is installed. */
+export const RUNTIMES: ReadonlyArray<{ name: string; bin: string | undefined }> = [
+  { name: 'tsrun', bin: TSRUN },
+  { name: 'runc', bin: RUNC },
+];
 
 export interface Result {
   code: number | null;
@@ -57,17 +65,25 @@ export function makeDir(t: ExecutionContext, prefix: string): string {
   return dir;
 }
 
+type RunOptions = SpawnOptions & { input?: string; timeoutMs?: number };
+
 /** Runs tsrun with a --root and returns its exit code and output. */
-export function tsrun(root: string, args: string[], opts: SpawnOptions & { input?: string; timeoutMs?: number } = {}): Promise<Result> {
+export function tsrun(root: string, args: string[], opts: RunOptions = {}): Promise<Result> {
+  return runRuntime(TSRUN, root, args, opts);
+}
+
+/** Runs a runc-compatible runtime (tsrun, runc) with a --root and returns its exit code and output. */
+export function runRuntime(bin: string, root: string, args: string[], opts: RunOptions = {}): Promise<Result> {
+  const name = bin.split('/').pop();
   return new Promise((resolve, reject) => {
-    const child = spawn(TSRUN, ['--root', root, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+    const child = spawn(bin, ['--root', root, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...opts });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d) => (stdout += d));
     child.stderr?.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`tsrun ${args.join(' ')} timed out; stderr: ${stderr}`));
+      reject(new Error(`${name} ${args.join(' ')} timed out; stderr: ${stderr}`));
     }, opts.timeoutMs ?? 30_000);
     child.on('error', reject);
     // 'exit', not 'close': a created container legitimately keeps create's stdout open.
