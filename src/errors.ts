@@ -1,7 +1,7 @@
 /**
  * Errors that reach the user. Each carries enough context (operation, path, errno) to make one
- * clear line; the CLI prints `error.message` and exits 1. Phrases that clients match on
- * (CONTRACT.md section 4.6) live here and nowhere else.
+ * clear line; the CLI prints `error.message` and exits 1. Phrases that managers match on
+ * (docs/contract.md) live here and nowhere else.
  */
 
 import { util } from './sys/builtins.js';

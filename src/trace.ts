@@ -1,7 +1,7 @@
 /**
  * Phase timings for performance work: with TSRUN_TRACE=1 every command prints, on stderr as it
- * exits, one line of milliseconds since the process started at each mark ("trace: cli 4.1 spec
- * 6.0 ..."). Off, a mark costs one comparison. `make bench` measures totals; this says where a
+ * exits, one line of milliseconds since the process started at each mark ("trace: cli … spec
+ * …"; docs/engines.md). Off, a mark costs one comparison. `make bench` measures totals; this says where a
  * command's time goes between them. The marks live on a global, so the Node dispatcher and the
  * command bundle it loads (each with its own copy of this module) print one line together.
  */

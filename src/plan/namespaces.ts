@@ -117,7 +117,8 @@ export function namespaceOps(linux: SpecLinux | undefined): PlanOp[] {
     ops.push({ op: Op.TIMENS_OFFSETS, args: { data: offsets } });
   }
   // Always fork: the new pid and time namespaces apply to children only, and the intermediate
-  // exits so the init is never a child of tsrun (CONTRACT.md 4.5).
+  // exits so the init is never a child of tsrun: it reparents to the manager's subreaper
+  // (docs/contract.md).
   ops.push({ op: Op.FORK, args: { wait: 0 }, note: 'the child is the container init' });
   return ops;
 }

@@ -267,7 +267,7 @@ export function prepareRootOps(linux: SpecLinux | undefined, rootfs: string): Pl
   if (prop !== undefined && !(prop in ROOTFS_PROPAGATION)) {
     throw new ConfigError(`config.json: /linux/rootfsPropagation: must be one of ${Object.keys(ROOTFS_PROPAGATION).join(', ')}`);
   }
-  // Host mount events must not leak in (DESIGN.md pitfall 7): slave unless the spec says otherwise.
+  // Host mount events must not leak in: slave unless the spec says otherwise.
   // shared and unbindable are applied after pivot_root (finishRootOps): pivot_root fails with
   // EINVAL under a shared parent mount, and an unbindable "/" cannot be bound onto itself.
   const flags = prop === 'private' || prop === 'slave' ? ROOTFS_PROPAGATION[prop]! : MS.SLAVE | MS.REC;

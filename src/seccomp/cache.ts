@@ -1,6 +1,7 @@
 /**
  * On-disk cache of compiled seccomp programs, so repeated `create`s of containers with the same
- * profile skip libseccomp entirely (the default profile costs several milliseconds to compile).
+ * profile skip libseccomp entirely (compiling a profile is one of create's dearest steps:
+ * docs/performance.md).
  *
  * Key: SHA-256 of the canonical JSON of everything the program depends on (the normalised
  * profile, the architecture, the compiler's own format version and options). One file per key,

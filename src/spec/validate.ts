@@ -2,8 +2,8 @@
  * Schema validation of config.json, --process files, state and features output.
  *
  * The validators are ajv "standalone" functions compiled from schemas/*.json at build time
- * (validators.generated.ts, written by scripts/gen-types.ts): loading them costs a few
- * milliseconds, where loading ajv and compiling the schemas costs hundreds. With
+ * (validators.generated.ts, written by scripts/gen-types.ts): loading them is cheap, where
+ * loading ajv and compiling the schemas would dominate every `create` (docs/performance.md). With
  * TSRUN_SPEC_RUNTIME_AJV=1 the schemas are compiled with ajv at run time instead; both paths use the same options (schemas.ts) and
  * behave identically.
  *

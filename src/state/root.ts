@@ -1,7 +1,7 @@
 /**
  * Where container state lives (--root), and the small path arithmetic the state store needs.
- * Plain string work, not node:path: every command opens the store, and loading node:path costs a
- * compiled Bun program 0.15 ms per command that nothing else on a `state` or `start` needs.
+ * Plain string work, not node:path: every command opens the store, and a compiled Bun program
+ * would load node:path for it, which nothing else on a `state` or `start` needs.
  */
 import { UsageError } from '../errors.js';
 

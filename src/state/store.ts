@@ -1,8 +1,8 @@
 /**
  * The state directory: one folder per container under the root (default /run/tsrun), holding
  * state.json (written atomically), exec.fifo while the container is created, and a lock file
- * that serialises concurrent commands on one container. The format is tsrun's own (CONTRACT.md
- * section 5: no client reads it).
+ * that serialises concurrent commands on one container. The format is tsrun's own: no manager
+ * reads it (docs/contract.md).
  */
 import { nodeFs } from '../sys/builtins.js';
 import { O, pathExists, readText, removeDir, renamePath, unlinkPath, writeFileWith, makeDir } from '../sys/file.js';
@@ -118,7 +118,7 @@ export class StateStore {
   remove(id: string): void {
     const dir = this.dir(id);
     try {
-      // Three calls where a recursive rm lists the folder first (0.3 ms of a compiled Bun delete).
+      // Three calls, where a recursive rm would list the folder first (docs/performance.md).
       unlinkPath(`${dir}/${STATE_FILE}`);
       unlinkPath(`${dir}/${LOCK_FILE}`);
       removeDir(dir);
@@ -204,7 +204,8 @@ export function writeFileAtomic(path: string, data: string, mode = 0o600): void 
 }
 
 /**
- * Writes the pid file the way runc does (CONTRACT.md 4.2): the decimal pid with no newline, into
+ * Writes the pid file the way runc does: the decimal pid with no newline (containerd and
+ * runtime-tools parse the raw bytes as a number), into
  * `.<name>` beside it with O_EXCL, then renamed into place. A relative path is the caller's cwd's.
  */
 export function writePidFile(path: string, pid: number): void {

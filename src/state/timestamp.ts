@@ -1,7 +1,7 @@
 /**
  * RFC 3339 UTC timestamps ("2026-11-28T10:58:14.123Z", what Date.prototype.toISOString prints),
  * computed from the epoch milliseconds: Node's first toISOString sets up the local time zone
- * (0.2 ms of every create), which a UTC string does not need.
+ * (a cost on every create), which a UTC string does not need.
  */
 
 const DAY_MS = 86_400_000;

@@ -2,7 +2,7 @@
  * tsrun's own Node-API addon (native/addon/tsrun-sys.c, built by `make` as build/tsrun-sys.node):
  * the process calls of create, run, exec and kill on Node (posix_spawn with the executor's
  * channel, the subreaper, waitpid, pidfds). koffi did them before and still does where the addon is
- * not built; loading and setting up koffi's addon costs 1.5 ms, this one 0.1 ms. Bun has its own
+ * not built; this addon loads in a fraction of koffi's time (docs/performance.md). Bun has its own
  * FFI for these (sys/bun-libc.ts) and never loads this file's addon.
  *
  * The functions return what the system call returns (-1 on failure, errno() right after it);
@@ -56,7 +56,7 @@ export function sysAddon(): SysAddon | undefined {
     process.dlopen(mod, file);
     if (mod.exports.version === ADDON_VERSION) {
       loaded = mod.exports;
-      // The command ends with _exit, past Node's teardown of its threads and heap: 0.3 ms.
+      // The command ends with _exit, skipping Node's teardown of its threads and heap.
       setFinalExit(mod.exports.exit);
     }
   } catch {

@@ -1,11 +1,11 @@
 /**
  * Node built-in modules that cost start-up time, loaded where they are used instead of imported
- * at the top. A compiled Bun program (`make ENGINE=bun`) evaluates every static import of the
- * whole program before main runs; measured there, crypto costs 3.2 ms, util 1.0, child_process
- * 0.9, os and url 0.5 each, all paid by a `state` that needs none of them. node:fs costs it 1.5-2.5
- * ms too: the code every command runs reads and writes files through sys/file.ts instead, which
- * goes to libc there. process.getBuiltinModule (Node >= 20.16, Bun) loads a module on its first
- * call and returns the same object after.
+ * at the top. A compiled Bun program (what `make` builds) evaluates every static import of the
+ * whole program before main runs, so each of these would be paid by a `state` that needs none
+ * of them (docs/performance.md has the figures). node:fs is one of them: the code every command
+ * runs reads and writes files through sys/file.ts instead, which goes to libc there.
+ * process.getBuiltinModule (Node >= 20.16, Bun) loads a module on its first call and returns the
+ * same object after.
  */
 /** node:fs, for what sys/file.ts does not cover (recursive mkdir and rm, readdir, stat). */
 export const nodeFs = (): typeof import('node:fs') => process.getBuiltinModule('node:fs');

@@ -1,15 +1,14 @@
 /**
  * libc through Bun's own FFI, for the compiled Bun program only: the file calls of sys/file.ts,
  * the pidfd calls of sys/pidfd.ts, and the subreaper and waitpid of sys/libc.ts (`run`, `exec`).
- * Why not node:fs there: a compiled Bun program pays 1.5-2.5 ms to load its node:fs (which loads
- * fs/promises, util/types and the validators with it) on the first call, and every command makes
- * one. Why not koffi: loading its addon costs it 2 ms.
+ * Why not node:fs there: a compiled Bun program loads its node:fs (with fs/promises, util/types
+ * and the validators) on the first call, and every command makes one. Why not koffi: loading its
+ * addon costs more than all of these calls (docs/performance.md).
  * On Node this module is never called.
  *
- * Bun.FFI is the native object under the bun:ffi module; that module's JavaScript (0.3-0.4 ms to
- * load, and a `new Function` argument wrapper per symbol) only converts arguments, and the ones
- * passed here need no conversion: int32 numbers, typed arrays for pointers, null. Binding these
- * functions costs 0.1 ms. test/unit/file-ops.test.ts runs the same cases on both engines.
+ * Bun.FFI is the native object under the bun:ffi module; that module's JavaScript (a load of its
+ * own, and a `new Function` argument wrapper per symbol) only converts arguments, and the ones
+ * passed here need no conversion: int32 numbers, typed arrays for pointers, null. test/unit/file-ops.test.ts runs the same cases on both engines.
  *
  * The functions return what libc returns (-1 and errno on failure); errno is read right after the
  * call, before any other JavaScript can make a libc call that would overwrite it.

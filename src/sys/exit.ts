@@ -1,10 +1,10 @@
 /**
  * How the CLI ends. koffi's addon, once loaded, flushes stdout and stderr with fsync(2) when the
  * process exits (an atexit flush of its own stream writers): on a regular file that is a journal
- * commit, 1 to 4 ms here, for output tsrun has already written with write(2). So when koffi is
+ * commit (docs/performance.md), for output tsrun has already written with write(2). So when koffi is
  * loaded (sys/koffi.ts registers _exit(2) here), the process ends with _exit once Node's 'exit'
  * listeners (the code-cache writer, the trace) have run, skipping the atexit handlers. tsrun's own
- * addon registers its _exit too (sys/addon.ts): past Node's teardown, 0.3 ms sooner. Nothing is
+ * addon registers its _exit too (sys/addon.ts), which skips Node's teardown. Nothing is
  * lost: tsrun writes its output with write(2), and Node's stdout and stderr are synchronous on
  * Linux for files, pipes and terminals alike.
  *

@@ -2,7 +2,7 @@
  * The synchronous file calls of the commands a manager makes for every container (state, start,
  * kill, delete; the store, /proc, the cgroup files and the log they share). On Node they are
  * node:fs's. In the compiled Bun program they go to libc through Bun.FFI (sys/bun-libc.ts), since
- * its node:fs costs 1.5-2.5 ms to load, about a quarter of a `state`.
+ * loading its node:fs is a large share of a `state` (docs/performance.md).
  *
  * Both behave alike: every fd is close-on-exec (as Node opens them), open/read/write retry EINTR,
  * and a failure throws an Error with Node's fields (code "ENOENT", errno -2, syscall, path), so

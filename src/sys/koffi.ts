@@ -3,9 +3,9 @@
  * commands that merely read state (state, list, start, delete) never load the FFI. Required
  * from the install (src/install.ts), so it resolves inside a compiled Bun program too.
  *
- * koffi's own loader (`require('koffi')`) takes 9-10 ms here, on Node and on Bun alike, of which
- * the native module is 2.5 ms: the rest is finding that module (it reads the engine's ELF file to
- * tell glibc from musl, tries several folders, loads node:util for deprecation shims). tsrun loads
+ * koffi's own loader (`require('koffi')`) spends most of its time finding its native module (it
+ * reads the engine's ELF file to tell glibc from musl, tries several folders, loads node:util for
+ * deprecation shims), not loading it (docs/performance.md). tsrun loads
  * the glibc prebuilt from koffi's platform package directly (process.dlopen) when it is there and
  * is koffi's own version, and falls back to koffi's loader otherwise (musl, other layouts, a
  * mismatch).
@@ -32,8 +32,8 @@ function loadPrebuilt(): Koffi | undefined {
   try {
     // koffi does not export its package.json: read the file.
     const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string };
-    // process.dlopen, not require(): the same addon without the module resolution around it
-    // (1 ms against 2.4 on Node). A missing file throws here too.
+    // process.dlopen, not require(): the same addon without the module resolution around it.
+    // A missing file throws here too.
     const mod = { exports: {} as Koffi & { version?: string } };
     process.dlopen(mod, file);
     return mod.exports.version === version ? mod.exports : undefined;

@@ -119,8 +119,8 @@ export function waitPidNow(pid: number): WaitResult | undefined {
 /**
  * Resolves once pid, a child of this process (or an orphan it reaps as subreaper), has ended:
  * reaped with WNOHANG now and at each SIGCHLD, so no thread sits in waitpid and the event loop
- * stays free (signals are forwarded meanwhile). A thread-pool waitpid through koffi cost a create
- * about 1 ms to set up.
+ * stays free (signals are forwarded meanwhile). A thread-pool waitpid through koffi was slower
+ * to set up than the whole wait.
  */
 export function waitChild(pid: number): Promise<WaitResult> {
   return new Promise((resolve, reject) => {

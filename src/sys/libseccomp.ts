@@ -4,7 +4,7 @@
  * the kernel: the executor does that with seccomp(2) right before execve.
  *
  * The library is loaded lazily, on the first call of loadLibseccomp(), and so is koffi itself
- * (about 10 ms): commands that never compile a profile (state, kill, ...), and creates whose
+ * (slow to load: docs/performance.md): commands that never compile a profile (state, kill, ...), and creates whose
  * program comes from the cache, pay for neither. libseccomp reports failures as negative
  * errno values; they become SysError/UnsupportedError naming the function and its subject.
  */

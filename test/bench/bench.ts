@@ -26,7 +26,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { privateContainerdConfig } from '../support/containerd-config.js';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,7 @@ import {
   ENV, exited, killPids, output, pidsWithCmdline, procStatus, readPidFile, removeCgroupTree, setErrLog, sleep,
   sleepSync, timeAsync, timeSync, type Timed, cgroupMemoryKiB, median, versionOf, waitExited, which,
 } from './lib.js';
-import { type Column, type EngineBaseline, type Row, add, chartSvg, fmt, markdown, newRow, value } from './report.js';
+import { type Column, type EngineBaseline, type Row, add, chartSvg, engineRatios, fmt, markdown, newRow, value } from './report.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const ROOTFS = join(REPO, 'build', 'rootfs-busybox');
@@ -150,7 +150,7 @@ function cleanupFromManifest(): void {
 const COLORS = { tsrun: ['#1f5fa8', '#5b9bd5', '#9cc3e6', '#2a3f66'], runc: '#e07b24', crun: '#3a9a4f' };
 
 const BUILT_BUN = join(REPO, 'build', 'engines', 'bun', 'bin', 'bun');
-/** What `make ENGINE=bun` runs: one program compiled by Bun (scripts/engine.sh). */
+/** What `make` (ENGINE=bun, the default) runs: one program compiled by Bun (scripts/engine.sh). */
 const COMPILED_BUN = join(REPO, 'build', 'tsrun-bun');
 
 function detectEngines(tmp: string): Engine[] {
@@ -158,7 +158,7 @@ function detectEngines(tmp: string): Engine[] {
   const wanted: { name: string; bin?: string }[] = spec === 'auto'
     ? [
       { name: 'node' },
-      // Bun as `make ENGINE=bun` installs it (scripts/engine.sh), else from PATH; deno from PATH.
+      // Bun as `make` installs it (scripts/engine.sh), else from PATH; deno from PATH.
       ...(existsSync(BUILT_BUN) ? [{ name: 'bun', bin: BUILT_BUN }] : which('bun') ? [{ name: 'bun' }] : []),
       ...(which('deno') ? [{ name: 'deno' }] : []),
     ]
@@ -172,7 +172,7 @@ function detectEngines(tmp: string): Engine[] {
     if (!bin) { log(`engine ${w.name}: ${w.bin ?? w.name} not found, skipped`); continue; }
     const kind = /deno/.test(w.name) ? 'deno' : /bun/.test(w.name) ? 'bun' : 'node';
     const empty = kind === 'deno' ? [bin, 'eval', '0'] : [bin, '-e', '0'];
-    // Bun runs tsrun as the program `make ENGINE=bun` compiles (what bin/tsrun execs then).
+    // Bun runs tsrun as the program `make` compiles (what bin/tsrun execs then).
     const run = kind === 'deno' ? [bin, 'run', '-A', '--quiet', MAIN_JS] : kind === 'bun' && bin === BUILT_BUN && existsSync(COMPILED_BUN) ? [COMPILED_BUN] : [bin, MAIN_JS];
     // deno keeps its caches (V8 code cache included) in DENO_DIR: a private one, warmed up by the
     // warm-up runs like node's page cache.
@@ -182,9 +182,29 @@ function detectEngines(tmp: string): Engine[] {
   return engines;
 }
 
-/** What runs tsrun on an engine: bin/tsrun for node, the compiled program itself, else a shell wrapper. */
+/**
+ * bin/tsrun on node whatever engine `make` chose (bun by default): a copy of the launcher in a
+ * private install whose build/engine names node and whose dist/ links to the checkout's. Node
+ * resolves the link, so the bundles, their code caches, build/ and node_modules are the
+ * checkout's own: the same launcher and exec as `make ENGINE=node`, with no shell in between.
+ * Made once per run (both the direct calls and the shim's use it).
+ */
+function nodeLauncher(tmp: string, node: string): string {
+  const root = join(tmp, 'node-install');
+  const launcher = join(root, 'bin', 'tsrun');
+  if (existsSync(launcher)) return launcher;
+  mkdirSync(join(root, 'bin'), { recursive: true });
+  mkdirSync(join(root, 'build'), { recursive: true });
+  writeFileSync(join(root, 'build', 'engine'), `${node}\n`);
+  symlinkSync(join(REPO, 'dist'), join(root, 'dist'));
+  copyFileSync(join(REPO, 'bin', 'tsrun'), launcher);
+  chmodSync(launcher, 0o755);
+  return launcher;
+}
+
+/** What runs tsrun on an engine: bin/tsrun made to run node, the compiled program itself, else a shell wrapper. */
 function engineWrapper(tmp: string, e: Engine): string {
-  if (e.name === 'node' && e.bin === which('node')) return join(REPO, 'bin', 'tsrun');
+  if (e.name === 'node' && e.bin === which('node')) return nodeLauncher(tmp, e.bin);
   // A compiled program needs no wrapper: it is what bin/tsrun would exec.
   if (e.tsrun.length === 1 && Object.keys(e.env).length === 0) return e.tsrun[0]!;
   const p = join(tmp, 'bin', `tsrun-${e.name}`);
@@ -612,17 +632,20 @@ function opEngines(engines: Engine[], crunNs: string[] | undefined, crunBin: str
 
 // ---------------------------------------------------------------------------------------------
 
-function replaceReadmeTable(table: string): void {
+/**
+ * Rewrites the README's part between `<!-- NAME:begin ... -->` and `<!-- NAME:end -->` (the
+ * benchmark table, the engine comparison), so the figures are written in one place: here.
+ */
+function replaceReadmeRegion(name: string, content: string): void {
   const readme = join(REPO, 'README.md');
-  const begin = '<!-- bench:begin (make bench rewrites this part) -->';
-  const end = '<!-- bench:end -->';
   let text: string;
   try { text = readFileSync(readme, 'utf8'); } catch { return; }
-  const i = text.indexOf(begin);
-  const j = text.indexOf(end);
-  if (i < 0 || j < i) return;
-  writeFileSync(readme, `${text.slice(0, i + begin.length)}\n${table.trim()}\n${text.slice(j)}`);
-  log('README.md: benchmark table refreshed');
+  const i = text.indexOf(`<!-- ${name}:begin`);
+  const beginEnd = i < 0 ? -1 : text.indexOf('-->', i);
+  const j = text.indexOf(`<!-- ${name}:end -->`);
+  if (i < 0 || beginEnd < 0 || j < beginEnd) { log(`README.md: no ${name} markers, left alone`); return; }
+  writeFileSync(readme, `${text.slice(0, beginEnd + 3)}\n${content.trim()}\n${text.slice(j)}`);
+  log(`README.md: ${name} refreshed`);
 }
 
 async function main(): Promise<void> {
@@ -737,7 +760,7 @@ async function main(): Promise<void> {
     const host = `${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
     notes.push(...res.partialNotes());
     notes.push(`\`create\`, \`start\`, \`delete\` are one container each (runc's default \`runc spec\` config running /bin/true, read-only busybox rootfs, cgroup /${'<bench>'}/<id>); the sum leaves out the container's own run between \`start\` and \`delete\`. \`kill\` sends KILL to a running \`sleep\`, then \`delete --force\`.`);
-    notes.push(`tsrun on node ran as bin/tsrun (a static C launcher, native/launcher, that execs node on \`${MAIN_JS.slice(REPO.length + 1)}\`)${engines.some((e) => e.tsrun.length === 1) ? '; on bun as `build/tsrun-bun`, the program `make ENGINE=bun` compiles and bin/tsrun execs (called directly here, as a containerd or podman configured with its path may be)' : ''}${engines.some((e) => e.name !== 'node' && e.tsrun.length > 1) ? '; on other engines through a wrapper script like bin/tsrun' : ''}.`);
+    notes.push(`tsrun on node ran as bin/tsrun (a static C launcher, native/launcher) set to exec node on \`${MAIN_JS.slice(REPO.length + 1)}\`, as \`make ENGINE=node\` sets it${engines.some((e) => e.tsrun.length === 1) ? '; on bun as `build/tsrun-bun`, the program `make` compiles by default and bin/tsrun execs (called directly here, as a containerd or podman configured with its path may be)' : ''}${engines.some((e) => e.name !== 'node' && e.tsrun.length > 1) ? '; on other engines through a wrapper script like bin/tsrun' : ''}.`);
     notes.push(`The smallest memory limit is the lowest \`linux.resources.memory.limit\` (${MEM_STEP / 1024} KiB steps) under which ${MEM_TRIES} runs in a row succeeded.`);
     notes.push(`Load average (1 min) ${loadStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end; the whole run took ${Math.round((Date.now() - t0) / 1000)} s.`);
     const meta = { date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', runs: RUNS, parallel: PAR, parallelRuns: PAR_RUNS, host, versions, notes };
@@ -746,7 +769,11 @@ async function main(): Promise<void> {
     writeFileSync(join(OUT, 'results.md'), `# tsrun benchmark results\n\nWritten by \`make bench\` (test/bench/run.sh); see test/bench/README.md. Chart: [chart.svg](chart.svg).\n\n${table.full}`);
     const tsrunLabel = rts.filter((r) => r.kind === 'tsrun').map((r) => r.label).join(', ');
     writeFileSync(join(OUT, 'chart.svg'), chartSvg(rts, res.rows, engineRes, `${tsrunLabel} vs runc and crun; medians of ${RUNS} interleaved rounds (${PAR_RUNS} for ${PAR} containers), ${meta.date}, ${host}`));
-    if (process.env.BENCH_README !== '0' && OUT === join(REPO, 'test', 'bench')) replaceReadmeTable(table.summary);
+    if (process.env.BENCH_README !== '0' && OUT === join(REPO, 'test', 'bench')) {
+      replaceReadmeRegion('bench', table.summary);
+      const ratios = engineRatios(rts, res.rows);
+      if (ratios) replaceReadmeRegion('engines', ratios);
+    }
     log(`wrote ${join(OUT, 'results.md')} and ${join(OUT, 'chart.svg')}`);
     process.stdout.write(`${table.full}\n`);
     // A sanity line for whoever reads the log: the main ratio.

@@ -153,6 +153,34 @@ export function markdown(cols: Column[], rows: Row[], engines: EngineBaseline[],
   return { full: out.join('\n'), summary: [...out.slice(0, summaryEnd), ...foot, ''].join('\n') };
 }
 
+/** The rows the README's engine comparison shows: what a manager does most. */
+const ENGINE_ROWS: ReadonlyArray<readonly [key: string, label: string]> = [
+  ['run', '`run`'],
+  ['lifecycle', '`create` + `start` + `delete`'],
+  ['state', '`state`'],
+];
+
+/**
+ * The README's "why Bun" table: each tsrun column's time as a multiple of runc's on the rows a
+ * manager calls most, the default engine (bun) first. Empty when runc was not measured.
+ */
+export function engineRatios(cols: Column[], rows: Row[]): string {
+  const runc = cols.find((c) => c.kind === 'runc');
+  if (!runc) return '';
+  const tsruns = cols.filter((c) => c.kind === 'tsrun').sort((a, b) => Number(b.engine === 'bun') - Number(a.engine === 'bun'));
+  const shown = ENGINE_ROWS.filter(([key]) => rows.some((r) => r.key === key));
+  if (!tsruns.length || !shown.length) return '';
+  const out = [`| tsrun's time ÷ runc's | ${shown.map(([, label]) => label).join(' | ')} |`, `|---|${shown.map(() => '---:').join('|')}|`];
+  for (const c of tsruns) {
+    const cells = shown.map(([key]) => {
+      const row = rows.find((r) => r.key === key)!;
+      return ratio(value(row, c.key), value(row, runc.key));
+    });
+    out.push(`| ${c.label} | ${cells.join(' | ')} |`);
+  }
+  return out.join('\n');
+}
+
 // ---------------------------------------------------------------------------------------------
 // The chart.
 
