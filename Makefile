@@ -15,7 +15,7 @@ ROOTFS := build/rootfs-busybox/.done
 
 ENGINE ?= bun
 
-.PHONY: all deps ts executor addon launcher rootfs bundles engine test test-unit test-integration test-conformance bench clean
+.PHONY: all deps ts proto executor addon launcher rootfs bundles engine test test-unit test-integration test-conformance bench clean
 
 all: deps ts executor addon launcher bundles engine
 
@@ -37,6 +37,11 @@ dist/.built: $(NODE_MODULES) $(TS_SRCS) tsconfig.json $(wildcard schemas/*.json)
 	npx tsc -p tsconfig.json
 	node scripts/bundle.mjs
 	@touch $@
+
+# native/executor/proto.h is committed, generated from src/executor/protocol.ts: run this after
+# changing the protocol (a unit test fails until then).
+proto: ts
+	node dist/scripts/gen-proto-h.js native/executor/proto.h
 
 executor: $(EXECUTOR) $(CONSOLE)
 $(EXECUTOR): $(EXEC_SRCS) $(EXEC_HDRS)

@@ -1,4 +1,5 @@
-/* tsrun-executor: shared state and helpers. See src/executor/protocol.ts for the wire contract. */
+/* tsrun-executor: shared state and helpers. See src/executor/protocol.ts for the wire contract;
+ * proto.h (generated from it) declares struct op, each op's fields and the op handlers. */
 #ifndef TSRUN_EXECUTOR_H
 #define TSRUN_EXECUTOR_H
 
@@ -8,32 +9,17 @@
 
 #define EXECUTOR_BUILD "tsrun-executor 1"
 
-/* One op of the plan, its fields parsed by kind in wire order (see layouts in wire.c):
- * u32 fields fill u[], u64 fill q[], str fill s[], strs fill v[]/vn[], u32s fill l/ln, bytes b/bn. */
-struct op {
-	uint16_t code;
-	uint32_t u[8];
-	uint64_t q[4];
-	const char *s[4];
-	char **v[2];
-	uint32_t vn[2];
-	uint32_t *l;
-	uint32_t ln;
-	const uint8_t *b;
-	uint32_t bn;
-};
-
 /* Process-wide state (single-threaded). */
 extern int g_sync_fd;        /* the sync socket, -1 after OP_CLOSE_SYNC */
 extern int g_root_fd;        /* O_PATH fd IN_ROOT resolves beneath, -1 before OP_SET_ROOT */
 extern int g_root_is_slash;  /* after PIVOT_ROOT/MOVE_ROOT: the root fd is "/" */
 extern int g_fifo_fd;        /* O_PATH fd of the exec fifo (OP_OPEN_FIFO) */
 extern int g_console_sock;   /* console socket (OP_CONSOLE_CONNECT) */
-extern int g_seccomp_listener_fd;
+extern int g_seccomp_listener_fd; /* the notify fd of OP_SECCOMP's NEW_LISTENER flag, -1 if none */
 extern int g_cgroup_fd;       /* cgroup2 dir the next OP_FORK's child goes into (OP_JOIN_CGROUP), or -1 */
 extern int g_listener_sock;   /* seccomp listener socket (OP_SECCOMP_LISTENER_CONNECT) */
 extern uint8_t *g_go_payload; /* the GO frame's payload: the container state for the listener */
-extern uint32_t g_go_len; /* SECCOMP_FILTER_FLAG_NEW_LISTENER result, -1 if none */
+extern uint32_t g_go_len;     /* its length in bytes */
 extern int g_cap_last_cap;   /* /proc/sys/kernel/cap_last_cap read at start-up */
 extern uint32_t g_op_index;  /* index of the op being run, for ERROR frames */
 extern const char *g_exec_path; /* the result of OP_RESOLVE_EXEC, NULL before it */
@@ -49,53 +35,6 @@ void wait_for(uint16_t want, const char *what);
 void wait_for_payload(uint16_t want, const char *what, uint8_t **out, uint32_t *out_len);
 /* Parses a PLAN payload into ops; errors bail with the index of the bad op. */
 struct op *parse_plan(const uint8_t *p, uint32_t len, uint32_t *count);
-
-/* dispatch: every op handler */
-void op_cloexec_from(const struct op *o);
-void op_inherit_fd(const struct op *o);
-void op_open_fifo(const struct op *o);
-void op_console_connect(const struct op *o);
-void op_setns(const struct op *o);
-void op_unshare(const struct op *o);
-void op_idmap_sync(const struct op *o);
-void op_timens_offsets(const struct op *o);
-void op_fork(const struct op *o);
-void op_join_cgroup(const struct op *o);
-void op_setsid(const struct op *o);
-void op_mount(const struct op *o);
-void op_set_root(const struct op *o);
-void op_mknod(const struct op *o);
-void op_symlink(const struct op *o);
-void op_pivot_root(const struct op *o);
-void op_move_root(const struct op *o);
-void op_mask_path(const struct op *o);
-void op_write_file(const struct op *o);
-void op_sethostname(const struct op *o);
-void op_setdomainname(const struct op *o);
-void op_rlimit(const struct op *o);
-void op_console(const struct op *o);
-void op_chdir(const struct op *o);
-void op_umask(const struct op *o);
-void op_setgroups(const struct op *o);
-void op_setresgid(const struct op *o);
-void op_setresuid(const struct op *o);
-void op_caps_bounding(const struct op *o);
-void op_capset(const struct op *o);
-void op_caps_ambient(const struct op *o);
-void op_no_new_privs(const struct op *o);
-void op_seccomp(const struct op *o);
-void op_resolve_exec(const struct op *o);
-void op_ready(const struct op *o);
-void op_wait_fifo(const struct op *o);
-void op_execve(const struct op *o);
-void op_sync(const struct op *o);
-void op_mkdir(const struct op *o);
-void op_close_sync(const struct op *o);
-void op_idmap_tree(const struct op *o);
-void op_attach_tree(const struct op *o);
-void op_join_keyring(const struct op *o);
-void op_seccomp_listener_connect(const struct op *o);
-void op_seccomp_notify_send(const struct op *o);
 
 /* fsops.c helpers shared with procops.c */
 /* Opens path (flags | O_CLOEXEC) beneath the root fd (in_root) or as is. */

@@ -283,11 +283,11 @@ static _Noreturn void bail_mount(int err, const char *what)
 	bail_errno(err, "%s", what);
 }
 
-void op_mount(const struct op *o)
+void op_mount(const struct op_mount *o)
 {
-	uint32_t how = o->u[0];
-	unsigned long flags = (unsigned long)o->q[0];
-	const char *src = o->s[0], *tgt = o->s[1], *fstype = o->s[2], *data = o->s[3];
+	uint32_t how = o->how;
+	unsigned long flags = (unsigned long)o->flags;
+	const char *src = o->source, *tgt = o->target, *fstype = o->fstype, *data = o->data;
 	int in_root = how & PATH_IN_ROOT;
 	uint32_t create = how & (PATH_CREATE_DIR | PATH_CREATE_FILE);
 	char what[3 * PATH_MAX];
@@ -342,24 +342,24 @@ out:
 		close(sfd);
 }
 
-void op_set_root(const struct op *o)
+void op_set_root(const struct op_set_root *o)
 {
-	int fd = open(o->s[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(o->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		bail_errno(errno, "open root \"%s\"", o->s[0]);
+		bail_errno(errno, "open root \"%s\"", o->path);
 	if (g_root_fd >= 0)
 		close(g_root_fd);
 	g_root_fd = fd;
 	g_root_is_slash = 0;
 }
 
-void op_mknod(const struct op *o)
+void op_mknod(const struct op_mknod *o)
 {
-	uint32_t how = o->u[0], mode = o->u[1];
-	dev_t dev = makedev(o->u[2], o->u[3]);
-	uid_t uid = o->u[4];
-	gid_t gid = o->u[5];
-	const char *path = o->s[0], *base;
+	uint32_t how = o->how, mode = o->mode;
+	dev_t dev = makedev(o->major, o->minor);
+	uid_t uid = o->uid;
+	gid_t gid = o->gid;
+	const char *path = o->path, *base;
 	int pfd = open_parent(how, path, &base);
 	if (pfd < 0) {
 		if (errno == ENOENT && (how & PATH_IGNORE_ENOENT))
@@ -380,10 +380,10 @@ void op_mknod(const struct op *o)
 	close(pfd);
 }
 
-void op_symlink(const struct op *o)
+void op_symlink(const struct op_symlink *o)
 {
-	uint32_t how = o->u[0];
-	const char *target = o->s[0], *path = o->s[1], *base;
+	uint32_t how = o->how;
+	const char *target = o->target, *path = o->path, *base;
 	int pfd = open_parent(how, path, &base);
 	if (pfd < 0) {
 		if (errno == ENOENT && (how & PATH_IGNORE_ENOENT))
@@ -395,11 +395,11 @@ void op_symlink(const struct op *o)
 	close(pfd);
 }
 
-void op_mkdir(const struct op *o)
+void op_mkdir(const struct op_mkdir *o)
 {
-	uint32_t how = o->u[0];
-	const char *path = o->s[0];
-	int fd = mkdir_p(how & PATH_IN_ROOT, path, o->u[1]);
+	uint32_t how = o->how;
+	const char *path = o->path;
+	int fd = mkdir_p(how & PATH_IN_ROOT, path, o->mode);
 	if (fd < 0) {
 		if (errno == ENOENT && (how & PATH_IGNORE_ENOENT))
 			return;
@@ -418,9 +418,8 @@ static void reopen_root(void)
 	g_root_is_slash = 1;
 }
 
-void op_pivot_root(const struct op *o)
+void op_pivot_root(void)
 {
-	(void)o;
 	if (g_root_fd < 0)
 		bail_msg(EBADF, "pivot_root: no root set (OP_SET_ROOT)");
 	if (fchdir(g_root_fd) < 0)
@@ -438,9 +437,8 @@ void op_pivot_root(const struct op *o)
 	reopen_root();
 }
 
-void op_move_root(const struct op *o)
+void op_move_root(void)
 {
-	(void)o;
 	if (g_root_fd < 0)
 		bail_msg(EBADF, "move root: no root set (OP_SET_ROOT)");
 	if (fchdir(g_root_fd) < 0)
@@ -454,9 +452,9 @@ void op_move_root(const struct op *o)
 	reopen_root();
 }
 
-void op_mask_path(const struct op *o)
+void op_mask_path(const struct op_mask_path *o)
 {
-	const char *path = o->s[0];
+	const char *path = o->path;
 	int in_root = g_root_fd >= 0;
 	int fd = open_path(in_root, path, O_PATH, 0);
 	if (fd < 0) {
@@ -479,10 +477,10 @@ void op_mask_path(const struct op *o)
 	close(fd);
 }
 
-void op_write_file(const struct op *o)
+void op_write_file(const struct op_write_file *o)
 {
-	uint32_t how = o->u[0];
-	const char *path = o->s[0], *data = o->s[1];
+	uint32_t how = o->how;
+	const char *path = o->path, *data = o->data;
 	int in_root = how & PATH_IN_ROOT;
 	int flags = O_WRONLY | O_TRUNC | O_NOCTTY;
 	if (how & (PATH_CREATE_DIR | PATH_CREATE_FILE)) {
@@ -544,7 +542,7 @@ static void write_map(pid_t pid, const char *file, const char *text)
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		bail_errno(errno, "id-mapped mount: open %s", path);
-	/* One write: the kernel takes a map whole, once (DESIGN.md pitfall 6). */
+	/* One write: the kernel takes a map only whole, and only once; a second write is EPERM. */
 	size_t n = strlen(text);
 	ssize_t w = write(fd, text, n);
 	if (w < 0 || (size_t)w != n)
@@ -621,10 +619,10 @@ static int mount_setattr_fd(int fd, unsigned int flags, struct x_mount_attr *att
 	return (int)syscall(SYS_mount_setattr, fd, "", flags | AT_EMPTY_PATH, attr, sizeof *attr);
 }
 
-void op_idmap_tree(const struct op *o)
+void op_idmap_tree(const struct op_idmap_tree *o)
 {
-	uint32_t how = o->u[0], slot = o->u[1];
-	const char *src = o->s[0], *nspath = o->s[1], *uidmap = o->s[2], *gidmap = o->s[3];
+	uint32_t how = o->how, slot = o->slot;
+	const char *src = o->source, *nspath = o->userns_path, *uidmap = o->uid_map, *gidmap = o->gid_map;
 	if (ntrees >= MAX_TREES)
 		bail_msg(E2BIG, "id-mapped mount of \"%s\": more than %d id-mapped mounts", src, MAX_TREES);
 	int ufd, own_ufd = 0;
@@ -664,10 +662,10 @@ void op_idmap_tree(const struct op *o)
 	ntrees++;
 }
 
-void op_attach_tree(const struct op *o)
+void op_attach_tree(const struct op_attach_tree *o)
 {
-	uint32_t how = o->u[0], slot = o->u[1];
-	const char *tgt = o->s[0];
+	uint32_t how = o->how, slot = o->slot;
+	const char *tgt = o->target;
 	int tfd = -1;
 	for (int i = 0; i < ntrees; i++)
 		if (trees[i].slot == slot && trees[i].fd >= 0) {

@@ -32,56 +32,6 @@ int g_cap_last_cap = 40;
 uint32_t g_op_index = UINT32_MAX; /* errors before the plan is parsed name no op */
 const char *g_exec_path;
 
-typedef void (*handler)(const struct op *);
-
-static const handler handlers[] = {
-	[OP_CLOEXEC_FROM] = op_cloexec_from,
-	[OP_INHERIT_FD] = op_inherit_fd,
-	[OP_OPEN_FIFO] = op_open_fifo,
-	[OP_CONSOLE_CONNECT] = op_console_connect,
-	[OP_SETNS] = op_setns,
-	[OP_UNSHARE] = op_unshare,
-	[OP_IDMAP_SYNC] = op_idmap_sync,
-	[OP_TIMENS_OFFSETS] = op_timens_offsets,
-	[OP_FORK] = op_fork,
-	[OP_SETSID] = op_setsid,
-	[OP_MOUNT] = op_mount,
-	[OP_SET_ROOT] = op_set_root,
-	[OP_MKNOD] = op_mknod,
-	[OP_SYMLINK] = op_symlink,
-	[OP_PIVOT_ROOT] = op_pivot_root,
-	[OP_MOVE_ROOT] = op_move_root,
-	[OP_MASK_PATH] = op_mask_path,
-	[OP_WRITE_FILE] = op_write_file,
-	[OP_SETHOSTNAME] = op_sethostname,
-	[OP_SETDOMAINNAME] = op_setdomainname,
-	[OP_RLIMIT] = op_rlimit,
-	[OP_CONSOLE] = op_console,
-	[OP_CHDIR] = op_chdir,
-	[OP_UMASK] = op_umask,
-	[OP_SETGROUPS] = op_setgroups,
-	[OP_SETRESGID] = op_setresgid,
-	[OP_SETRESUID] = op_setresuid,
-	[OP_CAPS_BOUNDING] = op_caps_bounding,
-	[OP_CAPSET] = op_capset,
-	[OP_CAPS_AMBIENT] = op_caps_ambient,
-	[OP_NO_NEW_PRIVS] = op_no_new_privs,
-	[OP_SECCOMP] = op_seccomp,
-	[OP_RESOLVE_EXEC] = op_resolve_exec,
-	[OP_READY] = op_ready,
-	[OP_WAIT_FIFO] = op_wait_fifo,
-	[OP_EXECVE] = op_execve,
-	[OP_SYNC] = op_sync,
-	[OP_MKDIR] = op_mkdir,
-	[OP_CLOSE_SYNC] = op_close_sync,
-	[OP_IDMAP_TREE] = op_idmap_tree,
-	[OP_ATTACH_TREE] = op_attach_tree,
-	[OP_JOIN_KEYRING] = op_join_keyring,
-	[OP_SECCOMP_LISTENER_CONNECT] = op_seccomp_listener_connect,
-	[OP_SECCOMP_NOTIFY_SEND] = op_seccomp_notify_send,
-	[OP_JOIN_CGROUP] = op_join_cgroup,
-};
-
 static void read_cap_last_cap(void)
 {
 	char buf[16];
@@ -109,12 +59,6 @@ static void send_hello(void)
 	send_frame_or_exit(FRAME_HELLO, buf, sizeof buf);
 }
 
-/*
- * Runs this program from a sealed in-memory copy (CVE-2019-5736). While the executor sets a
- * container up it lives in the container's namespaces, and a process there could open
- * /proc/<pid>/exe for writing and so overwrite the host's binary. A sealed memfd copy cannot be
- * written by anyone. The first run copies and re-executes; the copy sees its seals and goes on.
- */
 /* Before the sync socket is set up there is nobody to report to but stderr. */
 static void startup_fail(const char *what)
 {
@@ -122,6 +66,12 @@ static void startup_fail(const char *what)
 	exit(1);
 }
 
+/*
+ * Runs this program from a sealed in-memory copy (CVE-2019-5736). While the executor sets a
+ * container up it lives in the container's namespaces, and a process there could open
+ * /proc/<pid>/exe for writing and so overwrite the host's binary. A sealed memfd copy cannot be
+ * written by anyone. The first run copies and re-executes; the copy sees its seals and goes on.
+ */
 static void run_sealed(char **argv, char **envp)
 {
 	int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
@@ -238,10 +188,9 @@ int main(int argc, char **argv, char **envp)
 	for (uint32_t i = 0; i < count; i++) {
 		g_op_index = i;
 		clear_step();
-		/* parse_plan refused unknown codes already; this guards the table. */
-		if (ops[i].code >= sizeof handlers / sizeof handlers[0] || !handlers[ops[i].code])
+		/* parse_plan refused unknown codes already: an op it knows has a handler. */
+		if (run_op(&ops[i]) < 0)
 			bail_msg(EINVAL, "unknown op %u", ops[i].code);
-		handlers[ops[i].code](&ops[i]);
 	}
 	/* A plan normally ends in OP_EXECVE; one that does not simply ends here. */
 	return 0;

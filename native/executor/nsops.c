@@ -1,4 +1,5 @@
-/* Namespaces, id maps, time namespace offsets, fork, sessions; fd bookkeeping; sync points. */
+/* Namespaces, id maps, time namespace offsets, cgroups, fork, sessions, keyrings; fd bookkeeping;
+ * sync points. */
 #include <linux/keyctl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -24,9 +25,9 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-void op_cloexec_from(const struct op *o)
+void op_cloexec_from(const struct op_cloexec_from *o)
 {
-	unsigned int from = o->u[0];
+	unsigned int from = o->fd;
 	if (syscall(SYS_close_range, from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
 		return;
 	if (errno != ENOSYS && errno != EINVAL)
@@ -49,25 +50,25 @@ void op_cloexec_from(const struct op *o)
 	closedir(d);
 }
 
-void op_inherit_fd(const struct op *o)
+void op_inherit_fd(const struct op_inherit_fd *o)
 {
-	int fd = (int)o->u[0];
+	int fd = (int)o->fd;
 	int fl = fcntl(fd, F_GETFD);
 	if (fl < 0 || fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
 		bail_errno(errno, "inherit fd %d", fd);
 }
 
-void op_open_fifo(const struct op *o)
+void op_open_fifo(const struct op_open_fifo *o)
 {
-	mode_t mode = o->u[0] & 07777;
-	const char *path = o->s[0];
+	mode_t mode = o->mode & 07777;
+	const char *path = o->path;
 	if (mkfifo(path, mode) < 0)
 		bail_errno(errno, "mkfifo \"%s\"", path);
 	/* mkfifo applied the umask; the plan's mode is the one wanted. */
 	if (chmod(path, mode) < 0)
 		bail_errno(errno, "chmod \"%s\"", path);
-	/* O_PATH now, reopened through /proc/self/fd at OP_WAIT_FIFO: that works after pivot_root
-	 * and under a user mapping (DESIGN.md, pitfall 4). */
+	/* O_PATH now, reopened through /proc/self/fd at OP_WAIT_FIFO: after pivot_root the path is
+	 * out of reach, and after the uid switch its directory may not be searchable; the fd is not. */
 	int fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		bail_errno(errno, "open \"%s\"", path);
@@ -76,10 +77,10 @@ void op_open_fifo(const struct op *o)
 	g_fifo_fd = fd;
 }
 
-void op_setns(const struct op *o)
+void op_setns(const struct op_setns *o)
 {
-	int nstype = (int)o->u[0];
-	const char *path = o->s[0];
+	int nstype = (int)o->nstype;
+	const char *path = o->path;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		bail_errno(errno, "setns \"%s\"", path);
@@ -88,23 +89,22 @@ void op_setns(const struct op *o)
 	close(fd);
 }
 
-void op_unshare(const struct op *o)
+void op_unshare(const struct op_unshare *o)
 {
-	if (unshare((int)o->u[0]) < 0)
-		bail_errno(errno, "unshare(0x%x)", o->u[0]);
+	if (unshare((int)o->flags) < 0)
+		bail_errno(errno, "unshare(0x%x)", o->flags);
 }
 
-void op_idmap_sync(const struct op *o)
+void op_idmap_sync(void)
 {
-	(void)o;
 	uint32_t pid = (uint32_t)getpid();
 	send_frame_or_exit(FRAME_NEED_IDMAP, &pid, sizeof pid);
 	wait_for(FRAME_IDMAP_DONE, "IDMAP_DONE");
 }
 
-void op_timens_offsets(const struct op *o)
+void op_timens_offsets(const struct op_timens_offsets *o)
 {
-	const char *data = o->s[0];
+	const char *data = o->data;
 	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		bail_errno(errno, "open /proc/self/timens_offsets");
@@ -120,10 +120,10 @@ void op_timens_offsets(const struct op *o)
 
 /* Writes "0" to each v1 `tasks` file: this thread moves, and a single-threaded process with it,
  * without the cgroup-wide lock (and its RCU grace period) that a pid in cgroup.procs takes. */
-void op_join_cgroup(const struct op *o)
+void op_join_cgroup(const struct op_join_cgroup *o)
 {
-	for (uint32_t i = 0; i < o->vn[0]; i++) {
-		const char *path = o->v[0][i];
+	for (uint32_t i = 0; i < o->tasks.count; i++) {
+		const char *path = o->tasks.items[i];
 		int fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
 			bail_errno(errno, "cgroup: open %s", path);
@@ -131,7 +131,7 @@ void op_join_cgroup(const struct op *o)
 			bail_errno(errno, "cgroup: join %s", path);
 		close(fd);
 	}
-	const char *unified = o->s[0];
+	const char *unified = o->unified;
 	if (unified[0] != '\0') {
 		g_cgroup_fd = open(unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (g_cgroup_fd < 0)
@@ -176,9 +176,9 @@ static pid_t fork_into_cgroup(int *placed)
 	return fork();
 }
 
-void op_fork(const struct op *o)
+void op_fork(const struct op_fork *o)
 {
-	int wait_child = o->u[0] != 0;
+	int wait_child = o->wait != 0;
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		bail_errno(errno, "fork: pipe");
@@ -234,39 +234,35 @@ void op_fork(const struct op *o)
 		_exit(1); /* the intermediate could not tell tsrun about us: tsrun is gone */
 }
 
-void op_setsid(const struct op *o)
+void op_setsid(void)
 {
-	(void)o;
 	if (setsid() < 0 && errno != EPERM)
 		bail_errno(errno, "setsid");
 }
 
-void op_ready(const struct op *o)
+void op_ready(void)
 {
-	(void)o;
 	send_frame_or_exit(FRAME_READY, NULL, 0);
 	/* GO may carry the container state, for a seccomp listener (OP_SECCOMP_NOTIFY_SEND). */
 	wait_for_payload(FRAME_GO, "GO", &g_go_payload, &g_go_len);
 }
 
-void op_sync(const struct op *o)
+void op_sync(const struct op_sync *o)
 {
-	uint32_t tag = o->u[0];
+	uint32_t tag = o->tag;
 	send_frame_or_exit(FRAME_SYNC, &tag, sizeof tag);
 	wait_for(FRAME_SYNC_ACK, "SYNC_ACK");
 }
 
-void op_close_sync(const struct op *o)
+void op_close_sync(void)
 {
-	(void)o;
 	if (g_sync_fd >= 0)
 		close(g_sync_fd);
 	g_sync_fd = -1;
 }
 
-void op_wait_fifo(const struct op *o)
+void op_wait_fifo(void)
 {
-	(void)o;
 	char path[64];
 	if (g_fifo_fd < 0)
 		bail_msg(EBADF, "wait on the exec fifo: no fifo opened (OP_OPEN_FIFO)");
@@ -293,18 +289,18 @@ void op_wait_fifo(const struct op *o)
  * A session keyring of the container's own (runc does the same, named after the container), made
  * searchable by the possessor's user so it stays usable after the uid switch.
  */
-void op_join_keyring(const struct op *o)
+void op_join_keyring(const struct op_join_keyring *o)
 {
-	long key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, o->s[0], 0, 0, 0);
+	long key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, o->name, 0, 0, 0);
 	if (key < 0) {
 		if (errno == ENOSYS)
 			return;
-		bail_errno(errno, "join session keyring \"%s\"", o->s[0]);
+		bail_errno(errno, "join session keyring \"%s\"", o->name);
 	}
 	char desc[512];
 	long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, key, desc, sizeof desc - 1, 0);
 	if (n < 0)
-		bail_errno(errno, "describe session keyring \"%s\"", o->s[0]);
+		bail_errno(errno, "describe session keyring \"%s\"", o->name);
 	desc[n < (long)sizeof desc ? n : (long)sizeof desc - 1] = 0;
 	/* "type;uid;gid;perm;description": the fourth field is the permission mask in hex. */
 	char *p = desc;
@@ -315,5 +311,5 @@ void op_join_keyring(const struct op *o)
 	}
 	unsigned long perm = p ? strtoul(p, NULL, 16) : 0x3f1b0000UL;
 	if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, perm | 0x080000UL, 0, 0) < 0)
-		bail_errno(errno, "set permissions of session keyring \"%s\"", o->s[0]);
+		bail_errno(errno, "set permissions of session keyring \"%s\"", o->name);
 }

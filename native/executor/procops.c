@@ -34,24 +34,24 @@
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
 #endif
 
-void op_sethostname(const struct op *o)
+void op_sethostname(const struct op_sethostname *o)
 {
-	const char *name = o->s[0];
+	const char *name = o->name;
 	if (sethostname(name, strlen(name)) < 0)
 		bail_errno(errno, "sethostname \"%s\"", name);
 }
 
-void op_setdomainname(const struct op *o)
+void op_setdomainname(const struct op_setdomainname *o)
 {
-	const char *name = o->s[0];
+	const char *name = o->name;
 	if (setdomainname(name, strlen(name)) < 0)
 		bail_errno(errno, "setdomainname \"%s\"", name);
 }
 
-void op_rlimit(const struct op *o)
+void op_rlimit(const struct op_rlimit *o)
 {
-	uint32_t res = o->u[0];
-	uint64_t soft = o->q[0], hard = o->q[1];
+	uint32_t res = o->resource;
+	uint64_t soft = o->soft, hard = o->hard;
 	struct rlimit rl = {
 		.rlim_cur = soft == ~0ULL ? RLIM_INFINITY : (rlim_t)soft,
 		.rlim_max = hard == ~0ULL ? RLIM_INFINITY : (rlim_t)hard,
@@ -76,17 +76,17 @@ static int connect_unix(const char *path, const char *what)
 	return fd;
 }
 
-void op_console_connect(const struct op *o)
+void op_console_connect(const struct op_console_connect *o)
 {
-	int fd = connect_unix(o->s[0], "console socket");
+	int fd = connect_unix(o->path, "console socket");
 	if (g_console_sock >= 0)
 		close(g_console_sock);
 	g_console_sock = fd;
 }
 
-void op_seccomp_listener_connect(const struct op *o)
+void op_seccomp_listener_connect(const struct op_seccomp_listener_connect *o)
 {
-	int fd = connect_unix(o->s[0], "seccomp listener");
+	int fd = connect_unix(o->path, "seccomp listener");
 	if (g_listener_sock >= 0)
 		close(g_listener_sock);
 	g_listener_sock = fd;
@@ -133,9 +133,8 @@ static void send_master(int master)
  * runtime-spec: the listener gets the container process state (JSON, from tsrun's GO frame) as
  * the message and the seccomp notify fd as SCM_RIGHTS; neither stays with the container process.
  */
-void op_seccomp_notify_send(const struct op *o)
+void op_seccomp_notify_send(void)
 {
-	(void)o;
 	if (g_seccomp_listener_fd < 0 || g_listener_sock < 0)
 		bail_msg(EINVAL, "seccomp listener: no notify fd or no listener connection");
 	if (!g_go_payload || g_go_len == 0)
@@ -146,9 +145,9 @@ void op_seccomp_notify_send(const struct op *o)
 	g_seccomp_listener_fd = g_listener_sock = -1;
 }
 
-void op_console(const struct op *o)
+void op_console(const struct op_console *o)
 {
-	uint32_t rows = o->u[0], cols = o->u[1];
+	uint32_t rows = o->rows, cols = o->cols;
 	int in_root = g_root_fd >= 0;
 	if (g_console_sock < 0)
 		bail_msg(EBADF, "console: no console socket (OP_CONSOLE_CONNECT)");
@@ -193,22 +192,23 @@ void op_console(const struct op *o)
 		close(peer);
 }
 
-void op_chdir(const struct op *o)
+void op_chdir(const struct op_chdir *o)
 {
-	if (chdir(o->s[0]) < 0)
-		bail_errno(errno, "chdir \"%s\"", o->s[0]);
+	if (chdir(o->path) < 0)
+		bail_errno(errno, "chdir \"%s\"", o->path);
 }
 
-void op_umask(const struct op *o)
+void op_umask(const struct op_umask *o)
 {
-	umask((mode_t)(o->u[0] & 0777));
+	umask((mode_t)(o->mask & 0777));
 }
 
-void op_setgroups(const struct op *o)
+void op_setgroups(const struct op_setgroups *o)
 {
-	gid_t *list = (gid_t *)o->l; /* gid_t is 32 bits: the u32s array is the list */
+	uint32_t n = o->gids.count;
+	gid_t *list = (gid_t *)o->gids.items; /* gid_t is 32 bits: the u32s array is the list */
 	_Static_assert(sizeof(gid_t) == sizeof(uint32_t), "gid_t is 32 bits");
-	if (setgroups(o->ln, o->ln ? list : NULL) < 0) {
+	if (setgroups(n, n ? list : NULL) < 0) {
 		/* userns: a user namespace whose gid map was written unprivileged (rootless: the caller's
 		 * own gid) has setgroups denied for good. Clearing the groups then has nothing to do (as
 		 * runc); asking for groups is an error that says why. */
@@ -221,25 +221,25 @@ void op_setgroups(const struct op *o)
 			close(fd);
 		}
 		if (!strncmp(buf, "deny", 4)) {
-			if (o->ln == 0)
+			if (n == 0)
 				return;
 			bail_errno(e, "setgroups(%u groups): setgroups is denied in this user namespace (its gid map "
-				      "was written without privileges: map gids through /etc/subgid and newgidmap)", o->ln);
+				      "was written without privileges: map gids through /etc/subgid and newgidmap)", n);
 		}
-		bail_errno(e, "setgroups(%u groups)", o->ln);
+		bail_errno(e, "setgroups(%u groups)", n);
 	}
 }
 
-void op_setresgid(const struct op *o)
+void op_setresgid(const struct op_setresgid *o)
 {
-	gid_t g = o->u[0];
+	gid_t g = o->gid;
 	if (setresgid(g, g, g) < 0)
 		bail_errno(errno, "setresgid(%u)", g);
 }
 
-void op_setresuid(const struct op *o)
+void op_setresuid(const struct op_setresuid *o)
 {
-	uid_t u = o->u[0];
+	uid_t u = o->uid;
 	/* Keep the permitted set across the uid change, so OP_CAPSET can still set it. */
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		bail_errno(errno, "prctl(PR_SET_KEEPCAPS, 1)");
@@ -249,9 +249,9 @@ void op_setresuid(const struct op *o)
 		bail_errno(errno, "prctl(PR_SET_KEEPCAPS, 0)");
 }
 
-void op_caps_bounding(const struct op *o)
+void op_caps_bounding(const struct op_caps_bounding *o)
 {
-	uint64_t mask = o->q[0];
+	uint64_t mask = o->mask;
 	for (int cap = 0; cap <= g_cap_last_cap; cap++) {
 		if (mask & (1ULL << cap))
 			continue;
@@ -260,9 +260,9 @@ void op_caps_bounding(const struct op *o)
 	}
 }
 
-void op_capset(const struct op *o)
+void op_capset(const struct op_capset *o)
 {
-	uint64_t eff = o->q[0], prm = o->q[1], inh = o->q[2];
+	uint64_t eff = o->effective, prm = o->permitted, inh = o->inheritable;
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct data[2] = {
 		{.effective = (uint32_t)eff, .permitted = (uint32_t)prm, .inheritable = (uint32_t)inh},
@@ -275,9 +275,9 @@ void op_capset(const struct op *o)
 			   (unsigned long long)eff, (unsigned long long)prm, (unsigned long long)inh);
 }
 
-void op_caps_ambient(const struct op *o)
+void op_caps_ambient(const struct op_caps_ambient *o)
 {
-	uint64_t mask = o->q[0];
+	uint64_t mask = o->mask;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		bail_errno(errno, "clear the ambient capabilities");
 	for (int cap = 0; cap < 64; cap++)
@@ -285,28 +285,25 @@ void op_caps_ambient(const struct op *o)
 			bail_errno(errno, "raise ambient capability %d", cap);
 }
 
-void op_no_new_privs(const struct op *o)
+void op_no_new_privs(void)
 {
-	(void)o;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		bail_errno(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
 }
 
-void op_seccomp(const struct op *o)
+void op_seccomp(const struct op_seccomp *o)
 {
-	uint32_t flags = o->u[0];
-	if (o->bn % sizeof(struct sock_filter) || o->bn == 0 ||
-	    o->bn / sizeof(struct sock_filter) > 0xffff)
+	uint32_t flags = o->flags, len = o->program.len;
+	if (len % sizeof(struct sock_filter) || len == 0 || len / sizeof(struct sock_filter) > 0xffff)
 		bail_msg(EINVAL, "seccomp: the program is %u bytes, not a whole number of filter "
 				 "instructions (1 to 65535)",
-			 o->bn);
+			 len);
 	/* Copied for alignment: the bytes sit at any offset of the plan. */
-	struct sock_filter *insns = malloc(o->bn);
+	struct sock_filter *insns = malloc(len);
 	if (!insns)
 		bail_errno(ENOMEM, "seccomp");
-	memcpy(insns, o->b, o->bn);
-	struct sock_fprog prog = {.len = (unsigned short)(o->bn / sizeof(struct sock_filter)),
-				  .filter = insns};
+	memcpy(insns, o->program.data, len);
+	struct sock_fprog prog = {.len = (unsigned short)(len / sizeof(struct sock_filter)), .filter = insns};
 	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 	if (r < 0)
 		bail_errno(errno, "seccomp(SECCOMP_SET_MODE_FILTER, flags 0x%x, %u instructions)", flags,
@@ -333,9 +330,9 @@ static int is_executable(const char *path, int *exists)
 	return S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-void op_resolve_exec(const struct op *o)
+void op_resolve_exec(const struct op_resolve_exec *o)
 {
-	const char *arg0 = o->s[0], *path = o->s[1];
+	const char *arg0 = o->arg0, *path = o->path;
 	if (strchr(arg0, '/')) {
 		struct stat st;
 		if (stat(arg0, &st) < 0)
@@ -376,10 +373,10 @@ void op_resolve_exec(const struct op *o)
 	bail_msg(ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
 }
 
-void op_execve(const struct op *o)
+void op_execve(const struct op_execve *o)
 {
-	char **argv = o->v[0], **envp = o->v[1];
-	const char *path = g_exec_path ? g_exec_path : (o->vn[0] ? argv[0] : NULL);
+	char **argv = o->argv.items, **envp = o->envp.items;
+	const char *path = g_exec_path ? g_exec_path : (o->argv.count ? argv[0] : NULL);
 	if (!path)
 		bail_msg(EINVAL, "exec: no argv[0] and no resolved path");
 	execve(path, argv, envp);

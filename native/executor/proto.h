@@ -1,6 +1,9 @@
-/* Generated from src/executor/protocol.ts by scripts/gen-proto-h.ts. Do not edit. */
+/* Generated from src/executor/protocol.ts by scripts/gen-proto-h.ts (make proto). Do not edit. */
 #ifndef TSRUN_PROTO_H
 #define TSRUN_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #define TSRUN_FRAME_MAGIC 0x4e525354u
 #define TSRUN_PROTOCOL_VERSION 6
@@ -76,52 +79,509 @@
 #define OP_SECCOMP_NOTIFY_SEND 44
 #define OP_JOIN_CGROUP 45
 
-/* Op body layouts, in wire order:
- *   OP_CLOEXEC_FROM: u32 fd
- *   OP_INHERIT_FD: u32 fd
- *   OP_OPEN_FIFO: u32 mode, str path
- *   OP_CONSOLE_CONNECT: str path
- *   OP_SETNS: u32 nstype, str path
- *   OP_UNSHARE: u32 flags
- *   OP_IDMAP_SYNC: (empty)
- *   OP_TIMENS_OFFSETS: str data
- *   OP_FORK: u32 wait
- *   OP_SETSID: (empty)
- *   OP_MOUNT: u32 how, u64 flags, str source, str target, str fstype, str data
- *   OP_SET_ROOT: str path
- *   OP_MKNOD: u32 how, u32 mode, u32 major, u32 minor, u32 uid, u32 gid, str path
- *   OP_SYMLINK: u32 how, str target, str path
- *   OP_PIVOT_ROOT: (empty)
- *   OP_MOVE_ROOT: (empty)
- *   OP_MASK_PATH: str path
- *   OP_WRITE_FILE: u32 how, str path, str data
- *   OP_SETHOSTNAME: str name
- *   OP_SETDOMAINNAME: str name
- *   OP_RLIMIT: u32 resource, u64 soft, u64 hard
- *   OP_CONSOLE: u32 rows, u32 cols
- *   OP_CHDIR: str path
- *   OP_UMASK: u32 mask
- *   OP_SETGROUPS: u32s gids
- *   OP_SETRESGID: u32 gid
- *   OP_SETRESUID: u32 uid
- *   OP_CAPS_BOUNDING: u64 mask
- *   OP_CAPSET: u64 effective, u64 permitted, u64 inheritable
- *   OP_CAPS_AMBIENT: u64 mask
- *   OP_NO_NEW_PRIVS: (empty)
- *   OP_SECCOMP: u32 flags, bytes program
- *   OP_RESOLVE_EXEC: str arg0, str path
- *   OP_READY: (empty)
- *   OP_WAIT_FIFO: (empty)
- *   OP_EXECVE: strs argv, strs envp
- *   OP_SYNC: u32 tag
- *   OP_MKDIR: u32 how, u32 mode, str path
- *   OP_CLOSE_SYNC: (empty)
- *   OP_IDMAP_TREE: u32 how, u32 slot, str source, str usernsPath, str uidMap, str gidMap
- *   OP_ATTACH_TREE: u32 how, u32 slot, str target
- *   OP_JOIN_KEYRING: str name
- *   OP_SECCOMP_LISTENER_CONNECT: str path
- *   OP_SECCOMP_NOTIFY_SEND: (empty)
- *   OP_JOIN_CGROUP: strs tasks, str unified
- */
+/* The list kinds: strs is NULL-terminated too (an argv), bytes point into the plan. */
+struct strs {
+	char **items;
+	uint32_t count;
+};
+struct u32s {
+	uint32_t *items;
+	uint32_t count;
+};
+struct bytes {
+	const uint8_t *data;
+	uint32_t len;
+};
+
+struct op_cloexec_from {
+	uint32_t fd;
+};
+
+struct op_inherit_fd {
+	uint32_t fd;
+};
+
+struct op_open_fifo {
+	uint32_t mode;
+	const char *path;
+};
+
+struct op_console_connect {
+	const char *path;
+};
+
+struct op_setns {
+	uint32_t nstype;
+	const char *path;
+};
+
+struct op_unshare {
+	uint32_t flags;
+};
+
+struct op_timens_offsets {
+	const char *data;
+};
+
+struct op_fork {
+	uint32_t wait;
+};
+
+struct op_mount {
+	uint32_t how;
+	uint64_t flags;
+	const char *source;
+	const char *target;
+	const char *fstype;
+	const char *data;
+};
+
+struct op_set_root {
+	const char *path;
+};
+
+struct op_mknod {
+	uint32_t how;
+	uint32_t mode;
+	uint32_t major;
+	uint32_t minor;
+	uint32_t uid;
+	uint32_t gid;
+	const char *path;
+};
+
+struct op_symlink {
+	uint32_t how;
+	const char *target;
+	const char *path;
+};
+
+struct op_mask_path {
+	const char *path;
+};
+
+struct op_write_file {
+	uint32_t how;
+	const char *path;
+	const char *data;
+};
+
+struct op_sethostname {
+	const char *name;
+};
+
+struct op_setdomainname {
+	const char *name;
+};
+
+struct op_rlimit {
+	uint32_t resource;
+	uint64_t soft;
+	uint64_t hard;
+};
+
+struct op_console {
+	uint32_t rows;
+	uint32_t cols;
+};
+
+struct op_chdir {
+	const char *path;
+};
+
+struct op_umask {
+	uint32_t mask;
+};
+
+struct op_setgroups {
+	struct u32s gids;
+};
+
+struct op_setresgid {
+	uint32_t gid;
+};
+
+struct op_setresuid {
+	uint32_t uid;
+};
+
+struct op_caps_bounding {
+	uint64_t mask;
+};
+
+struct op_capset {
+	uint64_t effective;
+	uint64_t permitted;
+	uint64_t inheritable;
+};
+
+struct op_caps_ambient {
+	uint64_t mask;
+};
+
+struct op_seccomp {
+	uint32_t flags;
+	struct bytes program;
+};
+
+struct op_resolve_exec {
+	const char *arg0;
+	const char *path;
+};
+
+struct op_execve {
+	struct strs argv;
+	struct strs envp;
+};
+
+struct op_sync {
+	uint32_t tag;
+};
+
+struct op_mkdir {
+	uint32_t how;
+	uint32_t mode;
+	const char *path;
+};
+
+struct op_idmap_tree {
+	uint32_t how;
+	uint32_t slot;
+	const char *source;
+	const char *userns_path;
+	const char *uid_map;
+	const char *gid_map;
+};
+
+struct op_attach_tree {
+	uint32_t how;
+	uint32_t slot;
+	const char *target;
+};
+
+struct op_join_keyring {
+	const char *name;
+};
+
+struct op_seccomp_listener_connect {
+	const char *path;
+};
+
+struct op_join_cgroup {
+	struct strs tasks;
+	const char *unified;
+};
+
+/* One op of the plan: its code and its fields, decoded by parse_plan (wire.c). */
+struct op {
+	uint16_t code;
+	union {
+		struct op_cloexec_from cloexec_from;
+		struct op_inherit_fd inherit_fd;
+		struct op_open_fifo open_fifo;
+		struct op_console_connect console_connect;
+		struct op_setns setns;
+		struct op_unshare unshare;
+		struct op_timens_offsets timens_offsets;
+		struct op_fork fork;
+		struct op_mount mount;
+		struct op_set_root set_root;
+		struct op_mknod mknod;
+		struct op_symlink symlink;
+		struct op_mask_path mask_path;
+		struct op_write_file write_file;
+		struct op_sethostname sethostname;
+		struct op_setdomainname setdomainname;
+		struct op_rlimit rlimit;
+		struct op_console console;
+		struct op_chdir chdir;
+		struct op_umask umask;
+		struct op_setgroups setgroups;
+		struct op_setresgid setresgid;
+		struct op_setresuid setresuid;
+		struct op_caps_bounding caps_bounding;
+		struct op_capset capset;
+		struct op_caps_ambient caps_ambient;
+		struct op_seccomp seccomp;
+		struct op_resolve_exec resolve_exec;
+		struct op_execve execve;
+		struct op_sync sync;
+		struct op_mkdir mkdir;
+		struct op_idmap_tree idmap_tree;
+		struct op_attach_tree attach_tree;
+		struct op_join_keyring join_keyring;
+		struct op_seccomp_listener_connect seccomp_listener_connect;
+		struct op_join_cgroup join_cgroup;
+	};
+};
+
+enum field_kind { FIELD_U32, FIELD_U64, FIELD_STR, FIELD_STRS, FIELD_U32S, FIELD_BYTES };
+
+/* Where parse_plan puts each field of an op: its kind and its offset in struct op, in wire order.
+ * An opcode without a name is unknown. */
+#define OP_MAX_FIELDS 7
+struct op_layout {
+	const char *name;
+	uint8_t count;
+	struct {
+		uint8_t kind;
+		uint16_t offset;
+	} fields[OP_MAX_FIELDS];
+};
+
+static const struct op_layout op_layouts[] = {
+	[OP_CLOEXEC_FROM] = {"CLOEXEC_FROM", 1, {
+		{FIELD_U32, offsetof(struct op, cloexec_from.fd)},
+	}},
+	[OP_INHERIT_FD] = {"INHERIT_FD", 1, {
+		{FIELD_U32, offsetof(struct op, inherit_fd.fd)},
+	}},
+	[OP_OPEN_FIFO] = {"OPEN_FIFO", 2, {
+		{FIELD_U32, offsetof(struct op, open_fifo.mode)},
+		{FIELD_STR, offsetof(struct op, open_fifo.path)},
+	}},
+	[OP_CONSOLE_CONNECT] = {"CONSOLE_CONNECT", 1, {
+		{FIELD_STR, offsetof(struct op, console_connect.path)},
+	}},
+	[OP_SETNS] = {"SETNS", 2, {
+		{FIELD_U32, offsetof(struct op, setns.nstype)},
+		{FIELD_STR, offsetof(struct op, setns.path)},
+	}},
+	[OP_UNSHARE] = {"UNSHARE", 1, {
+		{FIELD_U32, offsetof(struct op, unshare.flags)},
+	}},
+	[OP_IDMAP_SYNC] = {"IDMAP_SYNC", 0},
+	[OP_TIMENS_OFFSETS] = {"TIMENS_OFFSETS", 1, {
+		{FIELD_STR, offsetof(struct op, timens_offsets.data)},
+	}},
+	[OP_FORK] = {"FORK", 1, {
+		{FIELD_U32, offsetof(struct op, fork.wait)},
+	}},
+	[OP_SETSID] = {"SETSID", 0},
+	[OP_MOUNT] = {"MOUNT", 6, {
+		{FIELD_U32, offsetof(struct op, mount.how)},
+		{FIELD_U64, offsetof(struct op, mount.flags)},
+		{FIELD_STR, offsetof(struct op, mount.source)},
+		{FIELD_STR, offsetof(struct op, mount.target)},
+		{FIELD_STR, offsetof(struct op, mount.fstype)},
+		{FIELD_STR, offsetof(struct op, mount.data)},
+	}},
+	[OP_SET_ROOT] = {"SET_ROOT", 1, {
+		{FIELD_STR, offsetof(struct op, set_root.path)},
+	}},
+	[OP_MKNOD] = {"MKNOD", 7, {
+		{FIELD_U32, offsetof(struct op, mknod.how)},
+		{FIELD_U32, offsetof(struct op, mknod.mode)},
+		{FIELD_U32, offsetof(struct op, mknod.major)},
+		{FIELD_U32, offsetof(struct op, mknod.minor)},
+		{FIELD_U32, offsetof(struct op, mknod.uid)},
+		{FIELD_U32, offsetof(struct op, mknod.gid)},
+		{FIELD_STR, offsetof(struct op, mknod.path)},
+	}},
+	[OP_SYMLINK] = {"SYMLINK", 3, {
+		{FIELD_U32, offsetof(struct op, symlink.how)},
+		{FIELD_STR, offsetof(struct op, symlink.target)},
+		{FIELD_STR, offsetof(struct op, symlink.path)},
+	}},
+	[OP_PIVOT_ROOT] = {"PIVOT_ROOT", 0},
+	[OP_MOVE_ROOT] = {"MOVE_ROOT", 0},
+	[OP_MASK_PATH] = {"MASK_PATH", 1, {
+		{FIELD_STR, offsetof(struct op, mask_path.path)},
+	}},
+	[OP_WRITE_FILE] = {"WRITE_FILE", 3, {
+		{FIELD_U32, offsetof(struct op, write_file.how)},
+		{FIELD_STR, offsetof(struct op, write_file.path)},
+		{FIELD_STR, offsetof(struct op, write_file.data)},
+	}},
+	[OP_SETHOSTNAME] = {"SETHOSTNAME", 1, {
+		{FIELD_STR, offsetof(struct op, sethostname.name)},
+	}},
+	[OP_SETDOMAINNAME] = {"SETDOMAINNAME", 1, {
+		{FIELD_STR, offsetof(struct op, setdomainname.name)},
+	}},
+	[OP_RLIMIT] = {"RLIMIT", 3, {
+		{FIELD_U32, offsetof(struct op, rlimit.resource)},
+		{FIELD_U64, offsetof(struct op, rlimit.soft)},
+		{FIELD_U64, offsetof(struct op, rlimit.hard)},
+	}},
+	[OP_CONSOLE] = {"CONSOLE", 2, {
+		{FIELD_U32, offsetof(struct op, console.rows)},
+		{FIELD_U32, offsetof(struct op, console.cols)},
+	}},
+	[OP_CHDIR] = {"CHDIR", 1, {
+		{FIELD_STR, offsetof(struct op, chdir.path)},
+	}},
+	[OP_UMASK] = {"UMASK", 1, {
+		{FIELD_U32, offsetof(struct op, umask.mask)},
+	}},
+	[OP_SETGROUPS] = {"SETGROUPS", 1, {
+		{FIELD_U32S, offsetof(struct op, setgroups.gids)},
+	}},
+	[OP_SETRESGID] = {"SETRESGID", 1, {
+		{FIELD_U32, offsetof(struct op, setresgid.gid)},
+	}},
+	[OP_SETRESUID] = {"SETRESUID", 1, {
+		{FIELD_U32, offsetof(struct op, setresuid.uid)},
+	}},
+	[OP_CAPS_BOUNDING] = {"CAPS_BOUNDING", 1, {
+		{FIELD_U64, offsetof(struct op, caps_bounding.mask)},
+	}},
+	[OP_CAPSET] = {"CAPSET", 3, {
+		{FIELD_U64, offsetof(struct op, capset.effective)},
+		{FIELD_U64, offsetof(struct op, capset.permitted)},
+		{FIELD_U64, offsetof(struct op, capset.inheritable)},
+	}},
+	[OP_CAPS_AMBIENT] = {"CAPS_AMBIENT", 1, {
+		{FIELD_U64, offsetof(struct op, caps_ambient.mask)},
+	}},
+	[OP_NO_NEW_PRIVS] = {"NO_NEW_PRIVS", 0},
+	[OP_SECCOMP] = {"SECCOMP", 2, {
+		{FIELD_U32, offsetof(struct op, seccomp.flags)},
+		{FIELD_BYTES, offsetof(struct op, seccomp.program)},
+	}},
+	[OP_RESOLVE_EXEC] = {"RESOLVE_EXEC", 2, {
+		{FIELD_STR, offsetof(struct op, resolve_exec.arg0)},
+		{FIELD_STR, offsetof(struct op, resolve_exec.path)},
+	}},
+	[OP_READY] = {"READY", 0},
+	[OP_WAIT_FIFO] = {"WAIT_FIFO", 0},
+	[OP_EXECVE] = {"EXECVE", 2, {
+		{FIELD_STRS, offsetof(struct op, execve.argv)},
+		{FIELD_STRS, offsetof(struct op, execve.envp)},
+	}},
+	[OP_SYNC] = {"SYNC", 1, {
+		{FIELD_U32, offsetof(struct op, sync.tag)},
+	}},
+	[OP_MKDIR] = {"MKDIR", 3, {
+		{FIELD_U32, offsetof(struct op, mkdir.how)},
+		{FIELD_U32, offsetof(struct op, mkdir.mode)},
+		{FIELD_STR, offsetof(struct op, mkdir.path)},
+	}},
+	[OP_CLOSE_SYNC] = {"CLOSE_SYNC", 0},
+	[OP_IDMAP_TREE] = {"IDMAP_TREE", 6, {
+		{FIELD_U32, offsetof(struct op, idmap_tree.how)},
+		{FIELD_U32, offsetof(struct op, idmap_tree.slot)},
+		{FIELD_STR, offsetof(struct op, idmap_tree.source)},
+		{FIELD_STR, offsetof(struct op, idmap_tree.userns_path)},
+		{FIELD_STR, offsetof(struct op, idmap_tree.uid_map)},
+		{FIELD_STR, offsetof(struct op, idmap_tree.gid_map)},
+	}},
+	[OP_ATTACH_TREE] = {"ATTACH_TREE", 3, {
+		{FIELD_U32, offsetof(struct op, attach_tree.how)},
+		{FIELD_U32, offsetof(struct op, attach_tree.slot)},
+		{FIELD_STR, offsetof(struct op, attach_tree.target)},
+	}},
+	[OP_JOIN_KEYRING] = {"JOIN_KEYRING", 1, {
+		{FIELD_STR, offsetof(struct op, join_keyring.name)},
+	}},
+	[OP_SECCOMP_LISTENER_CONNECT] = {"SECCOMP_LISTENER_CONNECT", 1, {
+		{FIELD_STR, offsetof(struct op, seccomp_listener_connect.path)},
+	}},
+	[OP_SECCOMP_NOTIFY_SEND] = {"SECCOMP_NOTIFY_SEND", 0},
+	[OP_JOIN_CGROUP] = {"JOIN_CGROUP", 2, {
+		{FIELD_STRS, offsetof(struct op, join_cgroup.tasks)},
+		{FIELD_STR, offsetof(struct op, join_cgroup.unified)},
+	}},
+};
+
+/* The op handlers (fsops.c, nsops.c, procops.c). */
+void op_cloexec_from(const struct op_cloexec_from *o);
+void op_inherit_fd(const struct op_inherit_fd *o);
+void op_open_fifo(const struct op_open_fifo *o);
+void op_console_connect(const struct op_console_connect *o);
+void op_setns(const struct op_setns *o);
+void op_unshare(const struct op_unshare *o);
+void op_idmap_sync(void);
+void op_timens_offsets(const struct op_timens_offsets *o);
+void op_fork(const struct op_fork *o);
+void op_setsid(void);
+void op_mount(const struct op_mount *o);
+void op_set_root(const struct op_set_root *o);
+void op_mknod(const struct op_mknod *o);
+void op_symlink(const struct op_symlink *o);
+void op_pivot_root(void);
+void op_move_root(void);
+void op_mask_path(const struct op_mask_path *o);
+void op_write_file(const struct op_write_file *o);
+void op_sethostname(const struct op_sethostname *o);
+void op_setdomainname(const struct op_setdomainname *o);
+void op_rlimit(const struct op_rlimit *o);
+void op_console(const struct op_console *o);
+void op_chdir(const struct op_chdir *o);
+void op_umask(const struct op_umask *o);
+void op_setgroups(const struct op_setgroups *o);
+void op_setresgid(const struct op_setresgid *o);
+void op_setresuid(const struct op_setresuid *o);
+void op_caps_bounding(const struct op_caps_bounding *o);
+void op_capset(const struct op_capset *o);
+void op_caps_ambient(const struct op_caps_ambient *o);
+void op_no_new_privs(void);
+void op_seccomp(const struct op_seccomp *o);
+void op_resolve_exec(const struct op_resolve_exec *o);
+void op_ready(void);
+void op_wait_fifo(void);
+void op_execve(const struct op_execve *o);
+void op_sync(const struct op_sync *o);
+void op_mkdir(const struct op_mkdir *o);
+void op_close_sync(void);
+void op_idmap_tree(const struct op_idmap_tree *o);
+void op_attach_tree(const struct op_attach_tree *o);
+void op_join_keyring(const struct op_join_keyring *o);
+void op_seccomp_listener_connect(const struct op_seccomp_listener_connect *o);
+void op_seccomp_notify_send(void);
+void op_join_cgroup(const struct op_join_cgroup *o);
+
+/* Runs the handler of o; -1 for an opcode without one. */
+static inline int run_op(const struct op *o)
+{
+	switch (o->code) {
+	case OP_CLOEXEC_FROM: op_cloexec_from(&o->cloexec_from); return 0;
+	case OP_INHERIT_FD: op_inherit_fd(&o->inherit_fd); return 0;
+	case OP_OPEN_FIFO: op_open_fifo(&o->open_fifo); return 0;
+	case OP_CONSOLE_CONNECT: op_console_connect(&o->console_connect); return 0;
+	case OP_SETNS: op_setns(&o->setns); return 0;
+	case OP_UNSHARE: op_unshare(&o->unshare); return 0;
+	case OP_IDMAP_SYNC: op_idmap_sync(); return 0;
+	case OP_TIMENS_OFFSETS: op_timens_offsets(&o->timens_offsets); return 0;
+	case OP_FORK: op_fork(&o->fork); return 0;
+	case OP_SETSID: op_setsid(); return 0;
+	case OP_MOUNT: op_mount(&o->mount); return 0;
+	case OP_SET_ROOT: op_set_root(&o->set_root); return 0;
+	case OP_MKNOD: op_mknod(&o->mknod); return 0;
+	case OP_SYMLINK: op_symlink(&o->symlink); return 0;
+	case OP_PIVOT_ROOT: op_pivot_root(); return 0;
+	case OP_MOVE_ROOT: op_move_root(); return 0;
+	case OP_MASK_PATH: op_mask_path(&o->mask_path); return 0;
+	case OP_WRITE_FILE: op_write_file(&o->write_file); return 0;
+	case OP_SETHOSTNAME: op_sethostname(&o->sethostname); return 0;
+	case OP_SETDOMAINNAME: op_setdomainname(&o->setdomainname); return 0;
+	case OP_RLIMIT: op_rlimit(&o->rlimit); return 0;
+	case OP_CONSOLE: op_console(&o->console); return 0;
+	case OP_CHDIR: op_chdir(&o->chdir); return 0;
+	case OP_UMASK: op_umask(&o->umask); return 0;
+	case OP_SETGROUPS: op_setgroups(&o->setgroups); return 0;
+	case OP_SETRESGID: op_setresgid(&o->setresgid); return 0;
+	case OP_SETRESUID: op_setresuid(&o->setresuid); return 0;
+	case OP_CAPS_BOUNDING: op_caps_bounding(&o->caps_bounding); return 0;
+	case OP_CAPSET: op_capset(&o->capset); return 0;
+	case OP_CAPS_AMBIENT: op_caps_ambient(&o->caps_ambient); return 0;
+	case OP_NO_NEW_PRIVS: op_no_new_privs(); return 0;
+	case OP_SECCOMP: op_seccomp(&o->seccomp); return 0;
+	case OP_RESOLVE_EXEC: op_resolve_exec(&o->resolve_exec); return 0;
+	case OP_READY: op_ready(); return 0;
+	case OP_WAIT_FIFO: op_wait_fifo(); return 0;
+	case OP_EXECVE: op_execve(&o->execve); return 0;
+	case OP_SYNC: op_sync(&o->sync); return 0;
+	case OP_MKDIR: op_mkdir(&o->mkdir); return 0;
+	case OP_CLOSE_SYNC: op_close_sync(); return 0;
+	case OP_IDMAP_TREE: op_idmap_tree(&o->idmap_tree); return 0;
+	case OP_ATTACH_TREE: op_attach_tree(&o->attach_tree); return 0;
+	case OP_JOIN_KEYRING: op_join_keyring(&o->join_keyring); return 0;
+	case OP_SECCOMP_LISTENER_CONNECT: op_seccomp_listener_connect(&o->seccomp_listener_connect); return 0;
+	case OP_SECCOMP_NOTIFY_SEND: op_seccomp_notify_send(); return 0;
+	case OP_JOIN_CGROUP: op_join_cgroup(&o->join_cgroup); return 0;
+	}
+	return -1;
+}
 
 #endif

@@ -1,4 +1,4 @@
-/* Frames on the sync socket and PLAN parsing. Layouts mirror OP_FIELDS in protocol.ts. */
+/* Frames on the sync socket and PLAN parsing, into struct op by the op_layouts table of proto.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,57 +8,6 @@
 
 #include "bail.h"
 #include "executor.h"
-
-/* Field kinds per op, in wire order: u = u32, q = u64, s = str, S = strs, U = u32s, b = bytes.
- * test/integration/executor.test.ts checks this table against OP_FIELDS, one line per op. */
-static const char *const layouts[] = {
-	[OP_CLOEXEC_FROM] = "u",
-	[OP_INHERIT_FD] = "u",
-	[OP_OPEN_FIFO] = "us",
-	[OP_CONSOLE_CONNECT] = "s",
-	[OP_SETNS] = "us",
-	[OP_UNSHARE] = "u",
-	[OP_IDMAP_SYNC] = "",
-	[OP_TIMENS_OFFSETS] = "s",
-	[OP_FORK] = "u",
-	[OP_SETSID] = "",
-	[OP_MOUNT] = "uqssss",
-	[OP_SET_ROOT] = "s",
-	[OP_MKNOD] = "uuuuuus",
-	[OP_SYMLINK] = "uss",
-	[OP_PIVOT_ROOT] = "",
-	[OP_MOVE_ROOT] = "",
-	[OP_MASK_PATH] = "s",
-	[OP_WRITE_FILE] = "uss",
-	[OP_SETHOSTNAME] = "s",
-	[OP_SETDOMAINNAME] = "s",
-	[OP_RLIMIT] = "uqq",
-	[OP_CONSOLE] = "uu",
-	[OP_CHDIR] = "s",
-	[OP_UMASK] = "u",
-	[OP_SETGROUPS] = "U",
-	[OP_SETRESGID] = "u",
-	[OP_SETRESUID] = "u",
-	[OP_CAPS_BOUNDING] = "q",
-	[OP_CAPSET] = "qqq",
-	[OP_CAPS_AMBIENT] = "q",
-	[OP_NO_NEW_PRIVS] = "",
-	[OP_SECCOMP] = "ub",
-	[OP_RESOLVE_EXEC] = "ss",
-	[OP_READY] = "",
-	[OP_WAIT_FIFO] = "",
-	[OP_EXECVE] = "SS",
-	[OP_SYNC] = "u",
-	[OP_MKDIR] = "uus",
-	[OP_CLOSE_SYNC] = "",
-	[OP_IDMAP_TREE] = "uussss",
-	[OP_ATTACH_TREE] = "uus",
-	[OP_JOIN_KEYRING] = "s",
-	[OP_SECCOMP_LISTENER_CONNECT] = "s",
-	[OP_SECCOMP_NOTIFY_SEND] = "",
-	[OP_JOIN_CGROUP] = "Ss",
-};
-#define NLAYOUTS (sizeof layouts / sizeof layouts[0])
 
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
@@ -218,68 +167,72 @@ static int get_count(const uint8_t *body, uint32_t len, uint32_t *off, uint32_t 
 	return *n > (len - *off) / unit ? -1 : 0;
 }
 
+/* Decodes one field of `kind` at body[*off] into `at` (its member of struct op); -1 when the body
+ * is too short or malformed. */
+static int parse_field(uint8_t kind, void *at, const uint8_t *body, uint32_t len, uint32_t *off, uint32_t index)
+{
+	uint32_t n;
+	switch (kind) {
+	case FIELD_U32:
+		if (len - *off < 4)
+			return -1;
+		*(uint32_t *)at = get32(body + *off);
+		*off += 4;
+		return 0;
+	case FIELD_U64:
+		if (len - *off < 8)
+			return -1;
+		*(uint64_t *)at = get64(body + *off);
+		*off += 8;
+		return 0;
+	case FIELD_STR:
+		return (*(const char **)at = get_str(body, len, off)) ? 0 : -1;
+	case FIELD_STRS: {
+		struct strs *l = at;
+		if (get_count(body, len, off, 4, &n) < 0) /* each string has its own 4-byte length */
+			return -1;
+		/* NULL-terminated: argv and envp go to execve as they are. */
+		if (!(l->items = calloc((size_t)n + 1, sizeof *l->items)))
+			bail_errno(ENOMEM, "parse op %u", index);
+		for (l->count = 0; l->count < n; l->count++)
+			if (!(l->items[l->count] = (char *)get_str(body, len, off)))
+				return -1;
+		return 0;
+	}
+	case FIELD_U32S: {
+		struct u32s *l = at;
+		if (get_count(body, len, off, 4, &n) < 0)
+			return -1;
+		if (!(l->items = calloc((size_t)n + 1, sizeof *l->items)))
+			bail_errno(ENOMEM, "parse op %u", index);
+		for (l->count = 0; l->count < n; l->count++, *off += 4)
+			l->items[l->count] = get32(body + *off);
+		return 0;
+	}
+	case FIELD_BYTES: {
+		struct bytes *b = at;
+		if (get_count(body, len, off, 1, &n) < 0)
+			return -1;
+		b->data = body + *off;
+		b->len = n;
+		*off += n;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+#define NLAYOUTS (sizeof op_layouts / sizeof op_layouts[0])
+
 static void parse_op(struct op *o, const uint8_t *body, uint32_t len, uint32_t index)
 {
-	const char *layout = o->code < NLAYOUTS ? layouts[o->code] : NULL;
+	const struct op_layout *layout = o->code < NLAYOUTS ? &op_layouts[o->code] : NULL;
 	uint32_t off = 0;
-	int nu = 0, nq = 0, ns = 0, nv = 0;
-	if (!layout)
+	if (!layout || !layout->name)
 		bail_msg(EINVAL, "unknown op %u", o->code);
-	for (const char *k = layout; *k; k++) {
-		switch (*k) {
-		case 'u':
-			if (len - off < 4)
-				goto bad;
-			o->u[nu++] = get32(body + off);
-			off += 4;
-			break;
-		case 'q':
-			if (len - off < 8)
-				goto bad;
-			o->q[nq++] = get64(body + off);
-			off += 8;
-			break;
-		case 's':
-			if (!(o->s[ns++] = get_str(body, len, &off)))
-				goto bad;
-			break;
-		case 'S': {
-			uint32_t n;
-			if (get_count(body, len, &off, 4, &n) < 0) /* each string has its own 4-byte length */
-				goto bad;
-			char **v = calloc((size_t)n + 1, sizeof *v);
-			if (!v)
-				bail_errno(ENOMEM, "parse op %u", index);
-			for (uint32_t i = 0; i < n; i++)
-				if (!(v[i] = (char *)get_str(body, len, &off)))
-					goto bad;
-			o->v[nv] = v;
-			o->vn[nv++] = n;
-			break;
-		}
-		case 'U': {
-			uint32_t n;
-			if (get_count(body, len, &off, 4, &n) < 0)
-				goto bad;
-			o->l = calloc((size_t)n + 1, sizeof *o->l);
-			if (!o->l)
-				bail_errno(ENOMEM, "parse op %u", index);
-			for (uint32_t i = 0; i < n; i++, off += 4)
-				o->l[i] = get32(body + off);
-			o->ln = n;
-			break;
-		}
-		case 'b': {
-			uint32_t n;
-			if (get_count(body, len, &off, 1, &n) < 0)
-				goto bad;
-			o->b = body + off;
-			o->bn = n;
-			off += n;
-			break;
-		}
-		}
-	}
+	for (uint32_t i = 0; i < layout->count; i++)
+		if (parse_field(layout->fields[i].kind, (char *)o + layout->fields[i].offset, body, len, &off, index) < 0)
+			goto bad;
 	/* What remains is the zero padding to 4 bytes. */
 	if (len - off > 3)
 		goto bad;

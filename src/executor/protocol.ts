@@ -29,10 +29,12 @@
  *   ERROR{errno,op,message}      (none)                       any op failed; the sender exits 1
  *
  * If the socket closes while the executor waits for an answer, the executor exits at once: a
- * tsrun that died half-way never leaves a container waiting forever (DESIGN.md, pitfall 5).
+ * tsrun that died half-way never leaves a container waiting forever.
  *
- * native/executor/proto.h is generated from this file (`node dist/scripts/gen-proto-h.js`);
- * a unit test fails when the committed header differs from what this file generates.
+ * native/executor/proto.h is generated from this file (`make proto`): the constants, and a C struct
+ * per op whose members are OP_FIELDS' names, which the executor decodes a plan into. A unit test
+ * fails when the committed header differs from what this file generates, or when the C decoding of
+ * an encoded plan reads other values than were encoded.
  */
 
 export const FRAME_MAGIC = 0x4e525354; // "TSRN" read as little endian bytes
@@ -109,7 +111,7 @@ export enum Op {
   MOUNT = 11,
   /** Open path as the root fd that IN_ROOT resolves beneath. */
   SET_ROOT = 12,
-  /** mknod(path, mode, makedev(major, minor)) then chown(uid, gid). */
+  /** mknod(path, mode, makedev(major, minor)), then chmod(mode) past the umask, chown(uid, gid). */
   MKNOD = 13,
   /** symlink(target, path). */
   SYMLINK = 14,
@@ -178,7 +180,7 @@ export enum Op {
   SECCOMP_NOTIFY_SEND = 44,
   /**
    * Join the container's cgroups, first of all, without the kernel's cgroup-wide lock that a
-   * pid written to cgroup.procs takes (one RCU grace period, 10-20 ms: cgroups/warmup.ts): write
+   * pid written to cgroup.procs takes (and its RCU grace period: cgroups/warmup.ts): write
    * "0" (this thread, the executor's only one) to each v1 hierarchy's `tasks`, and open `unified`
    * (a cgroup2 directory; "" for none) for the next FORK, which puts the child there with
    * clone3(CLONE_INTO_CGROUP) (fork() and a cgroup.procs write where clone3 cannot).
@@ -188,7 +190,10 @@ export enum Op {
 
 export type FieldKind = 'u32' | 'u64' | 'str' | 'strs' | 'u32s' | 'bytes';
 
-/** The body layout of every op, field by field, in wire order. */
+/**
+ * The body layout of every op, field by field, in wire order. The names are the C struct members
+ * too (camelCase becomes snake_case): change a line, then `make proto`.
+ */
 export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> = {
   [Op.CLOEXEC_FROM]: [['fd', 'u32']],
   [Op.INHERIT_FD]: [['fd', 'u32']],
@@ -288,9 +293,8 @@ function writeFrameHeader(into: Buffer, type: FrameType, payloadLength: number):
 /**
  * Little-endian fields appended to one buffer that doubles as it fills, through a DataView and
  * Buffer.write: a plan is encoded once per create, cold, in the interpreter, so every call and
- * allocation per field counts (a Buffer per field joined with Buffer.concat made that 1.5 ms of a
- * create on Node; TextEncoder.encodeInto, with a subarray and a result object per string, 0.2 ms
- * more than Buffer.write).
+ * allocation per field counts (a Buffer per field joined with Buffer.concat, or
+ * TextEncoder.encodeInto with a subarray and a result object per string, were measurably slower).
  */
 class Writer {
   private buf = Buffer.alloc(4096);
@@ -523,35 +527,4 @@ function decodeMessage(type: number, version: number, body: Buffer): ExecutorMes
     default:
       throw new ProtocolError(`unexpected frame type ${type} (protocol version ${version})`);
   }
-}
-
-/** Renders the C header that mirrors this file's constants (see scripts/gen-proto-h.ts). */
-export function renderProtoHeader(): string {
-  const lines = [
-    '/* Generated from src/executor/protocol.ts by scripts/gen-proto-h.ts. Do not edit. */',
-    '#ifndef TSRUN_PROTO_H',
-    '#define TSRUN_PROTO_H',
-    '',
-    `#define TSRUN_FRAME_MAGIC 0x${FRAME_MAGIC.toString(16)}u`,
-    `#define TSRUN_PROTOCOL_VERSION ${PROTOCOL_VERSION}`,
-    `#define TSRUN_FRAME_HEADER_SIZE ${FRAME_HEADER_SIZE}`,
-    `#define TSRUN_OP_HEADER_SIZE ${OP_HEADER_SIZE}`,
-    `#define TSRUN_MAX_FRAME ${MAX_FRAME}`,
-    '',
-  ];
-  const enumBlock = (prefix: string, e: Record<string, string | number>) => {
-    for (const [name, value] of Object.entries(e)) if (typeof value === 'number') lines.push(`#define ${prefix}${name} ${value}`);
-    lines.push('');
-  };
-  enumBlock('FRAME_', FrameType);
-  enumBlock('PATH_', PathFlag);
-  enumBlock('TREE_', TreeFlag);
-  enumBlock('OP_', Op);
-  lines.push('/* Op body layouts, in wire order:');
-  for (const [code, fields] of Object.entries(OP_FIELDS)) {
-    const desc = fields.map(([n, k]) => `${k} ${n}`).join(', ');
-    lines.push(` *   OP_${Op[Number(code)]}: ${desc || '(empty)'}`);
-  }
-  lines.push(' */', '', '#endif', '');
-  return lines.join('\n');
 }

@@ -19,7 +19,6 @@ import {
   encodePlan,
   FrameType,
   Op,
-  OP_FIELDS,
   PathFlag,
   PROTOCOL_VERSION,
   type ExecutorMessage,
@@ -216,18 +215,6 @@ function containerPrelude(rootfs: string, flags = CLONE_NEWNS | CLONE_NEWUTS | C
 
 // ---------------------------------------------------------------------------------------------
 // Tests
-
-test('the C layout table matches OP_FIELDS', (t) => {
-  const src = fs.readFileSync(path.join(repo, 'native/executor/wire.c'), 'utf8');
-  const kinds: Record<string, string> = { u32: 'u', u64: 'q', str: 's', strs: 'S', u32s: 'U', bytes: 'b' };
-  const table = new Map<string, string>();
-  for (const m of src.matchAll(/\[OP_([A-Z_]+)\] = "([uqsSUb]*)"/g)) table.set(m[1]!, m[2]!);
-  for (const [code, fields] of Object.entries(OP_FIELDS)) {
-    const name = Op[Number(code)]!;
-    t.is(table.get(name), fields.map(([, k]) => kinds[k]).join(''), `layout of OP_${name}`);
-  }
-  t.is(table.size, Object.keys(OP_FIELDS).length);
-});
 
 rootTest('HELLO carries the protocol version; a PLAN of another version is refused', async (t) => {
   const { run } = setup(t);
