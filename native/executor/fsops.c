@@ -437,10 +437,195 @@ void op_pivot_root(void)
 	reopen_root();
 }
 
+/* One line of /proc/self/mountinfo: what hiding the old root needs. */
+struct mount_line {
+	unsigned long long id, parent;
+	int full_pseudo; /* a proc or sysfs mount of its filesystem's root */
+	char *point;     /* unescaped, in the text buffer */
+};
+
+/* mountinfo writes space, tab, newline and backslash as \ooo: decoded in place. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r; w++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+			*w = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 4;
+		} else {
+			*w = *r++;
+		}
+	}
+	*w = 0;
+}
+
+/* The whole of a mountinfo file, read afresh from its start, NUL-terminated (malloc'd). */
+static char *read_mountinfo(int fd)
+{
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return NULL;
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (!buf || (len + 1 >= cap && !(buf = realloc(buf, cap *= 2)))) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int err = errno;
+			free(buf);
+			errno = err;
+			return NULL;
+		}
+		if (n == 0) {
+			buf[len] = 0;
+			return buf;
+		}
+		len += (size_t)n;
+	}
+}
+
+/* Splits the mountinfo text into lines (at most max); returns how many. */
+static size_t parse_mountinfo(char *text, struct mount_line *out, size_t max)
+{
+	size_t n = 0;
+	for (char *line = text, *next; line && *line && n < max; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		/* id parent major:minor root point options [optional...] - fstype source super */
+		char *sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		*sep = 0;
+		char *fstype = sep + 3;
+		fstype[strcspn(fstype, " ")] = 0;
+		char *save = NULL, *f[5];
+		int i = 0;
+		for (char *tok = strtok_r(line, " ", &save); tok && i < 5; tok = strtok_r(NULL, " ", &save))
+			f[i++] = tok;
+		if (i < 5)
+			continue;
+		unescape_octal(f[4]);
+		out[n].id = strtoull(f[0], NULL, 10);
+		out[n].parent = strtoull(f[1], NULL, 10);
+		out[n].point = f[4];
+		out[n].full_pseudo = !strcmp(f[3], "/") && (!strcmp(fstype, "proc") || !strcmp(fstype, "sysfs"));
+		n++;
+	}
+	return n;
+}
+
+/* Whether mount `id` is `top` or lies beneath it, by the parent links of the table. */
+static int mount_beneath(const struct mount_line *m, size_t n, unsigned long long id, unsigned long long top)
+{
+	for (size_t hops = 0; hops <= n; hops++) {
+		if (id == top)
+			return 1;
+		size_t i = 0;
+		while (i < n && m[i].id != id)
+			i++;
+		if (i == n || m[i].parent == id)
+			return 0;
+		id = m[i].parent;
+	}
+	return 0;
+}
+
+struct mount_table {
+	char *text;
+	struct mount_line *m;
+	size_t n;
+};
+
+static void load_mount_table(struct mount_table *t, int fd)
+{
+	t->text = read_mountinfo(fd);
+	if (!t->text)
+		bail_errno(errno, "move root: read /proc/self/mountinfo");
+	size_t max = 1;
+	for (const char *c = t->text; *c; c++)
+		max += *c == '\n';
+	t->m = calloc(max, sizeof *t->m);
+	if (!t->m)
+		bail_errno(ENOMEM, "move root: read /proc/self/mountinfo");
+	t->n = parse_mountinfo(t->text, t->m, max);
+}
+
+static void free_mount_table(struct mount_table *t)
+{
+	free(t->m);
+	free(t->text);
+}
+
+/* Whether line i is a full proc or sysfs mount outside the rootfs with nothing over its root. */
+static int exposes_pseudo(const struct mount_table *t, size_t i, unsigned long long rootfs_id)
+{
+	const struct mount_line *m = t->m;
+	if (!m[i].full_pseudo || mount_beneath(m, t->n, m[i].id, rootfs_id))
+		return 0;
+	for (size_t j = 0; j < t->n; j++)
+		if (m[j].parent == m[i].id && !strcmp(m[j].point, m[i].point))
+			return 0;
+	return 1;
+}
+
+/*
+ * The old root stays in the mount namespace under the moved rootfs, and with it the host's
+ * full proc and sysfs mounts: the kernel lets a user namespace mount a fresh procfs or sysfs
+ * when one such mount is fully visible anywhere in the mount namespace, which would undo the
+ * container's masks. Detach each one outside the rootfs, or, where it is locked, cover it;
+ * then look again, and refuse to go on if one is still exposed.
+ */
+static void hide_full_pseudo_mounts(void)
+{
+	struct statx sx;
+	if (statx(g_root_fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0)
+		bail_errno(errno, "move root: the rootfs mount id (statx)");
+	if (!(sx.stx_mask & STATX_MNT_ID))
+		bail_msg(ENOSYS, "move root: the kernel gives no mount id (statx STATX_MNT_ID needs Linux 5.8)");
+	/* Open once: the file still reads the mount table after /proc itself is detached. */
+	int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		bail_errno(errno, "move root: open /proc/self/mountinfo");
+	struct mount_table t;
+	load_mount_table(&t, fd);
+	for (size_t i = 0; i < t.n; i++) {
+		if (!exposes_pseudo(&t, i, sx.stx_mnt_id))
+			continue;
+		const char *p = t.m[i].point;
+		/* Slave first, so the detach does not reach the host. ENOENT or EINVAL: no longer a
+		 * mount point, detached with one above it (the check below makes sure). */
+		if (mount("", p, NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+			if (errno == ENOENT || errno == EINVAL)
+				continue;
+			bail_errno(errno, "move root: make \"%s\" a slave", p);
+		}
+		if (umount2(p, MNT_DETACH) == 0)
+			continue;
+		/* Locked (a user namespace's copy of the host's mounts): cover it instead. */
+		if (errno != EINVAL && errno != EPERM)
+			bail_errno(errno, "move root: detach \"%s\"", p);
+		if (mount("tmpfs", p, "tmpfs", 0, NULL) < 0)
+			bail_errno(errno, "move root: cover \"%s\" with a tmpfs", p);
+	}
+	free_mount_table(&t);
+	load_mount_table(&t, fd);
+	for (size_t i = 0; i < t.n; i++)
+		if (exposes_pseudo(&t, i, sx.stx_mnt_id))
+			bail_msg(EPERM, "move root: the proc or sysfs mount at \"%s\" is still fully visible beside the rootfs: a user namespace in the container could mount a fresh one", t.m[i].point);
+	free_mount_table(&t);
+	close(fd);
+}
+
 void op_move_root(void)
 {
 	if (g_root_fd < 0)
 		bail_msg(EBADF, "move root: no root set (OP_SET_ROOT)");
+	hide_full_pseudo_mounts();
 	if (fchdir(g_root_fd) < 0)
 		bail_errno(errno, "move root: chdir to the root");
 	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)

@@ -4,7 +4,7 @@
  * container's own sub-cgroups included, retrying EBUSY briefly), reading pids recursively,
  * signalling every process, watching OOM kills, and the description stored in state.json.
  */
-import { ConfigError, SysError } from '../errors.js';
+import { ConfigError, SysError, UnsupportedError } from '../errors.js';
 import type { CgroupState } from './state.js';
 import type { ApplyOptions } from './controller.js';
 import type { CgroupMode } from './detect.js';
@@ -39,6 +39,8 @@ export interface CgroupManager {
   thaw(): void;
   freezerState(): FreezerState;
   isFrozen(): boolean;
+  /** Throws when the cgroup is frozen or freezing: a process joining it would stop there. */
+  checkNotFrozen(): void;
   /** Every pid in the cgroup and its descendants. */
   pids(): number[];
   /** Sends signal to every process of the cgroup (kill --all); returns the pids signalled. */
@@ -89,6 +91,22 @@ export abstract class BaseManager implements CgroupManager {
     } catch {
       return false;
     }
+  }
+
+  checkNotFrozen(): void {
+    let state: FreezerState;
+    try {
+      state = this.freezerState();
+    } catch (err) {
+      if (err instanceof UnsupportedError) return; // no freezer on this host: nothing can freeze the init
+      throw err;
+    }
+    if (state === 'THAWED') return;
+    const dir = this.mode === 'v2' ? this.paths()[''] : this.paths().freezer;
+    const file = this.mode === 'v2' ? 'cgroup.freeze 1' : `freezer.state ${state}`;
+    throw new ConfigError(
+      `cgroup: ${showPath(dir ?? '')} is ${state === 'FROZEN' ? 'frozen' : 'freezing'} (${file}): the container's init would stop on joining it; thaw it or use another linux.cgroupsPath`,
+    );
   }
 
   exists(): boolean {

@@ -117,7 +117,7 @@ export enum Op {
   SYMLINK = 14,
   /** pivot_root into the root fd, detach the old root, chdir("/"); root fd becomes "/". */
   PIVOT_ROOT = 15,
-  /** No pivot: move-mount the root fd onto "/", chroot("."), chdir("/"). */
+  /** No pivot: detach (or cover) the full proc and sysfs mounts outside the root, move-mount the root fd onto "/", chroot("."), chdir("/"). */
   MOVE_ROOT = 16,
   /** Mask path: a read-only empty tmpfs over a directory, /dev/null over anything else. */
   MASK_PATH = 17,

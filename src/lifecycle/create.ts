@@ -120,6 +120,8 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     mark('spawned');
     if (slowJoin) warmAttachLock(); // keeps the window open (one grace period after each write)
     cg = await containerCgroup(opts.id, spec, opts.systemdCgroup === true); // userns/rootless: undefined where not delegated
+    // A frozen cgroup would hold the init before the start gate, and create would wait forever.
+    cg?.checkNotFrozen();
     mark('cgroup');
     if (fds.listenEnv.length && spec.process) spec.process.env = [...(spec.process.env ?? []), ...fds.listenEnv];
     const ctx: PlanContext = {

@@ -1,8 +1,8 @@
 /**
  * The container's filesystem: the rootfs made a mount point, every spec mount in order, /dev,
- * pivot_root (or a move mount for --no-pivot), masked and read-only paths. Mount targets are
- * resolved by the executor beneath the rootfs (openat2 RESOLVE_IN_ROOT), so a symlink in the image
- * can never send a mount to the host.
+ * pivot_root (or, for --no-pivot, a move mount after the host's proc and sysfs mounts are hidden),
+ * masked and read-only paths. Mount targets are resolved by the executor beneath the rootfs
+ * (openat2 RESOLVE_IN_ROOT), so a symlink in the image can never send a mount to the host.
  */
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, UnsupportedError } from '../errors.js';
@@ -311,6 +311,6 @@ export function rootfsOps(spec: Spec, ctx: PlanContext, warnings: string[] = [])
     ...(spec.mounts ?? []).flatMap((m, i) => mountOps(m, i, ctx, linux, warnings)),
     ...deviceOps(spec, inUserNs),
   ];
-  const pivot = [ctx.noPivot ? { op: Op.MOVE_ROOT, args: {}, note: '--no-pivot' } : { op: Op.PIVOT_ROOT, args: {} }];
+  const pivot = [ctx.noPivot ? { op: Op.MOVE_ROOT, args: {}, note: "--no-pivot: the host's full proc and sysfs mounts detached or covered, then the rootfs moved onto /" } : { op: Op.PIVOT_ROOT, args: {} }];
   return { beforePivot, pivot, afterPivot: finishRootOps(spec) };
 }
