@@ -6,7 +6,7 @@
  * The daemon is private (managers/containerd.ts); each runtime has its own namespace, so its
  * cgroups are /<ns>/<id>, and its own --runc-root.
  */
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,30 +14,26 @@ import {
   RUNTIMES, ROOTFS, type Runtime, basicPrerequisites, cgroupDirs, describe, ensureCommands, eventually, leftoversAfter,
   pidsInCgroup, which,
 } from './managers/common.js';
+import { serialUnless, unless } from './helpers.js';
 import { Containerd } from './managers/containerd.js';
 import { IMAGE_REF, buildImageArchive } from './managers/image.js';
 
 function whyNot(): string | undefined {
   return basicPrerequisites() ?? ensureCommands({ containerd: 'containerd', ctr: 'containerd', 'containerd-shim-runc-v2': 'containerd' });
 }
-const skip = whyNot();
-if (skip) {
-  console.warn(`SKIPPED containerd suite: ${skip}`);
-  test('containerd suite (skipped)', (t) => { t.log(`SKIPPED: ${skip}`); t.pass(); });
-}
+const it = serialUnless(whyNot());
 
 let ctd: Containerd | undefined;
 let archive = '';
 let workDir = '';
 
-test.before(async () => {
-  if (skip) return;
+it.before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'tsrun-ctd-image-'));
   archive = buildImageArchive(ROOTFS, workDir);
   ctd = await Containerd.start();
 });
 
-test.after.always(async () => {
+it.after.always(async () => {
   if (ctd) {
     const notes = await ctd.stop();
     for (const n of notes) console.warn(`containerd suite clean-up: ${n}`);
@@ -102,12 +98,8 @@ async function deleteStopped(t: ExecutionContext, x: Ctx): Promise<string> {
   return d.stderr;
 }
 
-const it = skip ? test.skip : test.serial;
-
 for (const rt of RUNTIMES) {
-  const runtimeMissing = !which(rt.bin) ? `${rt.bin} is not installed` : undefined;
-  if (runtimeMissing) console.warn(`SKIPPED containerd/${rt.name}: ${runtimeMissing}`);
-  const rtTest = runtimeMissing ? test.skip : it;
+  const rtTest = unless(it, which(rt.bin) ? undefined : `${rt.bin} is not installed`);
   const title = (s: string) => `${rt.name}: ${s}`;
 
   rtTest(title('ctr run --rm: stdout, stderr, stdin and exit code'), async (t) => {

@@ -3,11 +3,11 @@
  * running bin/tsrun, and clean-up of every container a test made, even when it fails.
  */
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ExecutionContext } from 'ava';
+import test, { type ExecutionContext, type ImplementationFn } from 'ava';
 import { defaultSpec } from '../../src/lifecycle/default-spec.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
@@ -110,14 +110,71 @@ export async function stateOf(root: string, id: string): Promise<any> {
   return JSON.parse(r.stdout);
 }
 
-/** The test needs root and the built tree; otherwise it is skipped with the reason. */
-export function requireRootAndBuild(): string | undefined {
-  if (!isRoot) return 'needs root';
-  if (!existsSync(ROOTFS)) return `needs ${ROOTFS} (run make)`;
-  return undefined;
-}
-
 /** The container folders under a state root (dot entries, such as the seccomp cache, are tsrun's own). */
 export function containerDirs(root: string): string[] {
   return readdirSync(root).filter((n) => !n.startsWith('.'));
+}
+
+/** Why this host cannot run the integration tests (not root, the tree not built), or undefined. */
+export function requireRootAndBuild(): string | undefined {
+  if (!isRoot) return 'needs root';
+  for (const built of [join(ROOTFS, 'bin', 'busybox'), TSRUN, join(REPO, 'build', 'tsrun-executor')]) {
+    if (!existsSync(built)) return `needs ${built} (run make)`;
+  }
+  return undefined;
+}
+
+type Body = ImplementationFn<[], unknown>;
+type Hook = (fn: Body) => void;
+
+/** How a file registers its tests and the hooks that set up and tear down what they share. */
+export interface Suite {
+  (title: string, fn: Body): void;
+  before: Hook;
+  after: Hook & { always: Hook };
+  /** Why every test of this suite is skipped, when it is. */
+  skipped?: string;
+}
+
+/**
+ * Tests the host cannot run: each is registered with ava's own skip, the reason in its title,
+ * and the hooks never run (they would set up what only those tests use).
+ */
+export function skipWith(reason: string): Suite {
+  const register = (title: string, fn: Body) => test.skip(`${title} (skipped: ${reason})`, fn);
+  const after = Object.assign((_fn: Body) => undefined, { always: (_fn: Body) => undefined });
+  return Object.assign(register, { before: (_fn: Body) => undefined, after, skipped: reason });
+}
+
+/** A file's tests, one at a time (they share the host), or all skipped when there is a reason. */
+export function serialUnless(reason: string | undefined): Suite {
+  return reason === undefined ? test.serial : skipWith(reason);
+}
+
+/** The same for tests that may run side by side. */
+export function concurrentUnless(reason: string | undefined): Suite {
+  return reason === undefined ? test : skipWith(reason);
+}
+
+/** The suite, or a skipping one when `reason` names something more this host lacks (the suite's own reason first). */
+export function unless(suite: Suite, reason: string | undefined): Suite {
+  return suite.skipped !== undefined || reason === undefined ? suite : skipWith(reason);
+}
+
+/** Where cmd is on $PATH (or cmd itself, given a path) when it is an executable file: asks the file system only. */
+export function which(cmd: string): string | undefined {
+  const candidates = cmd.includes('/') ? [cmd] : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter(Boolean).map((d) => join(d, cmd));
+  return candidates.find((p) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Why a test cannot run for want of a command (with where to get it), or undefined. */
+export function needsCommand(cmd: string, from = ''): string | undefined {
+  return which(cmd) ? undefined : `needs ${cmd}${from ? ` (${from})` : ''}`;
 }

@@ -1,12 +1,9 @@
 /** Every hook type: when it runs, with which state, in which namespaces, and what its failure does. */
-import test from 'ava';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBundle, makeDir, privateRoot, requireRootAndBuild, stateOf, tsrun, uniqueId, waitFor, containerDirs } from './helpers.js';
+import { makeBundle, makeDir, privateRoot, requireRootAndBuild, serialUnless, stateOf, tsrun, uniqueId, waitFor, containerDirs } from './helpers.js';
 
-const skip = requireRootAndBuild();
-const it = skip ? test.skip : test.serial;
-if (skip) test('hooks (skipped)', (t) => { t.log(skip); t.pass(); });
+const it = serialUnless(requireRootAndBuild());
 
 /** A host hook that saves its stdin (the state) and its mount namespace to out/<name>. */
 const hostHook = (out: string, name: string, extra = '') => ({

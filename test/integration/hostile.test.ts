@@ -1,13 +1,10 @@
 /** Bad input: each case is one clear line on stderr, exit 1, and nothing left behind. */
-import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBundle, makeDir, privateRoot, requireRootAndBuild, tsrun, uniqueId, ROOTFS, REPO, containerDirs } from './helpers.js';
+import { makeBundle, makeDir, privateRoot, requireRootAndBuild, serialUnless, tsrun, uniqueId, ROOTFS, REPO, containerDirs } from './helpers.js';
 
-const skip = requireRootAndBuild();
-const it = skip ? test.skip : test.serial;
-if (skip) test('hostile (skipped)', (t) => { t.log(skip); t.pass(); });
+const it = serialUnless(requireRootAndBuild());
 
 /** Pids of live (not zombie) tsrun executors on the machine. */
 function executors(): Set<number> {

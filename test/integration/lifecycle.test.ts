@@ -1,11 +1,8 @@
-import test from 'ava';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBundle, makeDir, privateRoot, requireRootAndBuild, stateOf, tsrun, uniqueId, waitFor, REPO, containerDirs } from './helpers.js';
+import { makeBundle, makeDir, privateRoot, requireRootAndBuild, serialUnless, stateOf, tsrun, uniqueId, waitFor, REPO, containerDirs } from './helpers.js';
 
-const skip = requireRootAndBuild();
-const it = skip ? test.skip : test.serial;
-if (skip) test('lifecycle (skipped)', (t) => { t.log(skip); t.pass(); });
+const it = serialUnless(requireRootAndBuild());
 
 it('run of bundles/hello prints its hostname and pid 1', async (t) => {
   const root = privateRoot(t);

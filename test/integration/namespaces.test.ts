@@ -1,11 +1,8 @@
 /** Namespaces joined by path, and the time namespace with its offsets. */
-import test from 'ava';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { makeBundle, privateRoot, requireRootAndBuild, stateOf, tsrun, uniqueId } from './helpers.js';
+import { makeBundle, privateRoot, requireRootAndBuild, serialUnless, stateOf, tsrun, uniqueId } from './helpers.js';
 
-const skip = requireRootAndBuild();
-const it = skip ? test.skip : test.serial;
-if (skip) test('namespaces (skipped)', (t) => { t.log(skip); t.pass(); });
+const it = serialUnless(requireRootAndBuild());
 
 it('a container joins another one\'s network, uts and ipc namespaces by path', async (t) => {
   const root = privateRoot(t);

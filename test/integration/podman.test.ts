@@ -5,7 +5,7 @@
  * runtime ∈ {tsrun, runc}: the runc runs show the tests test the runtime. podman's storage,
  * configuration and the runtime's state root are private (managers/podman.ts).
  */
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,30 +13,26 @@ import {
   RUNTIMES, ROOTFS, type Runtime, basicPrerequisites, cgroupDirs, describe, ensureCommands, eventually, leftoversAfter,
   pidsInCgroup, which,
 } from './managers/common.js';
+import { serialUnless, unless } from './helpers.js';
 import { IMAGE_REF, buildImageArchive } from './managers/image.js';
 import { Podman } from './managers/podman.js';
 
 function whyNot(): string | undefined {
   return basicPrerequisites() ?? ensureCommands({ podman: 'podman', conmon: 'conmon' });
 }
-const skip = whyNot();
-if (skip) {
-  console.warn(`SKIPPED podman suite: ${skip}`);
-  test('podman suite (skipped)', (t) => { t.log(`SKIPPED: ${skip}`); t.pass(); });
-}
+const it = serialUnless(whyNot());
 
 let pm: Podman | undefined;
 let workDir = '';
 
-test.before(async () => {
-  if (skip) return;
+it.before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'tsrun-podman-image-'));
   const archive = buildImageArchive(ROOTFS, workDir);
   pm = await Podman.start();
   await pm.load(archive);
 });
 
-test.after.always(async () => {
+it.after.always(async () => {
   if (pm) {
     const notes = await pm.stop();
     for (const n of notes) console.warn(`podman suite clean-up: ${n}`);
@@ -98,12 +94,8 @@ async function runDetached(t: ExecutionContext, x: Ctx, script = 'trap "exit 7" 
   return id;
 }
 
-const it = skip ? test.skip : test.serial;
-
 for (const rt of RUNTIMES) {
-  const runtimeMissing = !which(rt.bin) ? `${rt.bin} is not installed` : undefined;
-  if (runtimeMissing) console.warn(`SKIPPED podman/${rt.name}: ${runtimeMissing}`);
-  const rtTest = runtimeMissing ? test.skip : it;
+  const rtTest = unless(it, which(rt.bin) ? undefined : `${rt.bin} is not installed`);
   const title = (s: string) => `${rt.name}: ${s}`;
 
   rtTest(title('podman run --rm: stdout, stderr and exit code'), async (t) => {

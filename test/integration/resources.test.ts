@@ -5,15 +5,23 @@
  * `delete --force` of a paused container. Each test has its own --root; privateRoot's teardown
  * force-deletes whatever a test leaves.
  */
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { makeBundle, privateRoot, requireRootAndBuild, stateOf, tsrun, uniqueId, waitFor, TSRUN } from './helpers.js';
+import { join } from 'node:path';
+import { detectHost } from '../../src/cgroups/index.js';
+import { firstExisting, swapWithoutAccounting } from '../support/host.js';
+import { cgroupBases } from '../support/procs.js';
+import { removeCgroupTree } from './managers/common.js';
+import { containerDirs, makeBundle, privateRoot, requireRootAndBuild, serialUnless, stateOf, tsrun, uniqueId, unless, waitFor, TSRUN } from './helpers.js';
 
-const skip = requireRootAndBuild();
-const it = skip ? test.skip : test.serial;
-if (skip) test('resources (skipped)', (t) => { t.log(skip); t.pass(); });
+// The checks read cgroup v1 files (memory.oom_control, freezer.state, ...).
+const host = requireRootAndBuild() ? undefined : detectHost();
+const it = serialUnless(requireRootAndBuild() ?? (host!.mode === 'v2' ? 'reads cgroup v1 files; this host has only cgroup2' : undefined));
+const memoryMount = host?.v1.memory?.mountPoint;
+/** Whether a memory+swap limit can be set (swap accounting on): without it swap: is refused. */
+const swapAccounted = memoryMount !== undefined && existsSync(join(memoryMount, 'memory.memsw.limit_in_bytes'));
 
 const MiB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -89,11 +97,12 @@ async function runHogUntilOomKill(t: ExecutionContext, root: string, id: string,
   }
 }
 
-it('a memory hog over the limit is OOM-killed by the kernel and events reports an oom event', async (t) => {
+// Without a memory+swap limit the hog would be swapped out instead of killed.
+unless(it, swapWithoutAccounting(memoryMount))('a memory hog over the limit is OOM-killed by the kernel and events reports an oom event', async (t) => {
   const root = privateRoot(t);
   const { id, pid } = await startContainer(t, root, (s) => {
     s.process.args = ['sleep', '1000'];
-    s.linux.resources.memory = { limit: 32 * MiB, swap: 32 * MiB };
+    s.linux.resources.memory = { limit: 32 * MiB, ...(swapAccounted ? { swap: 32 * MiB } : {}) };
   });
   t.is(cgRead(pid, 'memory', 'memory.limit_in_bytes'), String(32 * MiB));
   const ev = eventsStream(t, root, ['--interval', '300ms', id]);
@@ -141,22 +150,64 @@ it('pids.limit stops a fork bomb at the limit', async (t) => {
   t.is((await tsrun(root, ['delete', '--force', id])).code, 0);
 });
 
-it('cpuset.cpus pins the container, and update --cpuset-cpus moves it', async (t) => {
-  const root = privateRoot(t);
+/** Starts a container pinned to CPU 0 and checks that it is. */
+async function pinnedToCpu0(t: ExecutionContext, root: string): Promise<{ id: string; allowed: () => string | undefined }> {
   const { id, pid } = await startContainer(t, root, (s) => {
     s.process.args = ['sleep', '1000'];
     s.linux.resources.cpu = { cpus: '0' };
   });
-  const allowed = () => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1];
+  const allowed = () => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   t.is(allowed(), '0');
   t.is(cgRead(pid, 'cpuset', 'cpuset.cpus'), '0');
-  if (cpus().length < 2) return t.log('one CPU: update not checked');
+  return { id, allowed };
+}
+
+it('cpuset.cpus pins the container', async (t) => {
+  await pinnedToCpu0(t, privateRoot(t));
+});
+
+unless(it, cpus().length < 2 ? `needs 2 CPUs (this host has ${cpus().length})` : undefined)('update --cpuset-cpus moves a pinned container', async (t) => {
+  const root = privateRoot(t);
+  const { id, allowed } = await pinnedToCpu0(t, root);
   const u = await tsrun(root, ['update', '--cpuset-cpus', '1', id]);
   t.is(u.code, 0, u.stderr);
   t.is(allowed(), '1');
 });
 
-it('a device the cgroup does not allow cannot be opened; an allowed one can', async (t) => {
+it('blockIO.weight is applied where the host has a weight file, else refused naming the field, leaving nothing behind', async (t) => {
+  const root = privateRoot(t);
+  // The parent is made here to ask it which weight file the kernel offers (BFQ's is not on the root).
+  const parent = uniqueId('tsrun-weight');
+  const blkioParent = join(host!.v1.blkio!.mountPoint, parent);
+  mkdirSync(blkioParent);
+  t.teardown(async () => void (await removeCgroupTree(`/${parent}`)));
+  // blkio.weight with CFQ, blkio.bfq.weight with BFQ; neither with other I/O schedulers (none, mq-deadline).
+  const weightFile = firstExisting(blkioParent, ['blkio.weight', 'blkio.bfq.weight']);
+  t.log(weightFile ? `applied through ${weightFile}` : 'no weight file on this host: refused');
+  const id = uniqueId('weight');
+  const patch = (s: any) => {
+    s.process.args = ['sleep', '1000'];
+    s.linux.cgroupsPath = `/${parent}/${id}`;
+    s.linux.resources.blockIO = { weight: 300 };
+  };
+  if (weightFile) {
+    const { pid } = await startContainer(t, root, patch);
+    t.is(cgRead(pid, 'blkio', weightFile), '300');
+    t.is((await tsrun(root, ['delete', '--force', id])).code, 0);
+    return;
+  }
+  const r = await tsrun(root, ['run', '-d', '-b', makeBundle(t, patch), id], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.is(r.code, 1);
+  t.regex(r.stderr, /^[^\n]*linux\.resources\.blockIO\.weight: cannot apply: \S+\/blkio\.weight does not exist\n$/);
+  t.deepEqual(containerDirs(root), [], 'no state dir');
+  // The container's level nowhere, nor the parent level tsrun made in the other hierarchies.
+  const made = cgroupBases().flatMap((b) => [join(b, parent, id), ...(b === host!.v1.blkio!.mountPoint ? [] : [join(b, parent)])]);
+  t.deepEqual(made.filter((d) => existsSync(d)), [], 'no cgroup dir');
+});
+
+const withFuse = unless(it, existsSync('/dev/fuse') ? undefined : 'needs /dev/fuse on the host (c 10:229)');
+
+withFuse('a device the cgroup does not allow cannot be opened; an allowed one can', async (t) => {
   const root = privateRoot(t);
   // The host's /dev/fuse (c 10:229, no capability needed to open it) bind-mounted in: no default
   // rule allows it (only mknod of any char device), so the device cgroup refuses the open.
@@ -184,7 +235,7 @@ it('a device the cgroup does not allow cannot be opened; an allowed one can', as
 // node needs a matching linux.resources.devices rule (docker and containerd add one). tsrun
 // allows every linux.devices node rwm (containerDeviceRules' deviceNodes, passed by
 // lifecycle/cgroup.ts createCgroup): this documents the difference until it is settled.
-it('a linux.devices node without an allow rule cannot be opened (runc\'s behaviour)', async (t) => {
+withFuse('a linux.devices node without an allow rule cannot be opened (runc\'s behaviour)', async (t) => {
   const root = privateRoot(t);
   const bundle = makeBundle(t, (s) => {
     s.process.args = ['sh', '-c', 'ls /dev/fuse && cat /dev/fuse; echo cat=$?'];

@@ -2,21 +2,34 @@
  * Rootless: tsrun run by a normal user that this file creates (useradd) and removes again (userdel
  * -r, its /etc/subuid and /etc/subgid lines, its containers, its files), even when a test fails.
  * The user runs bin/tsrun of this checkout, so the checkout must be readable by others; when the
- * environment makes that (or unprivileged user namespaces) impossible, every test says why and
- * passes without running.
+ * host's files say that (or unprivileged user namespaces, or a tool) is missing, every test is
+ * skipped with the reason in its title.
  */
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { isRoot, REPO, ROOTFS, TSRUN, waitFor, type Result } from './helpers.js';
+import { dirname, join } from 'node:path';
+import { createManager } from '../../src/cgroups/index.js';
+import { unprivilegedUsernsBlocked, unreachableByOthers, writableBy } from '../support/host.js';
+import { needsCommand, requireRootAndBuild, serialUnless, REPO, ROOTFS, TSRUN, waitFor, type Result } from './helpers.js';
 
 const USER = `tsrunrl${process.pid}`.slice(0, 30);
 const SUBID_START = 400000;
 const SUBID_SIZE = 65536;
 
-let skipReason: string | undefined;
+/** Why this host cannot run these tests: root makes the user; the tools, user namespaces, a reachable checkout. */
+function whyNot(): string | undefined {
+  const tools = ['useradd', 'userdel', 'runuser', 'newuidmap', 'newgidmap'].map((c) => needsCommand(c, 'Debian: passwd, util-linux, uidmap'));
+  const hidden = unreachableByOthers([
+    { path: TSRUN, exec: true }, { path: join(REPO, 'build', 'tsrun-executor'), exec: true }, { path: process.execPath, exec: true },
+    { path: join(REPO, 'dist', 'src', 'cli', 'main.js') }, { path: join(REPO, 'node_modules', 'koffi', 'package.json') },
+  ]);
+  return requireRootAndBuild() ?? tools.find(Boolean) ?? unprivilegedUsernsBlocked()
+    ?? (hidden ? `needs the checkout readable by other users (bin/tsrun, dist/, node_modules/, build/): ${hidden} is not` : undefined);
+}
+const it = serialUnless(whyNot());
+
 let uid = -1;
 let gid = -1;
 let home = ''; // temp dir owned by the user: bundles, rootfs, XDG_RUNTIME_DIR
@@ -91,16 +104,11 @@ async function deleteAll(): Promise<void> {
   for (const id of readdirSync(stateRoot()).filter((n) => !n.startsWith('.'))) await tsrunAsUser(['delete', '--force', id]).catch(() => undefined);
 }
 
-test.before(() => {
-  if (!isRoot) return void (skipReason = 'needs root (to create the test user)');
-  if (!existsSync(ROOTFS)) return void (skipReason = `needs ${ROOTFS} (run make)`);
-  for (const tool of ['useradd', 'userdel', 'runuser', 'newuidmap', 'newgidmap']) {
-    if (sh('sh', ['-c', `command -v ${tool}`]).status !== 0) return void (skipReason = `needs ${tool} (Debian: passwd, util-linux, uidmap)`);
-  }
+it.before(() => {
   // No automatic subordinate ids: the tests add (and remove) the user's ranges themselves.
   let r = sh('useradd', ['-m', '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', '-s', '/bin/sh', USER]);
   if (r.status !== 0) r = sh('useradd', ['-m', '-s', '/bin/sh', USER]);
-  if (r.status !== 0) return void (skipReason = `useradd ${USER} failed: ${r.out}`);
+  if (r.status !== 0) throw new Error(`useradd ${USER} failed: ${r.out}`);
   userCreated = true;
   removeSubidLines();
   uid = Number(sh('id', ['-u', USER]).out);
@@ -110,14 +118,10 @@ test.before(() => {
   mkdirSync(xdg, { mode: 0o700 });
   sh('chown', ['-R', `${uid}:${gid}`, home]);
   sh('chmod', ['755', home]);
-  // The user must reach this checkout's tsrun, its compiled code, node_modules and the executor.
-  const readable = sh('runuser', asUserArgs(['sh', '-c', `test -x "${TSRUN}" && test -r "${REPO}/dist/src/cli/main.js" && test -r "${REPO}/node_modules/koffi/package.json" && test -x "${REPO}/build/tsrun-executor" && node -e 0`]));
-  if (readable.status !== 0) return void (skipReason = `${USER} cannot read or run ${REPO} (bin/tsrun, dist/, node_modules/, build/ must be readable by others): ${readable.out}`);
-  const userns = sh('runuser', asUserArgs(['unshare', '--user', '--map-root-user', 'true']));
-  if (userns.status !== 0) return void (skipReason = `unprivileged user namespaces are not available here: ${userns.out}`);
+  delegated = cgroupsDelegatedTo(uid, gid);
 });
 
-test.after.always(async () => {
+it.after.always(async () => {
   if (!userCreated) return;
   try {
     await deleteAll();
@@ -132,15 +136,6 @@ test.after.always(async () => {
     if (home) rmSync(home, { recursive: true, force: true });
   }
 });
-
-/** Skips (saying why) when the environment cannot run these tests. */
-function skipped(t: ExecutionContext): boolean {
-  if (!skipReason) return false;
-  t.log(`skipped: ${skipReason}`);
-  console.log(`rootless tests skipped: ${skipReason}`);
-  t.pass();
-  return true;
-}
 
 /** A bundle of `tsrun spec --rootless` (run as the user) with the rootfs the user owns. */
 async function rootlessBundle(t: ExecutionContext, patch: (s: any) => void = () => undefined): Promise<string> {
@@ -161,11 +156,29 @@ async function rootlessBundle(t: ExecutionContext, patch: (s: any) => void = () 
 let counter = 0;
 const newId = () => `rl-${process.pid}-${counter++}`;
 
-/** Whether this host delegates cgroups to the user (not here: cgroup v1 without delegation). */
-let cgroupWarning = false;
+/** The nearest directory of path (or path itself) that exists. */
+function nearestExisting(path: string): string {
+  let at = path;
+  while (!existsSync(at) && at !== dirname(at)) at = dirname(at);
+  return at;
+}
 
-test.serial('tsrun spec --rootless, then tsrun run, works; state goes to $XDG_RUNTIME_DIR/tsrun', async (t) => {
-  if (skipped(t)) return;
+/**
+ * Whether the cgroups tsrun would make for the user (tsrun/<id> below the caller's own) are
+ * delegated to it: the nearest existing level, and its cgroup.procs, writable by the user.
+ */
+function cgroupsDelegatedTo(uid: number, gid: number): boolean {
+  const state = createManager({ id: 'probe', cgroupsPath: 'tsrun/probe' }).toJSON();
+  return [...Object.values(state.paths), ...(state.unified ? [state.unified] : [])].every((dir) => {
+    const at = nearestExisting(dir);
+    return writableBy(at, uid, gid) && (at !== dir || writableBy(join(dir, 'cgroup.procs'), uid, gid));
+  });
+}
+
+/** Whether this host delegates cgroups to the user (not on cgroup v1 without delegation). */
+let delegated = false;
+
+it('tsrun spec --rootless, then tsrun run, works; state goes to $XDG_RUNTIME_DIR/tsrun', async (t) => {
   // Only the command changes: the rest is what `spec --rootless` wrote (a terminal included).
   const bundle = await rootlessBundle(t, (s) => (s.process.args = ['sh', '-c', 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; hostname']));
   const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
@@ -177,12 +190,10 @@ test.serial('tsrun spec --rootless, then tsrun run, works; state goes to $XDG_RU
   t.deepEqual(lines.slice(0, 5), ['0', '0', `0 ${uid} 1`, `0 ${gid} 1`, 'tsrun']);
   t.true(existsSync(stateRoot()), 'the state root was made under XDG_RUNTIME_DIR');
   t.deepEqual(readdirSync(stateRoot()).filter((n) => !n.startsWith('.')), [], 'run removed its container');
-  cgroupWarning = /warning: rootless: cgroups are not delegated/.test(r.stderr);
-  t.log(cgroupWarning ? 'cgroups: not delegated here, skipped with a warning' : 'cgroups: delegated');
+  t.is(/warning: rootless: cgroups are not delegated/.test(r.stderr), !delegated, `cgroups ${delegated ? '' : 'not '}delegated here; stderr: ${r.stderr}`);
 });
 
-test.serial('exec into a rootless container works; its processes are the user on the host', async (t) => {
-  if (skipped(t)) return;
+it('exec into a rootless container works; its processes are the user on the host', async (t) => {
   const bundle = await rootlessBundle(t, (s) => {
     s.process.terminal = false;
     s.process.args = ['sleep', '1000'];
@@ -208,8 +219,7 @@ test.serial('exec into a rootless container works; its processes are the user on
   t.false(existsSync(join(stateRoot(), id)));
 });
 
-test.serial('without /etc/subuid ranges, mapping more than the own id is a clear error', async (t) => {
-  if (skipped(t)) return;
+it('without /etc/subuid ranges, mapping more than the own id is a clear error', async (t) => {
   const wide = [{ containerID: 0, hostID: uid, size: 1 }, { containerID: 1, hostID: SUBID_START, size: SUBID_SIZE }];
   const bundle = await rootlessBundle(t, (s) => {
     s.process.terminal = false;
@@ -223,8 +233,7 @@ test.serial('without /etc/subuid ranges, mapping more than the own id is a clear
   t.deepEqual(readdirSync(stateRoot()).filter((n) => !n.startsWith('.')), []);
 });
 
-test.serial('ids beyond the own id go through newuidmap/newgidmap and /etc/subuid; setgroups then works', async (t) => {
-  if (skipped(t)) return;
+it('ids beyond the own id go through newuidmap/newgidmap and /etc/subuid; setgroups then works', async (t) => {
   addSubidLines();
   t.teardown(removeSubidLines);
   const maps = (own: number) => [{ containerID: 0, hostID: own, size: 1 }, { containerID: 1, hostID: SUBID_START, size: SUBID_SIZE }];
@@ -256,8 +265,7 @@ test.serial('ids beyond the own id go through newuidmap/newgidmap and /etc/subui
   t.is(e.stdout.trim(), '0', e.stderr);
 });
 
-test.serial('what needs privileges is refused with a clear error, and leaves nothing behind', async (t) => {
-  if (skipped(t)) return;
+it('what needs privileges is refused with a clear error, and leaves nothing behind', async (t) => {
   const cases: Array<[string, (s: any) => void, RegExp]> = [
     [
       'no user namespace',
@@ -273,7 +281,7 @@ test.serial('what needs privileges is refused with a clear error, and leaves not
     ['a device the host lacks', (s) => (s.linux.devices = [{ path: '/dev/tsrun-nope', type: 'c', major: 1, minor: 3 }]), /\/linux\/devices\/0: \/dev\/tsrun-nope: a container in a user namespace cannot create device nodes/],
     ['a device unlike the host node', (s) => (s.linux.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 5 }]), /\/linux\/devices\/0: \/dev\/null: .*is not a char device 1:5/],
   ];
-  if (cgroupWarning) cases.push(['a memory limit without a delegated cgroup', (s) => (s.linux.resources = { memory: { limit: 64 << 20 } }), /\/linux\/resources\/memory: rootless: no cgroup is delegated/]);
+  if (!delegated) cases.push(['a memory limit without a delegated cgroup', (s) => (s.linux.resources = { memory: { limit: 64 << 20 } }), /\/linux\/resources\/memory: rootless: no cgroup is delegated/]);
   for (const [what, patch, message] of cases) {
     const bundle = await rootlessBundle(t, (s) => {
       s.process.terminal = false;
@@ -287,8 +295,7 @@ test.serial('what needs privileges is refused with a clear error, and leaves not
   }
 });
 
-test.serial('features, as a normal user, does not advertise id-mapped mounts (they need root)', async (t) => {
-  if (skipped(t)) return;
+it('features, as a normal user, does not advertise id-mapped mounts (they need root)', async (t) => {
   const r = await tsrunAsUser(['features']);
   t.is(r.code, 0, r.stderr);
   const f = JSON.parse(r.stdout);

@@ -11,12 +11,12 @@
  *
  * Run: npx tsc -p tsconfig.json && npx ava dist/test/integration/seccomp.test.js
  */
-import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { concurrentUnless, needsCommand, unless } from './helpers.js';
 import { compileSeccomp, defaultSeccompProfile, type CompiledSeccomp } from '../../src/seccomp/index.js';
 
 const EBADFD = 77;
@@ -132,15 +132,13 @@ int main(int argc, char **argv) {
 }
 `;
 
-const gcc = spawnSync('gcc', ['--version'], { encoding: 'utf8' });
-const canRun = gcc.status === 0 && process.platform === 'linux' && process.arch === 'x64';
-const maybe = canRun ? test : test.skip;
+// The syscall numbers and filter architectures here are x86_64's.
+const maybe = concurrentUnless(process.arch === 'x64' ? needsCommand('gcc', 'it builds the helper') : `needs x86_64 (this is ${process.arch})`);
 
 let workdir = '';
 let helper = '';
 
-test.before(() => {
-  if (!canRun) return;
+maybe.before(() => {
   workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-seccomp-it-'));
   fs.chmodSync(workdir, 0o755); // the helper runs on as nobody
   fs.writeFileSync(path.join(workdir, 'helper.c'), HELPER_C);
@@ -149,7 +147,7 @@ test.before(() => {
   if (cc.status !== 0) throw new Error(`gcc failed:\n${cc.stderr}`);
 });
 
-test.after.always(() => {
+maybe.after.always(() => {
   if (workdir) fs.rmSync(workdir, { recursive: true, force: true });
 });
 
@@ -188,10 +186,9 @@ maybe('a direct settimeofday/clock_settime gets the chosen errno from the loaded
   t.regex(r.stdout, new RegExp(`^clock_settime=-1 errno=${EBADFD}$`, 'm'));
 });
 
-maybe('busybox date -s fails with the filter errno', (t) => {
-  if (!BUSYBOX) return t.pass();
+unless(maybe, BUSYBOX ? undefined : 'needs busybox (/bin or /usr/bin)')('busybox date -s fails with the filter errno', (t) => {
   const now = Math.floor(Date.now() / 1000);
-  const r = run(t, compile(denyTime), 'exec', BUSYBOX, 'date', '-s', `@${now}`);
+  const r = run(t, compile(denyTime), 'exec', BUSYBOX!, 'date', '-s', `@${now}`);
   t.regex(r.stderr, /can't set date: File descriptor in bad state/);
   t.notRegex(r.stderr, /Operation not permitted/);
 });

@@ -1,11 +1,8 @@
 /** Seccomp in real containers, and the threat model: the executor's host binary, leaked fds, mounts. */
-import test from 'ava';
 import { openSync, readlinkSync, closeSync, constants } from 'node:fs';
-import { makeBundle, privateRoot, requireRootAndBuild, stateOf, tsrun, uniqueId } from './helpers.js';
+import { makeBundle, privateRoot, needsCommand, requireRootAndBuild, serialUnless, unless, stateOf, tsrun, uniqueId } from './helpers.js';
 
-const skip = requireRootAndBuild();
-const it = skip ? test.skip : test.serial;
-if (skip) test('security (skipped)', (t) => { t.log(skip); t.pass(); });
+const it = serialUnless(requireRootAndBuild());
 
 async function runIn(t: any, script: string, patch: (s: any) => void) {
   const root = privateRoot(t);
@@ -79,7 +76,7 @@ it('the executor inside a container runs from a sealed copy: the host binary is 
   t.true(['ETXTBSY', 'EPERM', 'EACCES'].includes((err as NodeJS.ErrnoException).code!), String(err));
 });
 
-it('SCMP_ACT_NOTIFY: the listener receives the state and the fd, and answers the call', async (t) => {
+unless(it, needsCommand('python3'))('SCMP_ACT_NOTIFY: the listener receives the state and the fd, and answers the call', async (t) => {
   const { spawn } = await import('node:child_process');
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');

@@ -2,14 +2,11 @@
  * A person at a terminal: `tsrun run -b bundles/shell` in a tmux pane. The test types into the
  * pane and reads the screen, as a user would: prompt, commands, window size, Ctrl-C, exit status.
  */
-import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { privateRoot, requireRootAndBuild, uniqueId, waitFor, REPO, TSRUN, containerDirs } from './helpers.js';
+import { privateRoot, needsCommand, requireRootAndBuild, serialUnless, uniqueId, waitFor, REPO, TSRUN, containerDirs } from './helpers.js';
 
-const skip = requireRootAndBuild() ?? (spawnSync('tmux', ['-V']).status === 0 ? undefined : 'needs tmux (make deps installs it)');
-const it = skip ? test.skip : test.serial;
-if (skip) test('shell in tmux (skipped)', (t) => { t.log(skip); t.pass(); });
+const it = serialUnless(requireRootAndBuild() ?? needsCommand('tmux', 'make deps installs it'));
 
 function tmux(socket: string, ...args: string[]): string {
   return execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });

@@ -1,12 +1,9 @@
 /** process.terminal with --console-socket: the pty master reaches the socket, the peer is the container's tty. */
-import test from 'ava';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { makeBundle, makeDir, privateRoot, requireRootAndBuild, stateOf, tsrun, uniqueId, waitFor, REPO } from './helpers.js';
+import { makeBundle, makeDir, privateRoot, needsCommand, requireRootAndBuild, serialUnless, stateOf, tsrun, uniqueId, waitFor, REPO } from './helpers.js';
 
-const skip = requireRootAndBuild();
-const it = skip ? test.skip : test.serial;
-if (skip) test('terminal (skipped)', (t) => { t.log(skip); t.pass(); });
+const it = serialUnless(requireRootAndBuild() ?? needsCommand('python3'));
 
 const RECV = join(REPO, 'test', 'integration', 'console_recv.py');
 

@@ -3,24 +3,20 @@
  * container's processes and files, joining namespaces in the right order, mounts inside a user
  * namespace, id-mapped mounts, exec, and `features` against what these tests measured.
  */
-import test from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeBundle, makeDir, privateRoot, requireRootAndBuild, stateOf, tsrun, uniqueId, ROOTFS, TSRUN, waitFor } from './helpers.js';
+import { makeBundle, makeDir, privateRoot, requireRootAndBuild, serialUnless, stateOf, tsrun, uniqueId, ROOTFS, TSRUN, waitFor } from './helpers.js';
 
-const skip = requireRootAndBuild();
-const it = skip ? test.skip : test.serial;
-if (skip) test('userns (skipped)', (t) => { t.log(skip); t.pass(); });
+const it = serialUnless(requireRootAndBuild());
 
 const HOST = 100000;
 const MAP = [{ containerID: 0, hostID: HOST, size: 65536 }];
 
 /** The busybox rootfs as the mapped root owns it (the shared one is owned by host root: nobody inside). */
 let mappedRootfs = '';
-test.before(() => {
-  if (skip) return;
+it.before(() => {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-userns-rootfs-'));
   mappedRootfs = join(dir, 'rootfs');
   const cp = spawnSync('cp', ['-a', ROOTFS, mappedRootfs]);
@@ -28,7 +24,7 @@ test.before(() => {
   const ch = spawnSync('chown', ['-R', `${HOST}:${HOST}`, dir]);
   if (ch.status !== 0) throw new Error(`chown: ${ch.stderr}`);
 });
-test.after.always(() => {
+it.after.always(() => {
   if (mappedRootfs) rmSync(join(mappedRootfs, '..'), { recursive: true, force: true });
 });
 

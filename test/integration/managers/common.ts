@@ -8,9 +8,9 @@ import { existsSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node
 import { join } from 'node:path';
 import { cgroupBases, killPids, pidsInCgroup, pidsWithCmdline } from '../../support/procs.js';
 export { cgroupBases, killPids, pidsInCgroup, pidsWithCmdline };
-import { REPO, ROOTFS, TSRUN, isRoot } from '../helpers.js';
+import { REPO, ROOTFS, TSRUN, isRoot, requireRootAndBuild, which } from '../helpers.js';
 
-export { REPO, ROOTFS, TSRUN, isRoot };
+export { REPO, ROOTFS, TSRUN, isRoot, which };
 
 export interface Runtime {
   /** Used in test titles, namespaces and cgroup names. */
@@ -101,10 +101,6 @@ export async function eventually(fn: () => boolean | Promise<boolean>, ms = 10_0
   }
 }
 
-export function which(cmd: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
 
 /**
  * Makes sure the commands exist, installing the Debian packages that provide them with apt-get
@@ -126,11 +122,7 @@ export function ensureCommands(wanted: Record<string, string>): string | undefin
 
 /** Why the suites cannot run here at all, or undefined. */
 export function basicPrerequisites(): string | undefined {
-  if (!isRoot) return 'needs root';
-  if (!existsSync(join(ROOTFS, 'bin', 'busybox'))) return `needs ${ROOTFS} (run make)`;
-  if (!existsSync(join(REPO, 'dist', 'src', 'cli', 'main.js'))) return 'needs the compiled tree (npx tsc -p tsconfig.json)';
-  if (!existsSync(join(REPO, 'build', 'tsrun-executor'))) return 'needs build/tsrun-executor (run make)';
-  return ensureCommands({ python3: 'python3', tar: 'tar', unshare: 'util-linux', nsenter: 'util-linux' });
+  return requireRootAndBuild() ?? ensureCommands({ python3: 'python3', tar: 'tar', unshare: 'util-linux', nsenter: 'util-linux' });
 }
 
 
