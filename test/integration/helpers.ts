@@ -161,6 +161,14 @@ export function unless(suite: Suite, reason: string | undefined): Suite {
   return suite.skipped !== undefined || reason === undefined ? suite : skipWith(reason);
 }
 
+/**
+ * Registers the same tests once per runtime of RUNTIMES (tsrun, runc) with `suite`: a runtime that
+ * is not installed gets its tests registered as skipped, with the reason.
+ */
+export function eachRuntime(suite: Suite, register: (rt: { name: string; bin: string }, it: Suite) => void): void {
+  for (const rt of RUNTIMES) register({ name: rt.name, bin: rt.bin ?? rt.name }, unless(suite, rt.bin ? undefined : `${rt.name} is not installed`));
+}
+
 /** Where cmd is on $PATH (or cmd itself, given a path) when it is an executable file: asks the file system only. */
 export function which(cmd: string): string | undefined {
   const candidates = cmd.includes('/') ? [cmd] : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter(Boolean).map((d) => join(d, cmd));
