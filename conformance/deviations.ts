@@ -26,33 +26,29 @@ export interface DeclaredDeviation {
 /** Runtime name -> test name -> its declared deviation. */
 export type DeviationTable = Readonly<Record<string, Readonly<Record<string, DeclaredDeviation>>>>;
 
-const DELETE_CREATED: DeclaredDeviation = {
-  deviation: 'delete-created-destroys',
-  reason: "runc's behaviour, followed on purpose: containerd relies on it (its created state's Delete runs a plain `delete`)",
+const deleteCreated = (reason: string): DeclaredDeviation => ({ deviation: 'delete-created-destroys', reason });
+const TSRUN_START_HOOK: DeclaredDeviation = {
+  deviation: 'start-hook-failure-keeps-container',
+  reason: "followed on purpose, as runc: start fails and stops the container, which stays for the caller's delete; containerd deletes it after a failed start",
 };
+const RUNC_POSTSTART_AT_CREATE: DeclaredDeviation = { deviation: 'poststart-at-create', reason: 'opencontainers/runc#1710, fixed on runc main by #5186' };
 
 export const KNOWN_DEVIATIONS: DeviationTable = {
   tsrun: {
-    'lifecycle.startContainer-hook-fails': {
-      deviation: 'start-hook-failure-keeps-container',
-      reason: "runc's behaviour, followed on purpose: start fails and stops the container, which stays for the caller's delete (containerd deletes it after a failed start)",
-    },
-    'lifecycle.poststart-hook-fails': {
-      deviation: 'start-hook-failure-keeps-container',
-      reason: "runc's behaviour, followed on purpose: start fails and stops the container, which stays for the caller's delete (containerd deletes it after a failed start)",
-    },
-    'delete.created': DELETE_CREATED,
+    'lifecycle.startContainer-hook-fails': TSRUN_START_HOOK,
+    'lifecycle.poststart-hook-fails': TSRUN_START_HOOK,
+    'delete.created': deleteCreated("followed on purpose, as runc: containerd's created state's Delete runs a plain delete and relies on it"),
   },
   runc: {
-    'lifecycle.poststart-hooks': { deviation: 'poststart-at-create', reason: 'opencontainers/runc#1710, fixed on runc main by #5186' },
-    'lifecycle.poststart-hook-fails': { deviation: 'poststart-at-create', reason: 'opencontainers/runc#1710, fixed on runc main by #5186' },
+    'lifecycle.poststart-hooks': RUNC_POSTSTART_AT_CREATE,
+    'lifecycle.poststart-hook-fails': RUNC_POSTSTART_AT_CREATE,
     'lifecycle.startContainer-hook-fails': { deviation: 'startContainer-after-start', reason: 'runc runs these hooks in its init process, after start returned' },
     'lifecycle.poststop-hook-fails': { deviation: 'poststop-stops-at-failure', reason: 'opencontainers/runc#1765' },
-    'delete.created': DELETE_CREATED,
+    'delete.created': deleteCreated("runc's own behaviour, which containerd relies on"),
   },
   crun: {
     'lifecycle.startContainer-hook-fails': { deviation: 'startContainer-after-start', reason: 'as runc: crun runs these hooks in the container, after start returned' },
-    'delete.created': DELETE_CREATED,
+    'delete.created': deleteCreated('as runc, which containerd relies on'),
   },
 };
 
