@@ -1,6 +1,6 @@
 // Helpers for the conformance suite: running a runtime's CLI, making bundles, reading state,
 // polling, and the small assertion vocabulary the tests use. No test framework: a test is an
-// async function of a Ctx that throws Fail (or Skip) to say so.
+// async function of a Ctx that throws Fail (or Skip, or a Deviation of deviations.ts) to say so.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import path from 'node:path';
 
 /** The runtime did not do what the requirement says. */
 export class Fail extends Error {}
-/** The test could not say (a prerequisite is missing, or a deviation we accept on purpose). */
+/** The test could not say: a prerequisite is missing (known deviations are deviations.ts's). */
 export class Skip extends Error {}
 /** The test was stopped by its timeout; the runner reports the timeout itself. */
 export class Aborted extends Error {}

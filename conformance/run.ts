@@ -1,7 +1,8 @@
 // The conformance runner: every test of tests.ts against every --runtime, each runtime with its
 // own private --root, then a markdown table (requirement × runtime) and, for the FIRST runtime,
-// a last line "conformance: N passed, N failed"; the exit status is 1 when that runtime failed
-// any test.
+// a last line "conformance: N passed, N failed, N skipped"; the exit status is 1 when that runtime
+// failed any test. A known deviation counts as a skip only where deviations.ts declares it for
+// that runtime and test.
 //
 //   node dist/conformance/run.js --runtime runc=/usr/sbin/runc \
 //     --runtime crun="bash conformance/crun-wrapper.sh" --rootfs build/rootfs-busybox [--only NAME]
@@ -11,9 +12,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Aborted, Ctx, Fail, type Limits, type Runtime, Skip, describe, listDir, ok, parseRuntime, realpath } from './lib.js';
+import { Deviation, type Observed, type Outcome, judge } from './deviations.js';
 import { type Test, tests } from './tests.js';
-
-type Outcome = { kind: 'pass' } | { kind: 'fail'; reason: string } | { kind: 'skip'; reason: string };
 
 interface Options {
   runtimes: Runtime[];
@@ -113,17 +113,18 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function runOne(t: Test, c: Ctx, ms: number): Promise<Outcome> {
+async function runOne(t: Test, c: Ctx, ms: number): Promise<Observed> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Outcome>((resolve) => {
+  const timeout = new Promise<Observed>((resolve) => {
     timer = setTimeout(() => {
       c.abort();
       resolve({ kind: 'fail', reason: `timed out after ${ms / 1000} s` });
     }, ms);
   });
   const body = t.run(c).then(
-    (): Outcome => ({ kind: 'pass' }),
-    (e: unknown): Outcome => {
+    (): Observed => ({ kind: 'pass' }),
+    (e: unknown): Observed => {
+      if (e instanceof Deviation) return { kind: 'deviation', deviation: e.deviation };
       if (e instanceof Skip) return { kind: 'skip', reason: e.message };
       if (e instanceof Fail) return { kind: 'fail', reason: e.message };
       if (e instanceof Aborted) return { kind: 'fail', reason: interrupted ? 'interrupted' : `timed out after ${ms / 1000} s` };
@@ -188,7 +189,7 @@ async function main(): Promise<number> {
         const c = new Ctx(runtime, root, o.rootfs, work, prefix, o.limits);
         current = c;
         const started = Date.now();
-        let outcome = await runOne(row.test, c, o.testMs);
+        let outcome = judge(runtime.name, row.test.name, await runOne(row.test, c, o.testMs));
         current = null;
         const left = await cleanup(c, new Ctx(runtime, root, o.rootfs, work, `${prefix}c`, o.limits));
         if (left.length) {
@@ -239,17 +240,16 @@ function report(o: Options, rows: Row[], notes: string[]): number {
   if (details.length) out.push('', ...details);
   if (notes.length) out.push('', ...notes.map((n) => `- note: ${n}`));
   out.push('');
-  for (const n of names) {
-    const xs = rows.map((r) => r.results.get(n)).filter((x): x is Outcome => x !== undefined);
-    const count = (k: Outcome['kind']) => xs.filter((x) => x.kind === k).length;
-    out.push(`${n}: ${count('pass')} passed, ${count('fail')} failed, ${count('skip')} skipped`);
-  }
-  const first = rows.map((r) => r.results.get(names[0]!)).filter((x): x is Outcome => x !== undefined);
-  const passed = first.filter((x) => x.kind === 'pass').length;
-  const failed = first.filter((x) => x.kind === 'fail').length;
-  out.push(`conformance: ${passed} passed, ${failed} failed`);
+  const tally = (n: string) => {
+    const xs = rows.map((r) => r.results.get(n));
+    const count = (k: Outcome['kind']) => xs.filter((x) => x?.kind === k).length;
+    return { failed: count('fail'), line: `${count('pass')} passed, ${count('fail')} failed, ${count('skip')} skipped` };
+  };
+  for (const n of names) out.push(`${n}: ${tally(n).line}`);
+  const first = tally(names[0]!);
+  out.push(`conformance: ${first.line}`);
   process.stdout.write(`${out.join('\n')}\n`);
-  return failed > 0 ? 1 : 0;
+  return first.failed > 0 ? 1 : 0;
 }
 
 main().then(

@@ -1,13 +1,14 @@
 // One test per MUST / MUST NOT (and REQUIRED state property) of the runtime spec's runtime.md:
 // "Scope of a Container", "State", "Lifecycle" (hooks included), "Errors", "Warnings",
-// "Operations". The text followed is runtime-spec main (1.3.0+dev, the version of the project's
-// reference schemas in ../shared/oci); each test cites its requirement by a short quote. One more
+// "Operations". The text followed is runtime-spec main (1.3.0+dev, the version the schemas in
+// schemas/ follow); each test cites its requirement by a short quote. One more
 // test checks the runc CLI contract that callers rely on, and says so.
 //
 // A test gets a Ctx (lib.ts) bound to one runtime with a private --root, builds bundles whose
 // rootfs is the read-only busybox rootfs and whose OUT (/tmp in the container) is a per-bundle
-// host directory, and throws Fail/Skip. The runner deletes (--force) every container id a test
-// used, whatever happened.
+// host directory, and throws Fail or Skip (a prerequisite is missing), or a Deviation when it sees
+// one of the known deviations (deviations.ts: the runner decides by its table whether that runtime
+// declares it). The runner deletes (--force) every container id a test used, whatever happened.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,7 +18,6 @@ import {
   type Ctx,
   type HookName,
   OUT,
-  Skip,
   type Spec,
   type State,
   alive,
@@ -37,6 +37,7 @@ import {
   sleep,
   waitGone,
 } from './lib.js';
+import { Deviation } from './deviations.js';
 
 export interface Test {
   /** Stable name, for --only and the table: "<section>.<what>". */
@@ -316,16 +317,6 @@ test(
 // still only a warning. Hook scripts log to the bundle's out directory: startContainer runs in
 // the container after pivot_root and sees it at OUT; the others see the host path.
 
-/** runc's known deviations in this area, each with the upstream discussion (other runtimes may share them). */
-const RUNC_POSTSTART_AT_CREATE =
-  `known deviation, runc's behaviour: runc runs poststart hooks during create, before start (opencontainers/runc#1710; fixed on runc main in 2026 by #5186)`;
-const RUNC_START_HOOK_NOT_DESTROYED =
-  `known deviation, runc's behaviour: after a failing start-time hook the container is stopped but kept until delete (runc#5186: "does not implement removing the container")`;
-const RUNC_STARTCONTAINER_AFTER_START =
-  `known deviation, runc's behaviour: runc runs startContainer hooks in the container init after \`start\` has returned, so start cannot report their failure; the program does not run and the container stops`;
-const RUNC_POSTSTOP_STOPS_AT_FAILURE =
-  `known deviation, runc's behaviour: runc stops running poststop hooks at the first one that fails (opencontainers/runc#1765)`;
-
 /** The hook's log path: startContainer runs in the container after pivot_root, the rest see host paths. */
 function hookLog(name: HookName, out: string): string {
   return path.join(name === 'startContainer' ? OUT : out, 'hooks.log');
@@ -377,7 +368,7 @@ hookTest('startContainer', '(step 7)', (l) => {
   expect(before(l.beforeDelete, 'startContainer', 'program'), `the startContainer hook did not run before the program (log: ${JSON.stringify(l.beforeDelete)})`);
 });
 hookTest('poststart', '(step 9)', (l) => {
-  if (l.afterCreate.includes('poststart')) throw new Skip(RUNC_POSTSTART_AT_CREATE);
+  if (l.afterCreate.includes('poststart')) throw new Deviation('poststart-at-create');
   // config.md: "after the user-specified process is executed but before the start operation returns".
   expect(l.afterStart.includes('poststart'), `the poststart hook had not run when start returned (log: ${JSON.stringify(l.afterStart)})`);
 });
@@ -410,13 +401,13 @@ for (const name of ['prestart', 'createRuntime', 'createContainer'] as const) {
 
 /**
  * After a start-time hook failed: the container must be stopped and destroyed (step 12). A
- * container that is stopped but still there is runc's behaviour (a known deviation).
+ * container that is stopped but still there is a known deviation (runc's behaviour).
  */
 async function destroyedAfterStartHook(c: Ctx, id: string, name: string): Promise<void> {
   const st = await c.rt(['state', id]);
   if (!ok(st)) return;
   const s = await c.waitStatus(id, 'stopped').catch(() => c.state(id));
-  if (s.status === 'stopped') throw new Skip(RUNC_START_HOOK_NOT_DESTROYED);
+  if (s.status === 'stopped') throw new Deviation('start-hook-failure-keeps-container');
   fail(`the container was neither stopped nor destroyed after the failed ${name} hook: status ${JSON.stringify(s.status)}`);
 }
 
@@ -440,7 +431,7 @@ test(
     expect(!existsSync(path.join(b.out, 'ran')), 'the program ran although the startContainer hook failed');
     if (ok(r)) {
       const s = await c.waitStatus(id, 'stopped').catch(() => null);
-      if (s) throw new Skip(RUNC_STARTCONTAINER_AFTER_START);
+      if (s) throw new Deviation('startContainer-after-start');
       fail(`start succeeded although its startContainer hook exited 7: ${describe(r)}`);
     }
     await destroyedAfterStartHook(c, id, 'startContainer');
@@ -458,7 +449,7 @@ test(
     const log = path.join(b.out, 'hooks.log');
     const id = c.newId();
     const cr = await c.create(id, b);
-    if (!ok(cr) && lines(log).includes('poststart')) throw new Skip(RUNC_POSTSTART_AT_CREATE);
+    if (!ok(cr) && lines(log).includes('poststart')) throw new Deviation('poststart-at-create');
     expect(ok(cr), `create failed: ${describe(cr)}`);
     const pid = c.readPidFile(id);
     const r = await c.rt(['start', id]);
@@ -482,7 +473,7 @@ test(
     const log = lines(path.join(b.out, 'hooks.log'));
     expect(log.includes('poststop1'), `the failing poststop hook never ran (${describe(r)})`);
     await mustNotExist(c, id, 'delete must go on after a failed poststop hook');
-    if (isDeepStrictEqual(log, ['poststop1'])) throw new Skip(RUNC_POSTSTOP_STOPS_AT_FAILURE);
+    if (isDeepStrictEqual(log, ['poststop1'])) throw new Deviation('poststop-stops-at-failure');
     expect(log.includes('poststop2'), `the poststop hook after the failing one did not run (log: ${JSON.stringify(log)}; ${describe(r)})`);
   },
 );
@@ -990,13 +981,11 @@ test(
       expect(s.status === 'created' && alive(pid), `the refused delete changed the container: status ${JSON.stringify(s.status)}`);
       return;
     }
-    // runc (and tsrun, and containerd relying on it) kill and destroy a created container here.
+    // runc kills and destroys a created container here (and containerd relies on it).
     const gone = !ok(await c.rt(['state', id])) && (await waitGone(pid, c.limits.waitMs));
     expect(gone, `delete of a created container exited 0 but left it behind: ${describe(r)}`);
     expect(!existsSync(path.join(b.out, 'ran')), 'delete of a created container ran its program');
-    throw new Skip(
-      "known deviation, runc's behaviour, followed on purpose (CONTRACT.md §6.1; containerd relies on it): `delete` of a created container kills and destroys it instead of failing",
-    );
+    throw new Deviation('delete-created-destroys');
   },
 );
 
@@ -1054,7 +1043,7 @@ test(
 
 test(
   'contract.stdio',
-  'runc CLI contract (CONTRACT.md §4.4, not runtime.md)',
+  'runc CLI contract (docs/contract.md, not runtime.md)',
   "Without a tty, the runtime's fds 0/1/2 go to the container unchanged: the container process's stdio are create's.",
   async (c) => {
     const b = await c.bundle(sh('read line; echo "out:$line"; echo "err:$line" >&2'));

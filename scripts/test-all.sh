@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the test suites (all by default, or those named: unit integration conformance) and ends
-# with one line "N passed, N failed" totalled over every suite, so a run that executed no test
-# cannot pass unnoticed.
+# Runs the test suites (all by default, or those named: unit integration conformance). Each suite
+# prints "name: N passed, N failed, N skipped"; the last line is the same totalled over every
+# suite. A suite that ran nothing counts as a failure, so a run that executed no test cannot pass
+# unnoticed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 suites=("$@")
@@ -10,7 +11,17 @@ passed=0 failed=0 skipped=0 status=0
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# Runs ava with TAP output, shows it, and adds its counts to the totals.
+# Adds a suite's counts to the totals and prints its line. A non-zero exit with no failure
+# counted (a crash, a timeout the counts may not show) counts as one; so does running nothing.
+count_suite() {
+  local name=$1 rc=$2 p=$3 f=$4 s=$5
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && { echo "$name: no test ran"; f=1; }
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+  echo "$name: $p passed, $f failed, $s skipped"
+}
+
+# Runs ava with TAP output, shows it, and counts it.
 run_ava() {
   local name=$1; shift
   echo "=== $name"
@@ -20,12 +31,20 @@ run_ava() {
   p=$(grep -E '^# pass ' "$out/$name.tap" | tail -1 | awk '{print $3}')
   f=$(grep -E '^# fail ' "$out/$name.tap" | tail -1 | awk '{print $3}')
   s=$(grep -E '^# skip ' "$out/$name.tap" | tail -1 | awk '{print $3}')
-  p=${p:-0} f=${f:-0} s=${s:-0}
-  # ava exits non-zero on a crash or a timeout that TAP counts may not show: count it as a failure.
-  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-  [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && { echo "$name: no test ran"; f=1; }
-  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-  echo "$name: $p passed, $f failed, $s skipped"
+  count_suite "$name" "$rc" "${p:-0}" "${f:-0}" "${s:-0}"
+}
+
+# Runs the conformance suite against bin/tsrun and counts its last line,
+# "conformance: N passed, N failed, N skipped".
+run_conformance() {
+  local name=$1
+  echo "=== $name"
+  node dist/conformance/run.js --runtime "tsrun=$PWD/bin/tsrun" --rootfs build/rootfs-busybox 2>&1 | tee "$out/$name.txt"
+  local rc=${PIPESTATUS[0]}
+  local line
+  line=$(grep -E '^conformance: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out/$name.txt" | tail -1)
+  if [ -z "$line" ]; then echo "$name: no result line"; failed=$((failed + 1)); return; fi
+  count_suite "$name" "$rc" $(echo "$line" | awk '{print $2, $4, $6}')
 }
 
 # The suites that drive bin/tsrun run once per engine (TSRUN_TEST_ENGINES, default "node node22 bun"):
@@ -54,12 +73,7 @@ for suite in "${suites[@]}"; do
       done ;;
     conformance)
       for engine in "${engines[@]}"; do
-        echo "=== conformance ($engine)"
-        with_engine "$engine" node dist/conformance/run.js --runtime "tsrun=$PWD/bin/tsrun" --rootfs build/rootfs-busybox 2>&1 | tee "$out/conformance.txt"
-        line=$(grep -E '^conformance: [0-9]+ passed, [0-9]+ failed' "$out/conformance.txt" | tail -1)
-        if [ -z "$line" ]; then echo "conformance ($engine): no result line"; failed=$((failed + 1)); continue; fi
-        p=$(echo "$line" | awk '{print $2}') f=$(echo "$line" | awk '{print $4}')
-        passed=$((passed + p)) failed=$((failed + f))
+        with_engine "$engine" run_conformance "conformance-$engine"
       done ;;
     *) echo "unknown suite $suite"; exit 2 ;;
   esac

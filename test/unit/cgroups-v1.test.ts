@@ -151,6 +151,51 @@ test('v1 on a host-like tree: BFQ weight files; leafWeight, hugetlb, net_cls, rd
   t.throws(() => m.setResources({ rdma: { mlx4: { hcaHandles: 1 } } }, { update: true }), { message: /rdma\["mlx4"\].*rdma cgroup controller/ });
 });
 
+/** A v1 tree whose new blkio cgroups have these weight files (the throttle files stay). */
+function blkioTree(weightFiles: Record<string, string>): FakeTree {
+  const tree = fakeV1();
+  const blk = tree.fs.templates.get(`${tree.root}/blkio`)!;
+  for (const f of ['blkio.bfq.weight', 'blkio.bfq.weight_device']) delete blk[f];
+  Object.assign(blk, weightFiles);
+  return tree;
+}
+
+/** The writes to blkio files; the default device rules are written on every set. */
+const blkioWrites = (root: string, writes: Array<{ path: string; value: string }>) => rel(root, writes).filter(([p]) => p!.startsWith('blkio/'));
+
+const BLKIO_WEIGHTS: LinuxResources = { blockIO: { weight: 300, weightDevice: [{ major: 8, minor: 0, weight: 200 }] } };
+
+test('v1 blkio weight: blkio.weight when it exists, else the BFQ files', (t) => {
+  const trees: Array<[string, Record<string, string>, string[]]> = [
+    ['classic', { 'blkio.weight': '500', 'blkio.weight_device': '' }, ['blkio.weight', 'blkio.weight_device']],
+    ['BFQ only', { 'blkio.bfq.weight': '100', 'blkio.bfq.weight_device': '' }, ['blkio.bfq.weight', 'blkio.bfq.weight_device']],
+    ['both', { 'blkio.weight': '500', 'blkio.weight_device': '', 'blkio.bfq.weight': '100', 'blkio.bfq.weight_device': '' }, ['blkio.weight', 'blkio.weight_device']],
+  ];
+  for (const [name, files, [weightFile, deviceFile]] of trees) {
+    const { rec, m, r } = setup(t, blkioTree(files));
+    m.create();
+    rec.clear();
+    const want = [[`blkio/a/b/${weightFile}`, '300'], [`blkio/a/b/${deviceFile}`, '8:0 200']];
+    t.deepEqual(blkioWrites(r, m.setResources(BLKIO_WEIGHTS)), want, name);
+    t.deepEqual(blkioWrites(r, rec.writes), want, name);
+    t.is(read(`${r}/blkio/a/b/${weightFile}`), '300', name);
+  }
+});
+
+test('v1 blkio weight: with neither blkio.weight nor blkio.bfq.weight, an error naming the field and nothing written', (t) => {
+  const { rec, m, r } = setup(t, blkioTree({}));
+  m.create();
+  rec.clear();
+  const throttle = { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }] };
+  const e1 = t.throws(() => m.setResources({ blockIO: { weight: 300, ...throttle } }), { instanceOf: UnsupportedError });
+  t.is(e1.message, `linux.resources.blockIO.weight: cannot apply: ${r}/blkio/a/b/blkio.weight does not exist`);
+  const e2 = t.throws(() => m.setResources({ blockIO: { weightDevice: [{ major: 8, minor: 0, weight: 200 }], ...throttle } }), { instanceOf: UnsupportedError });
+  t.is(e2.message, `linux.resources.blockIO.weightDevice[0].weight: cannot apply: ${r}/blkio/a/b/blkio.weight_device does not exist`);
+  t.deepEqual(blkioWrites(r, rec.writes), []);
+  t.false(fs.existsSync(`${r}/blkio/a/b/blkio.weight`));
+  t.false(fs.existsSync(`${r}/blkio/a/b/blkio.weight_device`));
+});
+
 test('v1: default values need no controller and no file', (t) => {
   const { m } = setup(t, fakeV1({ hierarchies: ['cpu', 'memory', 'devices'] }));
   m.create();

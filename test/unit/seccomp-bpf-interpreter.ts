@@ -5,6 +5,7 @@
  * accepts (32-bit absolute loads from seccomp_data, scratch memory, ALU, jumps, returns) and
  * throws on anything else, on out-of-range loads and on running off the end.
  */
+import test, { type ExecutionContext } from 'ava';
 import os from 'node:os';
 
 export const AUDIT_ARCH_X86_64 = 0xc000003e;
@@ -181,6 +182,15 @@ export const RET = {
   LOG: 0x7ffc0000,
   ALLOW: 0x7fff0000,
 } as const;
+
+/**
+ * Registers a test that needs an x86_64 host (its syscall numbers are x86_64's, checked against
+ * this host's libseccomp); elsewhere it is registered as skipped, with the reason in its title.
+ */
+export function x64Test(title: string, fn: (t: ExecutionContext) => void): void {
+  if (process.arch === 'x64') test(title, fn);
+  else test.skip(`${title} (skipped: needs an x86_64 host, this is ${process.arch})`, fn);
+}
 
 /** x86_64 helper: the decision for syscall `nr` with `args`. */
 export function x64(program: Uint8Array, nr: number, ...args: (number | bigint)[]): number {

@@ -3,7 +3,7 @@ import { ConfigError, UnsupportedError } from '../../src/errors.js';
 import { compileSeccomp, type CompileOptions } from '../../src/seccomp/index.js';
 import { decodeProgram } from '../../src/seccomp/bpf.js';
 import { loadLibseccomp, type Libseccomp } from '../../src/sys/libseccomp.js';
-import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, NR, NR_I386, RET, X32_SYSCALL_BIT, runFilter, x64 } from './seccomp-bpf-interpreter.js';
+import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, NR, NR_I386, RET, X32_SYSCALL_BIT, runFilter, x64, x64Test } from './seccomp-bpf-interpreter.js';
 
 const NO_CACHE: CompileOptions = { cacheDir: false };
 const compile = (profile: object, opts: CompileOptions = {}) => compileSeccomp(profile, { ...NO_CACHE, ...opts });
@@ -12,8 +12,7 @@ const EBADFD = 77;
 const ENOSYS = 38;
 const EPERM = 1;
 
-test('the NR table of the interpreter matches libseccomp (x86_64)', (t) => {
-  if (process.arch !== 'x64') return t.pass();
+x64Test('the NR table of the interpreter matches libseccomp (x86_64)', (t) => {
   const lib = loadLibseccomp();
   for (const [name, nr] of Object.entries(NR)) t.is(lib.syscallResolveName(name), nr, name);
   const x86 = lib.archResolveName('x86');
@@ -37,8 +36,7 @@ test('a simple deny rule: program is non-empty, whole instructions, deterministi
   t.true(decodeProgram(a.program).length === a.program.length / 8);
 });
 
-test('settimeofday -> ERRNO(errnoRet) on x86_64, other syscalls -> ALLOW', (t) => {
-  if (process.arch !== 'x64') return t.pass();
+x64Test('settimeofday -> ERRNO(errnoRet) on x86_64, other syscalls -> ALLOW', (t) => {
   const { program } = compile({
     defaultAction: 'SCMP_ACT_ALLOW',
     architectures: ['SCMP_ARCH_X86_64'],
@@ -52,8 +50,7 @@ test('settimeofday -> ERRNO(errnoRet) on x86_64, other syscalls -> ALLOW', (t) =
   t.is(runFilter(program, { nr: NR.read, arch: AUDIT_ARCH_AARCH64 }), RET.KILL_THREAD);
 });
 
-test('an allow-list: listed syscalls ALLOW, everything else the default ERRNO', (t) => {
-  if (process.arch !== 'x64') return t.pass();
+x64Test('an allow-list: listed syscalls ALLOW, everything else the default ERRNO', (t) => {
   const { program } = compile({
     defaultAction: 'SCMP_ACT_ERRNO',
     syscalls: [{ names: ['read', 'write', 'exit_group'], action: 'SCMP_ACT_ALLOW' }],
@@ -65,8 +62,7 @@ test('an allow-list: listed syscalls ALLOW, everything else the default ERRNO', 
   t.is(x64(program, NR.open), RET.ERRNO(EPERM));
 });
 
-test('defaultErrnoRet sets the default action errno', (t) => {
-  if (process.arch !== 'x64') return t.pass();
+x64Test('defaultErrnoRet sets the default action errno', (t) => {
   const { program } = compile({
     defaultAction: 'SCMP_ACT_ERRNO',
     defaultErrnoRet: 6,
@@ -76,8 +72,7 @@ test('defaultErrnoRet sets the default action errno', (t) => {
   t.is(x64(program, NR.read), RET.ALLOW);
 });
 
-test('every action compiles to its SECCOMP_RET value', (t) => {
-  if (process.arch !== 'x64') return t.pass();
+x64Test('every action compiles to its SECCOMP_RET value', (t) => {
   const { program } = compile({
     defaultAction: 'SCMP_ACT_ALLOW',
     listenerPath: '/run/agent.sock',
@@ -108,8 +103,7 @@ test('every action compiles to its SECCOMP_RET value', (t) => {
   t.is(x64(program, NR.read), RET.ALLOW);
 });
 
-test('argument conditions: personality(0x0) allowed, personality(0x8) denied', (t) => {
-  if (process.arch !== 'x64') return t.pass();
+x64Test('argument conditions: personality(0x0) allowed, personality(0x8) denied', (t) => {
   const { program } = compile({
     defaultAction: 'SCMP_ACT_ERRNO',
     syscalls: [{ names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0, op: 'SCMP_CMP_EQ' }] }],
@@ -121,8 +115,7 @@ test('argument conditions: personality(0x0) allowed, personality(0x8) denied', (
   t.is(x64(program, NR.personality, 1n << 32n), RET.ERRNO(EPERM));
 });
 
-test('argument conditions: every operator, 64-bit values', (t) => {
-  if (process.arch !== 'x64') return t.pass();
+x64Test('argument conditions: every operator, 64-bit values', (t) => {
   const big = 0x1_0000_0005n;
   const rule = (name: string, op: string, value: number | bigint, valueTwo?: number | bigint) => ({
     names: [name],
@@ -167,8 +160,7 @@ test('argument conditions: every operator, 64-bit values', (t) => {
   t.is(x64(program, NR.read, 11, 10), RET.ALLOW);
 });
 
-test('runc semantics: different argument indexes are ANDed in one rule', (t) => {
-  if (process.arch !== 'x64') return t.pass();
+x64Test('runc semantics: different argument indexes are ANDed in one rule', (t) => {
   const { program } = compile({
     defaultAction: 'SCMP_ACT_ALLOW',
     syscalls: [
@@ -188,8 +180,7 @@ test('runc semantics: different argument indexes are ANDed in one rule', (t) => 
   t.is(x64(program, NR.socket, 2, 1), RET.ALLOW);
 });
 
-test('runc semantics: the same index twice splits every condition into its own rule (OR)', (t) => {
-  if (process.arch !== 'x64') return t.pass();
+x64Test('runc semantics: the same index twice splits every condition into its own rule (OR)', (t) => {
   const same = compile({
     defaultAction: 'SCMP_ACT_ERRNO',
     syscalls: [
@@ -228,8 +219,7 @@ test('runc semantics: the same index twice splits every condition into its own r
   t.is(x64(mixed, NR.socket, 3, 4), RET.ERRNO(EPERM));
 });
 
-test('architectures: x86 and x32 get their own syscall numbers', (t) => {
-  if (process.arch !== 'x64') return t.pass();
+x64Test('architectures: x86 and x32 get their own syscall numbers', (t) => {
   const { program } = compile({
     defaultAction: 'SCMP_ACT_ALLOW',
     architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
@@ -254,8 +244,7 @@ test('architectures: x86 and x32 get their own syscall numbers', (t) => {
   t.is(runFilter(only64, { nr: NR_I386.read, arch: AUDIT_ARCH_I386 }), RET.KILL_THREAD);
 });
 
-test('-ENOSYS stub: syscalls newer than the profile get ENOSYS, older unlisted ones the default', (t) => {
-  if (process.arch !== 'x64') return t.pass();
+x64Test('-ENOSYS stub: syscalls newer than the profile get ENOSYS, older unlisted ones the default', (t) => {
   const profile = {
     defaultAction: 'SCMP_ACT_ERRNO',
     architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
@@ -284,8 +273,7 @@ test('-ENOSYS stub: syscalls newer than the profile get ENOSYS, older unlisted o
   t.deepEqual(Buffer.from(allow), Buffer.from(compile({ ...profile, defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL' }] }, { enosysStub: false }).program));
 });
 
-test('unknown syscall names are ignored with a warning naming the field', (t) => {
-  if (process.arch !== 'x64') return t.pass();
+x64Test('unknown syscall names are ignored with a warning naming the field', (t) => {
   const r = compile({
     defaultAction: 'SCMP_ACT_ALLOW',
     syscalls: [
@@ -357,8 +345,7 @@ test('errnoRet: only for ERRNO and TRACE, and at most 16 bits', (t) => {
   );
 });
 
-test('uint64 values: bigints are exact, numbers above 2^53 warn, 2^64 is refused', (t) => {
-  if (process.arch !== 'x64') return t.pass();
+x64Test('uint64 values: bigints are exact, numbers above 2^53 warn, 2^64 is refused', (t) => {
   const max = (1n << 64n) - 1n;
   const r = compile({
     defaultAction: 'SCMP_ACT_ALLOW',

@@ -1,8 +1,10 @@
 /** Rootless decisions that need no root: state root, how id maps are written, cgroup delegation. */
 import test from 'ava';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cgroupNotDelegated, idMapMethod, parseIdMap } from '../../src/lifecycle/rootless.js';
 import { defaultStateRoot } from '../../src/state/root.js';
 
@@ -34,12 +36,31 @@ test('root writes every map itself; a user writes only its own id, setgroups den
   t.deepEqual(idMapMethod('0 1000 1\n', '0 100000 10\n', { uid: 1000, gid: 1000 }), { uid: 'direct', gid: 'newgidmap', denySetgroups: false });
 });
 
-test('cgroups count as delegated only when every directory (or its nearest existing parent) is writable', (t) => {
-  if (process.getuid?.() === 0) {
-    t.log('skipped: root can write anywhere, so this needs a non-root user');
-    t.pass();
-    return;
+const NOBODY = 65534;
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const probe = fileURLToPath(new URL('./cgroup-delegation-probe.js', import.meta.url));
+
+/**
+ * Who runs the delegation check: this user when not root; as root, the repository's owner (who can
+ * read the compiled modules) or nobody when root owns it, which then needs every directory above
+ * the repository searchable by others. A string: why no such user is at hand.
+ */
+function delegationUser(): { uid: number; gid: number } | undefined | string {
+  if (process.getuid?.() !== 0) return undefined;
+  const owner = statSync(repo);
+  if (owner.uid !== 0) return { uid: owner.uid, gid: owner.gid };
+  for (let dir = repo; ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return `${dir} is not searchable by nobody, who would run it`;
+    if (dir === dirname(dir)) return { uid: NOBODY, gid: NOBODY };
   }
+}
+
+const user = delegationUser();
+const delegationTest = typeof user === 'string' ? test.skip : test;
+const delegationTitle = 'cgroups count as delegated only when every directory (or its nearest existing parent) is writable';
+
+delegationTest(typeof user === 'string' ? `${delegationTitle} (skipped: ${user})` : delegationTitle, (t) => {
+  const runAs = typeof user === 'object' ? user : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-cg-'));
   t.teardown(() => {
     chmodSync(join(dir, 'locked'), 0o755);
@@ -48,7 +69,12 @@ test('cgroups count as delegated only when every directory (or its nearest exist
   mkdirSync(join(dir, 'mine'));
   writeFileSync(join(dir, 'mine', 'cgroup.procs'), '');
   mkdirSync(join(dir, 'locked'));
+  // The tree belongs to the user who runs the check: 'mine' is writable by it, 'locked' is not.
+  if (runAs) for (const p of ['', 'mine', 'mine/cgroup.procs', 'locked']) chownSync(join(dir, p), runAs.uid, runAs.gid);
   chmodSync(join(dir, 'locked'), 0o555);
-  t.is(cgroupNotDelegated([join(dir, 'mine'), join(dir, 'mine', 'a', 'b')]), undefined);
-  t.regex(cgroupNotDelegated([join(dir, 'locked', 'x')]) ?? '', /locked is not writable/);
+  const lists = [[join(dir, 'mine'), join(dir, 'mine', 'a', 'b')], [join(dir, 'locked', 'x')]];
+  const out = execFileSync(process.execPath, [probe, JSON.stringify(lists)], { encoding: 'utf8', ...runAs });
+  const [mine, locked] = JSON.parse(out) as (string | null)[];
+  t.is(mine, null);
+  t.is(locked, `${join(dir, 'locked')} is not writable by uid ${runAs?.uid ?? process.geteuid!()}`);
 });
