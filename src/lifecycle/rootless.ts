@@ -9,7 +9,7 @@
  * - clear errors, before anything is made, for what cannot work without privileges;
  * - whether id-mapped mounts work here (for `features`).
  */
-import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { childProcess } from '../sys/builtins.js';
 import { writeErr } from '../sys/fdio.js';
 import { euid, isRootless } from '../state/root.js';
@@ -116,28 +116,6 @@ function requestedLimits(spec: Spec): string[] {
     .map(([k]) => `/linux/resources/${k}`);
 }
 
-/** The nearest existing ancestor of dir (dir itself when it exists). */
-function nearestExisting(dir: string): string {
-  let cur = dir;
-  while (!existsSync(cur) && cur !== dirname(cur)) cur = dirname(cur);
-  return cur;
-}
-
-/** Why the caller cannot use these cgroup directories, or undefined when it can (delegation). */
-export function cgroupNotDelegated(dirs: readonly string[]): string | undefined {
-  for (const dir of dirs) {
-    const at = nearestExisting(dir);
-    try {
-      accessSync(at, constants.W_OK);
-      // An existing cgroup must also take our processes.
-      if (at === dir) accessSync(join(dir, 'cgroup.procs'), constants.W_OK);
-    } catch {
-      return `${at} is not writable by uid ${euid()}`;
-    }
-  }
-  return undefined;
-}
-
 function isPermissionError(e: unknown): boolean {
   const code = (e as { errno?: unknown; code?: unknown }).errno ?? (e as { code?: unknown }).code;
   return code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
@@ -161,8 +139,7 @@ export async function containerCgroup(
   const cgroupsPath = spec.linux?.cgroupsPath || (systemd ? undefined : `tsrun/${id}`);
   let why: string | undefined;
   try {
-    const probe = createManager({ id, cgroupsPath, systemd }).toJSON();
-    why = cgroupNotDelegated([...Object.values(probe.paths), ...(probe.unified ? [probe.unified] : [])]);
+    why = createManager({ id, cgroupsPath, systemd }).notDelegated();
   } catch (e) {
     why = (e as Error).message;
   }

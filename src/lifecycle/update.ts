@@ -10,7 +10,7 @@
  */
 import { readSync } from 'node:fs';
 import { ConfigError, ContainerNotRunningError, UnsupportedError, UsageError } from '../errors.js';
-import type { LinuxResources } from '../cgroups/types.js';
+import type { LinuxResources } from '../cgroups/index.js';
 import { parseJson, readText } from '../spec/load.js';
 import { validateSpec } from '../spec/validate.js';
 import type { StateStore } from '../state/store.js';

@@ -3,7 +3,8 @@ import test from 'ava';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cgroupNotDelegated, idMapMethod, parseIdMap } from '../../src/lifecycle/rootless.js';
+import { cgroupNotDelegated } from '../../src/cgroups/index.js';
+import { idMapMethod, parseIdMap } from '../../src/lifecycle/rootless.js';
 import { defaultStateRoot } from '../../src/state/root.js';
 
 test('the state root is /run/tsrun for root and $XDG_RUNTIME_DIR/tsrun for anyone else', (t) => {
