@@ -45,7 +45,7 @@ case $engine in
     # Bytecode: the program starts without parsing its JavaScript (18 ms without, 6 ms with).
     # Splitting: each command's code is its own chunk inside the program, loaded when it runs
     # (a whole-program chunk costs every command about 1 ms more; yargs, for --help only, is one
-    # too). koffi, a native addon, stays in node_modules, found from the install (src/install.ts).
+    # too). koffi, a native addon, stays in node_modules, found from the install (src/install-paths.ts).
     # No autoloading of .env, bunfig.toml, tsconfig.json or package.json from the caller's
     # directory: a runtime's environment is what its caller gives it (and the look-ups cost
     # 0.3 ms a call). JIT policy 1000: JavaScriptCore's tier-up thresholds scaled by 1000, so the

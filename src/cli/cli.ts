@@ -101,11 +101,11 @@ export function runMain(load: CommandLoader): void {
 async function showHelp(argv: readonly string[], missingCommand: boolean, load: CommandLoader): Promise<number> {
   // Bun's compiled program carries yargs as a chunk of its own, loaded only here. On Node,
   // require(): the CLI bundle runs without a dynamic-import hook (code-cache.ts), and yargs 18,
-  // an ES module, exports itself to require() ('module.exports'). install.ts is imported here
+  // an ES module, exports itself to require() ('module.exports'). install-paths.ts is imported here
   // only: it loads node:fs, which the compiled Bun program's `state` must not pay for.
   const yargs = process.versions.bun
     ? (await import('yargs')).default
-    : ((await import('../install.js')).requireFromInstall('yargs') as typeof import('yargs').default);
+    : ((await import('../install-paths.js')).requireFromInstall('yargs') as typeof import('yargs').default);
   const args = argv.filter((a) => a !== 'help');
   let y = globalFlags(yargs(args))
     .scriptName('tsrun')

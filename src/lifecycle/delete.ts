@@ -10,7 +10,7 @@ import { runHooksReportingErrors, type Hook } from '../hooks/index.js';
 import type { ContainerRecord, StateStore } from '../state/store.js';
 import { isSameLiveProcess } from '../sys/proc.js';
 import { removeContainerCgroup } from '../cgroups/remove.js';
-import { hookState, loadContainer, type Container } from './container.js';
+import { canDelete, hookState, loadContainer, type Container } from './container.js';
 import { signalAll } from './signal-all.js';
 
 const KILL_WAIT_MS = 10_000;
@@ -35,9 +35,7 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
       }
       throw e;
     }
-    if (c.status === 'running' || c.status === 'paused') {
-      if (!force) throw new IncorrectStatusError(`cannot delete container ${id} that is not stopped: ${c.status}`);
-    }
+    if (!canDelete(c.status) && !force) throw new IncorrectStatusError(`cannot delete container ${id} that is not stopped: ${c.status}`);
     if (c.status !== 'stopped') await killAndWait(c.rec);
     return destroy(store, c.rec);
   });
