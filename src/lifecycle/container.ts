@@ -1,6 +1,6 @@
 /**
  * A container as the commands see it: its record from the state dir and its live status.
- * Status is derived, never trusted from the file (CONTRACT.md 4.1): frozen → paused; the init
+ * Status is derived, never trusted from the file (it goes stale): frozen → paused; the init
  * gone, a zombie or a different process under the same pid → stopped; the exec fifo still
  * there → created; otherwise running.
  */

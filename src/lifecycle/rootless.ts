@@ -98,7 +98,7 @@ function runMapHelper(helper: 'newuidmap' | 'newgidmap', pid: number, map: strin
   }
 }
 
-/** Writes the id maps of a new user namespace: each map in one write (DESIGN.md pitfall 6). */
+/** Writes the id maps of a new user namespace: each map in one write (the kernel takes a map file's first write only). */
 export function writeIdMaps(pid: number, idmap: { uidMap: string; gidMap: string }, ids?: { uid: number; gid: number }): void {
   const how = idMapMethod(idmap.uidMap, idmap.gidMap, ids);
   if (how.uid === 'direct') writeProcFile(`/proc/${pid}/uid_map`, idmap.uidMap);

@@ -1,6 +1,6 @@
 /**
  * start: release the init blocked on exec.fifo, then run poststart hooks. The fifo is read
- * without blocking (a fifo never reports hang-up to a non-blocking reader, DESIGN.md pitfall 3):
+ * without blocking (a fifo never reports hang-up to a non-blocking reader, so EOF alone says nothing):
  * 1 byte means released; EAGAIN means the init is about to write; 0 bytes means no writer yet,
  * which is an error only once the init is gone.
  */
