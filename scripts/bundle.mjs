@@ -1,16 +1,14 @@
-// Bundles the CLI for start-up speed (issue: speed and footprint): dist/cjs/main.cjs, the boot file
-// Node runs (src/cli/boot.ts: a loader and nothing else), dist/cjs/cli.cjs, the dispatcher, and one
-// CommonJS bundle per command, dist/cjs/cmd-NAME.cjs, holding only the code that command reaches.
-// koffi stays external (a native addon, loaded on first use).
+// Bundles the CLI for start-up speed: dist/cjs/main.cjs, the boot file Node runs (src/cli/boot.ts:
+// a loader and nothing else), dist/cjs/cli.cjs, the dispatcher, and one CommonJS bundle per
+// command, dist/cjs/cmd-NAME.cjs, holding only the code that command reaches. koffi stays external
+// (a native addon, loaded on first use). Runs after tsc (the Makefile's order): the commands come
+// from tsc's output of src/cli/commands.ts, the list the CLI itself goes by.
 import { build } from 'esbuild';
 import { readdirSync, renameSync, rmSync } from 'node:fs';
+import { COMMAND_NAMES, commandModule } from '../dist/src/cli/commands.js';
 
-const names = [
-  'create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'list', 'ps', 'pause', 'resume', 'update', 'events',
-  'spec', 'features', 'plan', 'checkpoint', 'restore',
-];
 const entryPoints = { main: 'src/cli/boot.ts', cli: 'src/cli/bundle-entry.ts' };
-for (const n of names) entryPoints[`cmd-${n}`] = `src/cli/${n === 'delete' ? 'delete' : n}.ts`;
+for (const name of COMMAND_NAMES) entryPoints[`cmd-${name}`] = commandModule(name);
 
 rmSync('dist/cjs.new', { recursive: true, force: true });
 await build({
@@ -23,7 +21,7 @@ await build({
   format: 'cjs',
   target: 'node20',
   // Whitespace and syntax only (names stay, for readable stack traces): Node reads and hashes
-  // less source per command, 0.5 ms of a create (600 KB -> 400 KB).
+  // less source per command.
   minifyWhitespace: true,
   minifySyntax: true,
   // yargs prints --help only: loaded from node_modules then, never bundled into a command path.
@@ -35,7 +33,7 @@ await build({
   logOverride: { 'unsupported-require-call': 'silent', 'empty-import-meta': 'error' },
 });
 const made = readdirSync('dist/cjs.new').filter((f) => f.endsWith('.cjs'));
-if (made.length !== names.length + 2) throw new Error(`bundle: expected ${names.length + 2} files, got ${made.length}`);
+if (made.length !== COMMAND_NAMES.length + 2) throw new Error(`bundle: expected ${COMMAND_NAMES.length + 2} files, got ${made.length}`);
 rmSync('dist/cjs.old', { recursive: true, force: true });
 try {
   renameSync('dist/cjs', 'dist/cjs.old');

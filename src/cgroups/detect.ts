@@ -4,7 +4,7 @@
  * every hierarchy is mounted. Read from /proc/self/mountinfo, or from a directory laid out like
  * /sys/fs/cgroup (the unit tests' fake trees).
  */
-import { compareText } from '../compare.js';
+import { compareText } from '../text-order.js';
 import { readFileSync } from 'node:fs';
 import { SysError } from '../errors.js';
 import type { CgroupFs } from './fs.js';

@@ -5,7 +5,7 @@
  * compute the transition from the cgroup's current rules; the eBPF generator uses its result so
  * that v2 decisions equal v1 ones.
  */
-import { compareText } from '../compare.js';
+import { compareText } from '../text-order.js';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_ALLOWED_DEVICES } from './default-devices.js';
 import type { LinuxDeviceCgroup, LinuxDeviceNode } from './types.js';

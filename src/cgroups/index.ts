@@ -8,6 +8,13 @@
  *   record.cgroup = cg.toJSON();                  // into state.json
  *
  * and later `loadManager(record.cgroup)` for pause/resume/update/ps/events/kill --all/delete.
+ * Code outside src/cgroups imports this module, never the files behind it, but for three entries
+ * of it that load no manager, which the frequent commands import from their own files: the
+ * compiled Bun program splits code by file, so importing them from here would load every
+ * controller, the eBPF device filter and the stats readers with them:
+ *   - frozen.ts, isFrozenStored: `state` and `list` (paused or not, from one file read);
+ *   - remove.ts, removeContainerCgroup: `delete` (the manager's destroy, from the record);
+ *   - warmup.ts, warmAttachLock: `exec` and `create` (the kernel's slow first attach, started early).
  */
 import { ConfigError, UnsupportedError } from '../errors.js';
 import { detectHost, type CgroupLayout } from './detect.js';
@@ -35,6 +42,10 @@ export { DEFAULT_ALLOWED_DEVICES } from './default-devices.js';
 export { buildDeviceFilter, type DeviceFilter } from './ebpf/program.js';
 export { bpfDeviceFilterAttacher, attachedDeviceFilters, type DeviceFilterAttacher } from './ebpf/attach.js';
 export { sharesToWeight, blkioWeightToIoWeight, memorySwapToV2 } from './convert.js';
+export { cgroupNotDelegated } from './delegation.js';
+export { isFrozenStored } from './frozen.js';
+export { removeContainerCgroup } from './remove.js';
+export { warmAttachLock } from './warmup.js';
 export type * from './types.js';
 
 export interface ManagerOptions {

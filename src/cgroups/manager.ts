@@ -5,7 +5,8 @@
  * signalling every process, watching OOM kills, and the description stored in state.json.
  */
 import { ConfigError, SysError, UnsupportedError } from '../errors.js';
-import type { CgroupState } from './state.js';
+import { ownDirs, type CgroupState } from './state.js';
+import { cgroupNotDelegated } from './delegation.js';
 import type { ApplyOptions } from './controller.js';
 import type { CgroupMode } from './detect.js';
 import { errCode, readCg, showPath, sleepSync, writeCg, type CgroupFs } from './fs.js';
@@ -52,6 +53,11 @@ export interface CgroupManager {
   watchOom(onOom: (total: number) => void, intervalMs?: number): () => void;
   /** Does the container's cgroup directory exist? */
   exists(): boolean;
+  /**
+   * Why this process could not make or use the container's directories (not delegated to its
+   * user: rootless), or undefined when it can. Looks only; makes nothing.
+   */
+  notDelegated(): string | undefined;
   /**
    * Removes the container's own cgroup directories that create() made, with the sub-cgroups
    * below them; never a pre-existing directory, and (unless `parents`) never a level above the
@@ -112,6 +118,10 @@ export abstract class BaseManager implements CgroupManager {
   exists(): boolean {
     const d = this.procsDir();
     return d !== undefined && this.fs.exists(d);
+  }
+
+  notDelegated(): string | undefined {
+    return cgroupNotDelegated(ownDirs(this.state));
   }
 
   toJSON(): CgroupState {

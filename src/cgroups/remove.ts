@@ -1,11 +1,11 @@
 /**
  * Removing a container's cgroup, from what state.json recorded of it (CgroupState), without the
- * managers: `delete` needs this alone, and loading the managers (every controller, the eBPF
- * device filter, stats) costs a compiled Bun program 0.5 ms. The managers' destroy() is this too.
+ * managers: `delete` needs this alone (index.ts says why it must not load them). The managers'
+ * destroy() is this too.
  */
 import { SysError, describeCode } from '../errors.js';
-import { errCode, sleepSync, type CgroupFs } from './fs.js';
-import type { CgroupState } from './state.js';
+import { errCode, hostCgroupFs, sleepSync, type CgroupFs } from './fs.js';
+import { checkCgroupState, ownDirs, type CgroupState } from './state.js';
 
 /** One rmdir: true when the directory is gone (or already was), false while tasks or sub-cgroups keep it busy. */
 function rmdirOnce(fs: CgroupFs, dir: string): boolean {
@@ -46,20 +46,13 @@ function removeTree(fs: CgroupFs, dir: string, wait: boolean): void {
   rmdirRetry(fs, dir, wait);
 }
 
-/** The container's own directories: each v1 hierarchy's, and the cgroup2 one. */
-function ownDirs(state: CgroupState): Set<string> {
-  const dirs = new Set(Object.values(state.paths));
-  if (state.unified) dirs.add(state.unified);
-  return dirs;
-}
-
 /**
  * CgroupManager.destroy (see there) on a recorded state: the container's own directories that
  * create made, with what is below them; with `parents`, the levels above that it made too. What
  * goes is struck from state.created; the first error is thrown once the rest was tried.
  */
 export function removeCgroupDirs(fs: CgroupFs, state: CgroupState, { wait = true, parents = false }: { wait?: boolean; parents?: boolean } = {}): void {
-  const own = ownDirs(state);
+  const own = new Set(ownDirs(state));
   const depth = (p: string) => p.split('/').length;
   const order = state.created.filter((d) => parents || own.has(d)).sort((a, b) => depth(b) - depth(a));
   let first: unknown;
@@ -75,4 +68,14 @@ export function removeCgroupDirs(fs: CgroupFs, state: CgroupState, { wait = true
     }
   }
   if (first) throw first;
+}
+
+/**
+ * Removes a container's cgroup from its stored description (state.json "cgroup"), as the
+ * manager's destroy() would, without loading the managers; the record itself is left as it was.
+ * With `wait: false`, a cgroup still busy with tasks is an EBUSY error at once.
+ */
+export function removeContainerCgroup(stored: unknown, opts: { wait?: boolean; fs?: CgroupFs } = {}): void {
+  const state = checkCgroupState(stored);
+  removeCgroupDirs(opts.fs ?? hostCgroupFs, { ...state, created: [...state.created] }, opts);
 }

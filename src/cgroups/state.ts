@@ -35,3 +35,10 @@ export function isCgroupState(x: unknown): x is CgroupState {
   return !!s && s.version === 1 && s.driver === 'cgroupfs' && (s.mode === 'v1' || s.mode === 'v2' || s.mode === 'hybrid')
     && typeof s.paths === 'object' && Array.isArray(s.created);
 }
+
+/** The container's own directories: each v1 hierarchy's, and the cgroup2 one. */
+export function ownDirs(state: CgroupState): string[] {
+  const dirs = new Set(Object.values(state.paths));
+  if (state.unified) dirs.add(state.unified);
+  return [...dirs];
+}

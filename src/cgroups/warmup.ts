@@ -1,15 +1,14 @@
 /**
  * The first write to any cgroup.procs after a quiet spell is slow: the kernel's writer path of
  * cgroup_threadgroup_rwsem (one lock for every hierarchy, v1 and v2) waits for an RCU grace
- * period (rcu_sync_enter), 10-20 ms on this kind of host, while writes in the following grace
- * period take microseconds. create and run avoid the lock altogether (the executor joins by
- * itself: Op.JOIN_CGROUP); exec, and a create into a cgroup namespace joined by path, still write
- * a pid into a cgroup.procs, so they start a write that changes nothing (this process into the
- * cgroup it is already in) on a thread-pool thread early: the grace period then passes while the
- * command loads, validates and plans, instead of after. Measured on a cgroup v1 host: the attach
- * went from 10-25 ms to under 1 ms. Best effort: any failure only means no head start. (The
- * write holds cgroup_mutex while it waits, so making a cgroup meanwhile waits too: start it only
- * where a cgroup.procs write will follow.)
+ * period (rcu_sync_enter), while writes in the following grace period do not wait. create and
+ * run avoid the lock altogether (the executor joins by itself: Op.JOIN_CGROUP); exec, and a
+ * create into a cgroup namespace joined by path, still write a pid into a cgroup.procs, so they
+ * start a write that changes nothing (this process into the cgroup it is already in) on a
+ * thread-pool thread early: the grace period then passes while the command loads, validates and
+ * plans, instead of after (docs/performance.md has the figures). Best effort: any failure only
+ * means no head start. (The write holds cgroup_mutex while it waits, so making a cgroup
+ * meanwhile waits too: start it only where a cgroup.procs write will follow.)
  *
  * exec's command module and create import this: it reads the files with the cgroup layer's own
  * parsers (detect.ts, path.ts), which import nothing heavier than node:fs and node:path.

@@ -6,6 +6,7 @@
  */
 import { isTsrunError, UsageError } from '../errors.js';
 import { splitArgv } from './argv.js';
+import { COMMAND_NAMES, isCommandName, type CommandName } from './commands.js';
 import type { TsrunCommand } from './command.js';
 import { makeContext, type GlobalArgs } from './context.js';
 import { writeErr, writeOut } from '../sys/fdio.js';
@@ -46,14 +47,8 @@ function findCommand(args: readonly string[]): number {
   return -1;
 }
 
-/** Finds a command's module by name (undefined: no such command). */
-export type CommandLoader = (name: string) => Promise<TsrunCommand<any> | undefined>;
-
-/** Every command, in --help order. */
-export const COMMAND_NAMES = [
-  'create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'list', 'ps', 'pause', 'resume', 'update', 'events',
-  'spec', 'features', 'plan', 'checkpoint', 'restore',
-] as const;
+/** Loads a command's module by name (commands.ts lists them). */
+export type CommandLoader = (name: CommandName) => Promise<TsrunCommand<any> | undefined>;
 
 export async function runCli(argv: readonly string[], load: CommandLoader): Promise<number> {
   mark('cli');
@@ -68,7 +63,7 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
       return 0;
     }
     if (wantsHelp || name === undefined) return await showHelp(argv, name === undefined && !wantsHelp, load);
-    const cmd = (COMMAND_NAMES as readonly string[]).includes(name) ? await load(name) : undefined;
+    const cmd = isCommandName(name) ? await load(name) : undefined;
     mark('loaded');
     if (!cmd) throw new UsageError(`'${name}' is not a tsrun command: see tsrun --help`);
     // The command's own flags first: `spec --rootless` (a boolean) is not the global --rootless (a string).
@@ -106,11 +101,11 @@ export function runMain(load: CommandLoader): void {
 async function showHelp(argv: readonly string[], missingCommand: boolean, load: CommandLoader): Promise<number> {
   // Bun's compiled program carries yargs as a chunk of its own, loaded only here. On Node,
   // require(): the CLI bundle runs without a dynamic-import hook (code-cache.ts), and yargs 18,
-  // an ES module, exports itself to require() ('module.exports'). install.ts is imported here
+  // an ES module, exports itself to require() ('module.exports'). install-paths.ts is imported here
   // only: it loads node:fs, which the compiled Bun program's `state` must not pay for.
   const yargs = process.versions.bun
     ? (await import('yargs')).default
-    : ((await import('../install.js')).requireFromInstall('yargs') as typeof import('yargs').default);
+    : ((await import('../install-paths.js')).requireFromInstall('yargs') as typeof import('yargs').default);
   const args = argv.filter((a) => a !== 'help');
   let y = globalFlags(yargs(args))
     .scriptName('tsrun')

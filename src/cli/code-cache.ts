@@ -36,8 +36,8 @@ export function loadBundle<T>(filename: string): T {
   if (!cachedData || script.cachedDataRejected) {
     // Written as the process exits, not now: the cache then holds every function this run
     // compiled (the validators, the planner: V8 compiles them lazily, on first call), not only
-    // the top level. Measured: create's validation went from 6 ms to 1 ms on later runs. Only
-    // after a command ran to its end (cache-policy.ts).
+    // the top level, so later runs skip compiling those too. Only after a command ran to its end
+    // (cache-policy.ts).
     process.once('exit', () => {
       if (!codeCachesWanted()) return;
       try {

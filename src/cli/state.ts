@@ -8,7 +8,7 @@ export default {
   describe: 'print the OCI state of a container',
   builder: idPositional,
   run(a, ctx) {
-    // Indented like runc, with no trailing newline (CONTRACT.md 3).
+    // Indented like runc, with no trailing newline: callers read it as runc's (docs/contract.md).
     writeOut(JSON.stringify(ociState(loadContainer(ctx.store, checkContainerId(a.id))), null, 2));
   },
 } satisfies TsrunCommand<{ id?: string }>;

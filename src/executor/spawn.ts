@@ -5,14 +5,14 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { ExecutorError, TsrunError } from '../errors.js';
-import { findBuilt, searchStart } from '../install.js';
+import { findBuilt, searchStart } from '../install-paths.js';
 import { launch } from './launch.js';
 import { isSameLiveProcess, readProcStat } from '../sys/proc.js';
 import { decodeFrames, encodeFrame, encodePlan, FrameType, Op, PROTOCOL_VERSION, type ExecutorMessage, type PlanOp } from './protocol.js';
 
 /**
  * A binary built beside the TypeScript: $ENV_NAME when set, else build/NAME in the nearest folder
- * above this module (or above a compiled Bun program) that has one (src/install.ts).
+ * above this module (or above a compiled Bun program) that has one (src/install-paths.ts).
  */
 export function siblingBinary(name: string, envName: string): string {
   const override = process.env[envName];

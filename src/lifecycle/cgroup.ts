@@ -3,7 +3,7 @@
  * one later commands rebuild from the record. The cgroups module is loaded only by the commands
  * that need it.
  */
-import { compareText } from '../compare.js';
+import { compareText } from '../text-order.js';
 import { basename } from 'node:path';
 import { createManager, loadManager, type CgroupManager } from '../cgroups/index.js';
 import type { CgroupMountSource } from '../plan/index.js';

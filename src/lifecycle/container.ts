@@ -1,10 +1,9 @@
 /**
  * A container as the commands see it: its record from the state dir and its live status.
- * Status is derived, never trusted from the file (CONTRACT.md 4.1): frozen → paused; the init
+ * Status is derived, never trusted from the file (it goes stale): frozen → paused; the init
  * gone, a zombie or a different process under the same pid → stopped; the exec fifo still
  * there → created; otherwise running.
  */
-import { IncorrectStatusError } from '../errors.js';
 import { StateStore, type ContainerRecord } from '../state/store.js';
 import { isSameLiveProcess } from '../sys/proc.js';
 import { pathExists } from '../sys/file.js';
@@ -58,18 +57,15 @@ export function hookState(rec: ContainerRecord, status: Status): Record<string, 
   };
 }
 
-/** Guards of the lifecycle, named after what they allow (youki's can_* functions). */
+/**
+ * Guards of the lifecycle, named after what they allow (youki's can_* functions); each command
+ * throws its own error (runc's wording) when its guard says no.
+ */
 export const canStart = (s: Status) => s === 'created';
 export const canKill = (s: Status) => s === 'created' || s === 'running' || s === 'paused';
+/** Without --force; with it, any status (the container is killed first). */
 export const canDelete = (s: Status) => s === 'stopped' || s === 'created';
 export const canPause = (s: Status) => s === 'running' || s === 'created';
 export const canResume = (s: Status) => s === 'paused';
+/** Without --ignore-paused; with it, paused too. */
 export const canExec = (s: Status) => s === 'running' || s === 'created';
-
-export function requireStatus(c: Container, allowed: (s: Status) => boolean, what: string): void {
-  if (!allowed(c.status)) {
-    throw new IncorrectStatusError(
-      c.status === 'stopped' ? `cannot ${what} a container that has stopped` : `cannot ${what} a container in status ${c.status}`,
-    );
-  }
-}

@@ -9,10 +9,8 @@ import { ContainerNotExistError, IncorrectStatusError, TsrunError, isTsrunError,
 import { runHooksReportingErrors, type Hook } from '../hooks/index.js';
 import type { ContainerRecord, StateStore } from '../state/store.js';
 import { isSameLiveProcess } from '../sys/proc.js';
-import { hostCgroupFs } from '../cgroups/fs.js';
-import { checkCgroupState } from '../cgroups/state.js';
-import { removeCgroupDirs } from '../cgroups/remove.js';
-import { hookState, loadContainer, type Container } from './container.js';
+import { removeContainerCgroup } from '../cgroups/remove.js';
+import { canDelete, hookState, loadContainer, type Container } from './container.js';
 import { signalAll } from './signal-all.js';
 
 const KILL_WAIT_MS = 10_000;
@@ -37,9 +35,7 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
       }
       throw e;
     }
-    if (c.status === 'running' || c.status === 'paused') {
-      if (!force) throw new IncorrectStatusError(`cannot delete container ${id} that is not stopped: ${c.status}`);
-    }
+    if (!canDelete(c.status) && !force) throw new IncorrectStatusError(`cannot delete container ${id} that is not stopped: ${c.status}`);
     if (c.status !== 'stopped') await killAndWait(c.rec);
     return destroy(store, c.rec);
   });
@@ -64,16 +60,15 @@ function sharesHostPidNs(rec: ContainerRecord): boolean {
 }
 
 async function destroy(store: StateStore, rec: ContainerRecord): Promise<string[]> {
-  const state = rec.cgroup ? checkCgroupState(rec.cgroup) : undefined;
-  // Without a pid namespace of its own, the init's death does not take the rest with it.
-  if (state && sharesHostPidNs(rec)) await signalAll(rec, 9);
-  if (state) {
+  if (rec.cgroup) {
+    // Without a pid namespace of its own, the init's death does not take the rest with it.
+    if (sharesHostPidNs(rec)) await signalAll(rec, 9);
     // Usually nothing is left (the init's pid namespace took its processes along): the cgroup
     // goes at once, from its record, without loading the managers or listing it first. Killed
     // processes (an exec's too) leave it only when they are gone: while they keep it busy,
     // wait for them, then remove it.
     try {
-      removeCgroupDirs(hostCgroupFs, { ...state, created: [...state.created] }, { wait: false });
+      removeContainerCgroup(rec.cgroup, { wait: false });
     } catch (e) {
       if (!isTsrunError(e) || (e as SysError).errno !== 'EBUSY') throw e;
       const { cgroupOf } = await import('./cgroup.js');

@@ -11,33 +11,6 @@ import { isSameLiveProcess } from '../sys/proc.js';
 import { cgroupOf } from './cgroup.js';
 import { loadContainer } from './container.js';
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses a Go duration ("5s", "1m30s", "250ms", "1.5h") into milliseconds, as time.ParseDuration. */
-export function parseGoDuration(text: string): number {
-  const invalid = () => new UsageError(`time: invalid duration ${JSON.stringify(text)}`);
-  let s = text;
-  let sign = 1;
-  if (s.startsWith('-') || s.startsWith('+')) {
-    if (s[0] === '-') sign = -1;
-    s = s.slice(1);
-  }
-  if (s === '0') return 0;
-  if (s === '') throw invalid();
-  let total = 0;
-  const re = /^(\d+\.?\d*|\.\d+)([^\d.]*)/;
-  while (s !== '') {
-    const m = re.exec(s);
-    if (!m) throw invalid();
-    if (m[2] === '') throw new UsageError(`time: missing unit in duration ${JSON.stringify(text)}`);
-    const unit = UNIT_MS[m[2]!];
-    if (unit === undefined) throw new UsageError(`time: unknown unit ${JSON.stringify(m[2])} in duration ${JSON.stringify(text)}`);
-    total += Number(m[1]) * unit;
-    s = s.slice(m[0].length);
-  }
-  return sign * total;
-}
-
 export interface EventsOptions {
   /** --stats: one stats event, then return. */
   statsOnly: boolean;

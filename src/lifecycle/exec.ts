@@ -17,7 +17,7 @@ import { setChildSubreaper } from '../sys/libc.js';
 import { startConsoleProxy, type ConsoleProxy } from '../console/proxy.js';
 import { waitForeground } from './run.js';
 import { cgroupOf } from './cgroup.js';
-import { hookState, loadContainer, type Container } from './container.js';
+import { canExec, hookState, loadContainer, type Container } from './container.js';
 import { compileSpecSeccomp, inheritedFds, listenerState } from './create.js';
 import { checkHostSupport, probeHostSecurity } from './host-checks.js';
 import type { Spec } from '../spec/index.js';
@@ -49,8 +49,9 @@ export interface ExecOptions {
 }
 
 function checkExecStatus(c: Container, ignorePaused: boolean): void {
-  if (c.status === 'stopped') throw new IncorrectStatusError('cannot exec in a stopped container');
-  if (c.status === 'paused' && !ignorePaused) throw new IncorrectStatusError('cannot exec in a paused container (use --ignore-paused to override)');
+  if (canExec(c.status) || (c.status === 'paused' && ignorePaused)) return;
+  if (c.status === 'paused') throw new IncorrectStatusError('cannot exec in a paused container (use --ignore-paused to override)');
+  throw new IncorrectStatusError('cannot exec in a stopped container');
 }
 
 /** The process from the command line: the container's own, with runc's exec flags applied. */

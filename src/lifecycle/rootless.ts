@@ -9,7 +9,7 @@
  * - clear errors, before anything is made, for what cannot work without privileges;
  * - whether id-mapped mounts work here (for `features`).
  */
-import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { childProcess } from '../sys/builtins.js';
 import { writeErr } from '../sys/fdio.js';
 import { euid, isRootless } from '../state/root.js';
@@ -98,7 +98,7 @@ function runMapHelper(helper: 'newuidmap' | 'newgidmap', pid: number, map: strin
   }
 }
 
-/** Writes the id maps of a new user namespace: each map in one write (DESIGN.md pitfall 6). */
+/** Writes the id maps of a new user namespace: each map in one write (the kernel takes a map file's first write only). */
 export function writeIdMaps(pid: number, idmap: { uidMap: string; gidMap: string }, ids?: { uid: number; gid: number }): void {
   const how = idMapMethod(idmap.uidMap, idmap.gidMap, ids);
   if (how.uid === 'direct') writeProcFile(`/proc/${pid}/uid_map`, idmap.uidMap);
@@ -114,28 +114,6 @@ function requestedLimits(spec: Spec): string[] {
   return Object.entries(res)
     .filter(([k, v]) => k !== 'devices' && v !== null && v !== undefined && !(typeof v === 'object' && Object.keys(v as object).length === 0))
     .map(([k]) => `/linux/resources/${k}`);
-}
-
-/** The nearest existing ancestor of dir (dir itself when it exists). */
-function nearestExisting(dir: string): string {
-  let cur = dir;
-  while (!existsSync(cur) && cur !== dirname(cur)) cur = dirname(cur);
-  return cur;
-}
-
-/** Why the caller cannot use these cgroup directories, or undefined when it can (delegation). */
-export function cgroupNotDelegated(dirs: readonly string[]): string | undefined {
-  for (const dir of dirs) {
-    const at = nearestExisting(dir);
-    try {
-      accessSync(at, constants.W_OK);
-      // An existing cgroup must also take our processes.
-      if (at === dir) accessSync(join(dir, 'cgroup.procs'), constants.W_OK);
-    } catch {
-      return `${at} is not writable by uid ${euid()}`;
-    }
-  }
-  return undefined;
 }
 
 function isPermissionError(e: unknown): boolean {
@@ -161,8 +139,7 @@ export async function containerCgroup(
   const cgroupsPath = spec.linux?.cgroupsPath || (systemd ? undefined : `tsrun/${id}`);
   let why: string | undefined;
   try {
-    const probe = createManager({ id, cgroupsPath, systemd }).toJSON();
-    why = cgroupNotDelegated([...Object.values(probe.paths), ...(probe.unified ? [probe.unified] : [])]);
+    why = createManager({ id, cgroupsPath, systemd }).notDelegated();
   } catch (e) {
     why = (e as Error).message;
   }

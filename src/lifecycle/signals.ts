@@ -2,8 +2,8 @@
 import { UsageError } from '../errors.js';
 
 /**
- * Linux's numbers (the same on x86-64 and arm64), as a table: node:os's would cost the compiled
- * Bun program 0.5 ms to load for every `kill`.
+ * Linux's numbers (the same on x86-64 and arm64), as a table: node:os's would be one more module
+ * for the compiled Bun program to load at every `kill`.
  */
 export const SIGNALS: Readonly<Record<string, number>> = {
   SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGIOT: 6, SIGBUS: 7, SIGFPE: 8,

@@ -1,6 +1,6 @@
 /**
  * start: release the init blocked on exec.fifo, then run poststart hooks. The fifo is read
- * without blocking (a fifo never reports hang-up to a non-blocking reader, DESIGN.md pitfall 3):
+ * without blocking (a fifo never reports hang-up to a non-blocking reader, so EOF alone says nothing):
  * 1 byte means released; EAGAIN means the init is about to write; 0 bytes means no writer yet,
  * which is an error only once the init is gone.
  */
@@ -10,7 +10,7 @@ import type { ContainerRecord, StateStore } from '../state/store.js';
 import { signalAll } from './signal-all.js';
 import { isSameLiveProcess } from '../sys/proc.js';
 import { O, closeFile, openFile, readInto, unlinkPath } from '../sys/file.js';
-import { hookState, loadContainer } from './container.js';
+import { canStart, hookState, loadContainer } from './container.js';
 import type { Hook } from '../hooks/index.js';
 
 const RELEASE_TIMEOUT_MS = 10_000;
@@ -22,8 +22,9 @@ const RELEASE_TIMEOUT_MS = 10_000;
 export async function startContainer(store: StateStore, id: string): Promise<void> {
   const rec = await store.withLock(id, async () => {
     const c = loadContainer(store, id);
-    if (c.status === 'stopped') throw new IncorrectStatusError('cannot start a container that has stopped');
-    if (c.status !== 'created') throw new IncorrectStatusError('cannot start an already running container');
+    if (!canStart(c.status)) {
+      throw new IncorrectStatusError(c.status === 'stopped' ? 'cannot start a container that has stopped' : 'cannot start an already running container');
+    }
     const alive = () => isSameLiveProcess(c.rec.pid, c.rec.starttime);
     await stopOnFailure(c.rec, () => runHooks(hooksOf(c.rec).startContainer, hookState(c.rec, 'created'), 'startContainer', { initPid: c.rec.pid }));
     await releaseInit(store.fifoPath(id), alive);

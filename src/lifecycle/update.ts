@@ -1,141 +1,19 @@
 /**
  * update: change the resource limits of a live container (runc's `update`). The request is a
- * runtime-spec LinuxResources object (from `--resources FILE`, or stdin for `-`, which go-runc
- * uses) with runc's per-field flags merged over it. It is checked (schema, unknown fields,
- * ranges: one line naming the field), applied with `setResources(delta, {update: true})` (only
- * the fields given change), and merged into the container's stored config.
+ * runtime-spec LinuxResources object (src/cli/update.ts builds it from the command line). It is
+ * checked (schema, unknown fields, ranges: one line naming the field), applied with
+ * `setResources(delta, {update: true})` (only the fields given change), and merged into the
+ * container's stored config.
  *
  * As in runc, a zero in the numeric limits (memory.limit, cpu.shares, pids.limit, ...) means
  * "leave as is", and a stopped container cannot be updated ("container not running").
  */
-import { readSync } from 'node:fs';
-import { ConfigError, ContainerNotRunningError, UnsupportedError, UsageError } from '../errors.js';
-import type { LinuxResources } from '../cgroups/types.js';
-import { parseJson, readText } from '../spec/load.js';
+import { ConfigError, ContainerNotRunningError, UnsupportedError } from '../errors.js';
+import type { LinuxResources } from '../cgroups/index.js';
 import { validateSpec } from '../spec/validate.js';
 import type { StateStore } from '../state/store.js';
 import { cgroupOf } from './cgroup.js';
 import { loadContainer } from './container.js';
-
-// ---------------------------------------------------------------------------------------------
-// Sizes: docker/go-units RAMInBytes, which runc uses for its memory flags.
-
-const UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
-
-/**
- * Parses a size as runc's memory flags do (go-units RAMInBytes): a decimal number, an optional
- * space, and an optional suffix b, k, kb, kib, m, ... p (any case, binary multiples: 64m is
- * 64 MiB). "-1" means unlimited. Throws `invalid size: '...'` or `invalid suffix: '...'`.
- */
-export function parseSize(text: string): number {
-  if (text === '-1') return -1;
-  const m = /^(\d+(?:\.\d+)?|\.\d+)\s?([A-Za-z]*)$/.exec(text);
-  if (!m) throw new UsageError(`invalid size: '${text}'`);
-  const n = Number(m[1]);
-  const sfx = m[2]!.toLowerCase();
-  if (sfx === '' || sfx === 'b') return Math.trunc(n);
-  const mul = UNITS[sfx[0]!];
-  if (mul === undefined || sfx.length > 3 || (sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) {
-    throw new UsageError(`invalid suffix: '${sfx}'`);
-  }
-  return Math.trunc(n * mul);
-}
-
-// ---------------------------------------------------------------------------------------------
-// runc's per-field flags.
-
-/** The flag values as given (strings; yargs keeps them unparsed). */
-export interface UpdateFlags {
-  memory?: string;
-  'memory-reservation'?: string;
-  'memory-swap'?: string;
-  'kernel-memory'?: string;
-  'kernel-memory-tcp'?: string;
-  'cpu-share'?: string;
-  'cpu-period'?: string;
-  'cpu-quota'?: string;
-  'cpu-burst'?: string;
-  'cpu-rt-period'?: string;
-  'cpu-rt-runtime'?: string;
-  'cpu-idle'?: string;
-  'cpuset-cpus'?: string;
-  'cpuset-mems'?: string;
-  'pids-limit'?: string;
-  'blkio-weight'?: string;
-  'l3-cache-schema'?: string;
-  'mem-bw-schema'?: string;
-}
-
-const SIZE_FLAGS = [
-  ['memory', 'limit'],
-  ['memory-reservation', 'reservation'],
-  ['memory-swap', 'swap'],
-  ['kernel-memory', 'kernel'],
-  ['kernel-memory-tcp', 'kernelTCP'],
-] as const;
-
-const UINT_CPU_FLAGS = [
-  ['cpu-share', 'shares'],
-  ['cpu-period', 'period'],
-  ['cpu-burst', 'burst'],
-  ['cpu-rt-period', 'realtimePeriod'],
-] as const;
-
-const INT_CPU_FLAGS = [
-  ['cpu-quota', 'quota'],
-  ['cpu-rt-runtime', 'realtimeRuntime'],
-  ['cpu-idle', 'idle'],
-] as const;
-
-export const UPDATE_FLAG_NAMES = [
-  ...SIZE_FLAGS.map(([f]) => f), ...UINT_CPU_FLAGS.map(([f]) => f), ...INT_CPU_FLAGS.map(([f]) => f),
-  'cpuset-cpus', 'cpuset-mems', 'pids-limit', 'blkio-weight', 'l3-cache-schema', 'mem-bw-schema',
-] as const;
-
-function parseInteger(flag: string, text: string, unsigned: boolean): number {
-  if (!(unsigned ? /^\+?\d+$/ : /^[+-]?\d+$/).test(text.trim())) {
-    throw new UsageError(`invalid value for --${flag}: ${JSON.stringify(text)} is not ${unsigned ? 'an unsigned' : 'an'} integer`);
-  }
-  const n = Number(text.trim());
-  if (!Number.isSafeInteger(n)) throw new UsageError(`invalid value for --${flag}: ${text} is out of range`);
-  return n;
-}
-
-/**
- * Merges runc's per-field flags over a LinuxResources object (a copy is returned). Intel RDT
- * flags are refused: this host (and tsrun) has no resctrl support.
- */
-export function mergeFlags(base: LinuxResources, flags: UpdateFlags): LinuxResources {
-  if (flags['l3-cache-schema']) throw new UnsupportedError('--l3-cache-schema: Intel RDT/CAT: l3 cache schema is not enabled (tsrun has no Intel RDT support)');
-  if (flags['mem-bw-schema']) throw new UnsupportedError('--mem-bw-schema: Intel RDT/MBA: memory bandwidth schema is not enabled (tsrun has no Intel RDT support)');
-  const res = structuredClone(base) as LinuxResources & Record<string, unknown>;
-  const memory = (): NonNullable<LinuxResources['memory']> => (res.memory ??= {});
-  const cpu = (): NonNullable<LinuxResources['cpu']> => (res.cpu ??= {});
-  for (const [flag, field] of SIZE_FLAGS) {
-    const v = flags[flag];
-    if (v === undefined || v === '') continue;
-    try {
-      memory()[field] = parseSize(v);
-    } catch (e) {
-      throw new UsageError(`invalid value for --${flag}: ${(e as Error).message}`);
-    }
-  }
-  for (const [flag, field] of UINT_CPU_FLAGS) {
-    const v = flags[flag];
-    if (v !== undefined && v !== '') cpu()[field] = parseInteger(flag, v, true);
-  }
-  for (const [flag, field] of INT_CPU_FLAGS) {
-    const v = flags[flag];
-    if (v !== undefined && v !== '') cpu()[field] = parseInteger(flag, v, false);
-  }
-  if (flags['cpuset-cpus']) cpu().cpus = flags['cpuset-cpus'];
-  if (flags['cpuset-mems']) cpu().mems = flags['cpuset-mems'];
-  if (flags['pids-limit'] !== undefined && flags['pids-limit'] !== '') res.pids = { ...res.pids, limit: parseInteger('pids-limit', flags['pids-limit'], false) };
-  if (flags['blkio-weight'] !== undefined && flags['blkio-weight'] !== '') {
-    res.blockIO = { ...res.blockIO, weight: parseInteger('blkio-weight', flags['blkio-weight'], true) };
-  }
-  return res;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Validation.
@@ -273,41 +151,7 @@ export function mergeResources(stored: LinuxResources, delta: LinuxResources): L
 }
 
 // ---------------------------------------------------------------------------------------------
-// Input and the command itself.
-
-/** Reads all of a file descriptor (stdin for `--resources -`), waiting out a non-blocking one. */
-export function readAllFd(fd: number): string {
-  const chunks: Buffer[] = [];
-  const buf = Buffer.alloc(65536);
-  for (;;) {
-    let n: number;
-    try {
-      n = readSync(fd, buf, 0, buf.length, null);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-        continue;
-      }
-      if (code === 'EOF') break;
-      throw e;
-    }
-    if (n === 0) break;
-    chunks.push(Buffer.from(buf.subarray(0, n)));
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The update request: `--resources FILE|-` (or nothing) with the flags merged over it, checked. */
-export function readUpdateRequest(resources: string | undefined, flags: UpdateFlags, readStdin: () => string = () => readAllFd(0)): LinuxResources {
-  let base: LinuxResources = {};
-  if (resources !== undefined && resources !== '') {
-    const source = resources === '-' ? 'resources (stdin)' : `resources ${resources}`;
-    const text = resources === '-' ? readStdin() : readText(resources, source);
-    base = validateResources(parseJson(text, source), source);
-  }
-  return validateResources(mergeFlags(base, flags), 'resources');
-}
+// The command itself.
 
 export interface UpdateResult {
   /** The container's resources after the update (as stored). */

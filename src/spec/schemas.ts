@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { findAbove } from '../install.js';
+import { findAbove } from '../install-paths.js';
 import { nodeModule } from '../sys/builtins.js';
 import type { Ajv, Options } from 'ajv';
 

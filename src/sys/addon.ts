@@ -8,7 +8,7 @@
  * The functions return what the system call returns (-1 on failure, errno() right after it);
  * spawn returns 0 or -errno (its out[0] then says which step failed).
  */
-import { findBuilt } from '../install.js';
+import { findBuilt } from '../install-paths.js';
 import { bunRuntime } from './builtins.js';
 import { setFinalExit } from './exit.js';
 

@@ -1,7 +1,7 @@
 /**
  * koffi itself, loaded on first use by the bindings in this folder (libc, libseccomp, bpf): the
  * commands that merely read state (state, list, start, delete) never load the FFI. Required
- * from the install (src/install.ts), so it resolves inside a compiled Bun program too.
+ * from the install (src/install-paths.ts), so it resolves inside a compiled Bun program too.
  *
  * koffi's own loader (`require('koffi')`) spends most of its time finding its native module (it
  * reads the engine's ELF file to tell glibc from musl, tries several folders, loads node:util for
@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { findAbove, requireFromInstall, searchStart } from '../install.js';
+import { findAbove, requireFromInstall, searchStart } from '../install-paths.js';
 import { setFinalExit } from './exit.js';
 
 export type Koffi = typeof import('koffi');

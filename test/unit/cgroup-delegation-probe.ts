@@ -3,7 +3,7 @@
  * anywhere): prints, as JSON, cgroupNotDelegated's verdict (null: delegated) for each list of
  * directories given as JSON in argv[2].
  */
-import { cgroupNotDelegated } from '../../src/lifecycle/rootless.js';
+import { cgroupNotDelegated } from '../../src/cgroups/index.js';
 
 const lists = JSON.parse(process.argv[2]!) as string[][];
 process.stdout.write(JSON.stringify(lists.map((dirs) => cgroupNotDelegated(dirs) ?? null)));

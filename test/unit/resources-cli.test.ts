@@ -5,11 +5,10 @@
  */
 import test from 'ava';
 import { splitArgv } from '../../src/cli/argv.js';
-import { parseGoDuration } from '../../src/lifecycle/events.js';
+import { parseGoDuration } from '../../src/cli/events.js';
+import { mergeFlags, parseSize, readUpdateRequest } from '../../src/cli/update.js';
 import { filterPsTable, pidIndex } from '../../src/lifecycle/ps.js';
-import {
-  checkEffective, effectiveDelta, mergeFlags, mergeResources, parseSize, readUpdateRequest, validateResources,
-} from '../../src/lifecycle/update.js';
+import { checkEffective, effectiveDelta, mergeResources, validateResources } from '../../src/lifecycle/update.js';
 
 const MiB = 1024 * 1024;
 

@@ -1,6 +1,6 @@
 /**
  * The start-up helpers: which cgroup.procs the attach warm-up writes (cgroups/warmup.ts), where
- * an install's files are found from a module or a compiled Bun program (install.ts), the
+ * an install's files are found from a module or a compiled Bun program (install-paths.ts), the
  * lazily loaded built-ins (sys/builtins.ts); how the process ends once koffi is loaded (sys/exit.ts);
  * what bin/tsrun (native/launcher) runs.
  */
@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { ownProcsFile } from '../../src/cgroups/warmup.js';
-import { findAbove, isCompiledProgram, searchStart } from '../../src/install.js';
+import { findAbove, isCompiledProgram, searchStart } from '../../src/install-paths.js';
 import { sha256hex } from '../../src/sys/builtins.js';
 
 const HYBRID_MOUNTINFO = [

@@ -5,7 +5,8 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFi
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cgroupNotDelegated, idMapMethod, parseIdMap } from '../../src/lifecycle/rootless.js';
+import { cgroupNotDelegated } from '../../src/cgroups/index.js';
+import { idMapMethod, parseIdMap } from '../../src/lifecycle/rootless.js';
 import { defaultStateRoot } from '../../src/state/root.js';
 
 test('the state root is /run/tsrun for root and $XDG_RUNTIME_DIR/tsrun for anyone else', (t) => {
