@@ -47,10 +47,10 @@ run_conformance() {
   count_suite "$name" "$rc" $(echo "$line" | awk '{print $2, $4, $6}')
 }
 
-# The suites that drive bin/tsrun run once per engine (TSRUN_TEST_ENGINES, default "node node22 bun"):
-# tsrun must pass them on Node 20 (the system's), Node 22 (from the npm registry) and Bun alike.
+# The suites that drive bin/tsrun run once per engine (TSRUN_TEST_ENGINES, default "bun node node22"):
+# tsrun must pass them on Bun (the default), Node 20 (the system's) and Node 22 (from the npm registry) alike.
 # Unit tests run in ava's Node only.
-engines=(${TSRUN_TEST_ENGINES:-node node22 bun})
+engines=(${TSRUN_TEST_ENGINES:-bun node node22})
 with_engine() {
   local engine=$1; shift
   local path
