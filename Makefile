@@ -61,8 +61,8 @@ $(ADDON): native/addon/tsrun-sys.c
 	$(CC) $(filter-out -static,$(EXEC_CFLAGS)) -shared -fPIC -fvisibility=hidden -o $@ $<
 
 # bin/tsrun, what managers run: finds the install from its own path and execs the engine build/engine
-# names on tsrun's entry point (native/launcher/tsrun.c says how). C, not a shell script: /bin/sh
-# cost every call about 0.5 ms.
+# names on tsrun's entry point (native/launcher/tsrun.c says how). C, not a shell script: a shell
+# would start on every manager call.
 launcher: $(LAUNCHER)
 $(LAUNCHER): native/launcher/tsrun.c
 	@mkdir -p bin

@@ -1,8 +1,8 @@
 /*
  * tsrun-sys.node: the process calls of `create`, `run`, `exec` and `kill` on Node, as a Node-API
  * addon of a few functions. koffi stays tsrun's FFI (libseccomp, bpf, and the fallback when this
- * file is not built), but its addon takes 1.5 ms to load and set up on every such command, about a
- * tenth of what `run` may cost over an empty Node; this one loads in 0.1 ms.
+ * file is not built), but its addon is slow to load and set up on every such command; this one
+ * is an order of magnitude faster (docs/performance.md).
  *
  * Every function returns what the system call returns (-1 on failure) and keeps errno for errno(),
  * read by the caller right after: nothing between the call and that read can overwrite it.

@@ -1,11 +1,10 @@
 /**
  * Starting the executor process with its sync channel (a socket pair on one fd, both ways), on
  * each engine's fastest path. Under Node: posix_spawn and socketpair through tsrun's addon or
- * koffi (launchFfi; child_process costs Node about 6 ms to load and first use), child_process.spawn
+ * koffi (launchFfi; child_process is slow to load and first use), child_process.spawn
  * with a 'pipe' stdio entry (a net.Socket) where neither can. Under Bun: Bun.spawn, whose extra 'pipe'
- * entry is a socket pair too, read through Bun.file(fd).stream(); node:child_process there costs
- * about 11 ms on first use (it loads Bun's net and stream layers) against 0.2 ms for Bun.spawn,
- * measured in a compiled program. Callers that need the child's stdin/stderr streams (hooks:
+ * entry is a socket pair too, read through Bun.file(fd).stream(); node:child_process there loads
+ * Bun's net and stream layers on first use (docs/performance.md has the figures). Callers that need the child's stdin/stderr streams (hooks:
  * 'pipe' entries, onChild) take the child_process path on both engines.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -52,9 +51,8 @@ export function launch(o: LaunchOptions): Launched {
 /**
  * Node without child_process: posix_spawn(3) and socketpair(2) through tsrun's addon, or koffi
  * where it is not built (sys/libc.ts), the channel read on the thread pool, the exit reaped with
- * waitpid WNOHANG (at once, or at its SIGCHLD). Loading child_process and making its first child
- * cost Node about 6 ms (its stream and net layers); this, under 1 with the addon (about 2.5 with
- * koffi). Undefined when koffi cannot load or, through koffi, the fds would collide.
+ * waitpid WNOHANG (at once, or at its SIGCHLD), without loading child_process's stream and net
+ * layers. Undefined when koffi cannot load or, through koffi, the fds would collide.
  */
 function launchFfi(o: LaunchOptions): Launched | undefined {
   let spawned;
