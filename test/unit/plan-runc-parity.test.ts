@@ -1,0 +1,42 @@
+/** Plans for behaviours runc has and tsrun matches: a read-only /dev, r* mount attributes, stdio ownership, cwd. */
+import test from 'ava';
+import { Op, type PlanOp } from '../../src/executor/protocol.js';
+import { defaultSpec } from '../../src/lifecycle/default-spec.js';
+import { buildCreatePlan, describePlan, type PlanContext } from '../../src/plan/index.js';
+import { MS } from '../../src/plan/linux-constants.js';
+import type { Spec } from '../../src/spec/index.js';
+
+const ctx: PlanContext = { rootfs: '/b/rootfs', bundle: '/b', fifoPath: '/run/tsrun/x/exec.fifo', extraFds: 0 };
+const spec = (patch: (s: any) => void = () => undefined): Spec => {
+  const s = defaultSpec({ hardened: true }) as any;
+  s.process.terminal = false;
+  patch(s);
+  return s as Spec;
+};
+const mountsOn = (ops: PlanOp[], target: string) => ops.filter((o) => o.op === Op.MOUNT && o.args.target === target);
+
+test('a read-only /dev is mounted writable and made read-only after the console and before the masks', (t) => {
+  const { ops } = buildCreatePlan(spec((s) => {
+    s.mounts.find((m: any) => m.destination === '/dev').options.push('ro');
+    s.process.terminal = true;
+  }), { ...ctx, consoleSocket: '/c.sock' });
+  const dev = mountsOn(ops, '/dev');
+  t.is(dev.length, 2, describePlan({ ops, warnings: [] }));
+  t.is(Number(dev[0]!.args.flags) & MS.RDONLY, 0);
+  t.is(dev[1]!.args.flags, BigInt(MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.STRICTATIME));
+  const remount = ops.indexOf(dev[1]!);
+  t.true(remount > ops.findIndex((o) => o.op === Op.CONSOLE));
+  t.true(remount < ops.findIndex((o) => o.op === Op.MASK_PATH));
+});
+
+test('a writable /dev, and a /dev written "/dev/", are not remounted', (t) => {
+  t.is(mountsOn(buildCreatePlan(spec(), ctx).ops, '/dev').length, 1);
+  const slash = buildCreatePlan(spec((s) => {
+    const dev = s.mounts.find((m: any) => m.destination === '/dev');
+    dev.destination = '/dev/';
+    dev.options.push('ro');
+  }), ctx).ops;
+  const dev = mountsOn(slash, '/dev/');
+  t.is(dev.length, 2);
+  t.is(Number(dev[0]!.args.flags) & MS.RDONLY, 0);
+});
