@@ -190,6 +190,15 @@ export function mountOps(m: SpecMount, index: number, ctx: PlanContext, linux?: 
     ops.push(mountOp(IN_ROOT | PathFlag.CREATE_DIR, flags, m.source ?? type, m.destination, type, data, note));
   }
   for (const p of opts.propagation) ops.push(mountOp(IN_ROOT, p, '', m.destination, '', '', `${note}: propagation`));
+  // Last, as runc: the recursive attributes reach every submount the mount brought.
+  const rec = opts.recAttr;
+  if (rec.options.length) {
+    ops.push({
+      op: Op.MOUNT_SETATTR,
+      args: { how: IN_ROOT, attrSet: BigInt(rec.set), attrClr: BigInt(rec.clear), target: m.destination, options: rec.options.join(',') },
+      note: `${note}: ${rec.options.join(',')}`,
+    });
+  }
   return ops;
 }
 

@@ -2,8 +2,9 @@
 import test from 'ava';
 import { Op, type PlanOp } from '../../src/executor/protocol.js';
 import { defaultSpec } from '../../src/lifecycle/default-spec.js';
-import { buildCreatePlan, describePlan, type PlanContext } from '../../src/plan/index.js';
-import { MS } from '../../src/plan/linux-constants.js';
+import { features } from '../../src/cli/features.js';
+import { buildCreatePlan, describePlan, parseMountOptions, type PlanContext } from '../../src/plan/index.js';
+import { MOUNT_ATTR, MS } from '../../src/plan/linux-constants.js';
 import type { Spec } from '../../src/spec/index.js';
 
 const ctx: PlanContext = { rootfs: '/b/rootfs', bundle: '/b', fifoPath: '/run/tsrun/x/exec.fifo', extraFds: 0 };
@@ -39,4 +40,28 @@ test('a writable /dev, and a /dev written "/dev/", are not remounted', (t) => {
   const dev = mountsOn(slash, '/dev/');
   t.is(dev.length, 2);
   t.is(Number(dev[0]!.args.flags) & MS.RDONLY, 0);
+});
+
+test('recursive attribute options become one mount_setattr after the mount, its remount and propagation', (t) => {
+  const { ops } = buildCreatePlan(spec((s) => s.mounts.push({ destination: '/data', type: 'bind', source: '/src', options: ['rbind', 'ro', 'rro', 'rnosuid', 'rexec', 'rprivate'] })), ctx);
+  const at = ops.findIndex((o) => o.op === Op.MOUNT_SETATTR);
+  t.deepEqual(ops[at]!.args, { how: 1, attrSet: BigInt(MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID), attrClr: BigInt(MOUNT_ATTR.NOEXEC), target: '/data', options: 'rro,rnosuid,rexec' });
+  t.deepEqual(mountsOn(ops, '/data').map((o) => ops.indexOf(o) < at), [true, true, true]);
+  t.false(buildCreatePlan(spec(), ctx).ops.some((o) => o.op === Op.MOUNT_SETATTR));
+});
+
+test('an atime option clears the whole atime field, which the kernel takes only whole', (t) => {
+  const atime = (o: string) => parseMountOptions([o], 'x').recAttr;
+  t.deepEqual(atime('rnoatime'), { set: MOUNT_ATTR.NOATIME, clear: MOUNT_ATTR.ATIME_MASK, options: ['rnoatime'] });
+  t.deepEqual(atime('rstrictatime'), { set: MOUNT_ATTR.STRICTATIME, clear: MOUNT_ATTR.ATIME_MASK, options: ['rstrictatime'] });
+  t.deepEqual(atime('ratime'), { set: MOUNT_ATTR.RELATIME, clear: MOUNT_ATTR.ATIME_MASK, options: ['ratime'] });
+  t.is(parseMountOptions(['rro', 'rrw'], 'x').recAttr.clear, MOUNT_ATTR.RDONLY);
+});
+
+test('features lists every recursive attribute option, as runc does', (t) => {
+  const opts = features().mountOptions as string[];
+  for (const o of ['rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnodiratime', 'rdiratime', 'rrelatime', 'rnorelatime', 'rnoatime', 'ratime', 'rstrictatime', 'rnostrictatime', 'rnosymfollow', 'rsymfollow']) {
+    t.true(opts.includes(o), o);
+  }
+  t.false(opts.includes('tmpcopyup'));
 });
