@@ -192,6 +192,27 @@ void op_console(const struct op_console *o)
 		close(peer);
 }
 
+void op_stdio_owner(const struct op_stdio_owner *o)
+{
+	uid_t uid = o->uid;
+	struct stat null;
+	if (stat("/dev/null", &null) < 0)
+		bail_errno(errno, "stdio owner: stat \"/dev/null\"");
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0) {
+			if (errno == EBADF)
+				continue; /* closed: nothing to own */
+			bail_errno(errno, "stdio owner: fstat fd %d", fd);
+		}
+		if (st.st_uid == uid || (S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev))
+			continue;
+		/* The group stays: a devpts gid= option (tty) is what the terminal's group should be. */
+		if (fchown(fd, uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM)
+			bail_errno(errno, "stdio owner: chown fd %d to uid %u", fd, uid);
+	}
+}
+
 void op_chdir(const struct op_chdir *o)
 {
 	if (chdir(o->path) < 0)

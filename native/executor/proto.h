@@ -79,6 +79,7 @@
 #define OP_SECCOMP_NOTIFY_SEND 44
 #define OP_JOIN_CGROUP 45
 #define OP_MOUNT_SETATTR 46
+#define OP_STDIO_OWNER 47
 
 /* The list kinds: strs is NULL-terminated too (an argv), bytes point into the plan. */
 struct strs {
@@ -281,6 +282,10 @@ struct op_mount_setattr {
 	const char *options;
 };
 
+struct op_stdio_owner {
+	uint32_t uid;
+};
+
 /* One op of the plan: its code and its fields, decoded by parse_plan (wire.c). */
 struct op {
 	uint16_t code;
@@ -322,6 +327,7 @@ struct op {
 		struct op_seccomp_listener_connect seccomp_listener_connect;
 		struct op_join_cgroup join_cgroup;
 		struct op_mount_setattr mount_setattr;
+		struct op_stdio_owner stdio_owner;
 	};
 };
 
@@ -499,6 +505,9 @@ static const struct op_layout op_layouts[] = {
 		{FIELD_STR, offsetof(struct op, mount_setattr.target)},
 		{FIELD_STR, offsetof(struct op, mount_setattr.options)},
 	}},
+	[OP_STDIO_OWNER] = {"STDIO_OWNER", 1, {
+		{FIELD_U32, offsetof(struct op, stdio_owner.uid)},
+	}},
 };
 
 /* The op handlers (fsops.c, nsops.c, procops.c). */
@@ -548,6 +557,7 @@ void op_seccomp_listener_connect(const struct op_seccomp_listener_connect *o);
 void op_seccomp_notify_send(void);
 void op_join_cgroup(const struct op_join_cgroup *o);
 void op_mount_setattr(const struct op_mount_setattr *o);
+void op_stdio_owner(const struct op_stdio_owner *o);
 
 /* Runs the handler of o; -1 for an opcode without one. */
 static inline int run_op(const struct op *o)
@@ -599,6 +609,7 @@ static inline int run_op(const struct op *o)
 	case OP_SECCOMP_NOTIFY_SEND: op_seccomp_notify_send(); return 0;
 	case OP_JOIN_CGROUP: op_join_cgroup(&o->join_cgroup); return 0;
 	case OP_MOUNT_SETATTR: op_mount_setattr(&o->mount_setattr); return 0;
+	case OP_STDIO_OWNER: op_stdio_owner(&o->stdio_owner); return 0;
 	}
 	return -1;
 }

@@ -191,6 +191,12 @@ export enum Op {
    * (rro, rnosuid ...), named in `options` for the error message, on a mount and its submounts.
    */
   MOUNT_SETATTR = 46,
+  /**
+   * Give stdio (fds 0-2) to uid, before the user switch, so the process can reopen its own
+   * terminal or pipes: fchown(fd, uid, -1) for each not already uid's and not /dev/null; EINVAL
+   * and EPERM (an id the user namespace does not map) leave that fd as it is.
+   */
+  STDIO_OWNER = 47,
 }
 
 export type FieldKind = 'u32' | 'u64' | 'str' | 'strs' | 'u32s' | 'bytes';
@@ -268,6 +274,7 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
   [Op.SECCOMP_NOTIFY_SEND]: [],
   [Op.JOIN_CGROUP]: [['tasks', 'strs'], ['unified', 'str']],
   [Op.MOUNT_SETATTR]: [['how', 'u32'], ['attrSet', 'u64'], ['attrClr', 'u64'], ['target', 'str'], ['options', 'str']],
+  [Op.STDIO_OWNER]: [['uid', 'u32']],
 };
 
 /** A field value: numbers (u32), bigints (u64), strings (str), string lists (strs), bytes. */

@@ -82,6 +82,8 @@ export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: str
   // still root, before the user switch clears the effective capabilities (runc: before finalizeNamespace).
   if (seccompOp && !proc.noNewPrivileges) beforeGate.push(seccompOp);
   beforeGate.push({ op: Op.CAPS_BOUNDING, args: { mask: capabilityMask(caps.bounding, '/process/capabilities/bounding') } });
+  // As runc: the process user owns its terminal or pipes, or it could not reopen them (tty, /proc/self/fd/1).
+  beforeGate.push({ op: Op.STDIO_OWNER, args: { uid: user.uid ?? 0 } });
   beforeGate.push({ op: Op.SETGROUPS, args: { gids: [...(user.additionalGids ?? [])] } });
   beforeGate.push({ op: Op.SETRESGID, args: { gid: user.gid ?? 0 } });
   beforeGate.push({ op: Op.SETRESUID, args: { uid: user.uid ?? 0 } });

@@ -3,7 +3,7 @@ import test from 'ava';
 import { Op, type PlanOp } from '../../src/executor/protocol.js';
 import { defaultSpec } from '../../src/lifecycle/default-spec.js';
 import { features } from '../../src/cli/features.js';
-import { buildCreatePlan, describePlan, parseMountOptions, type PlanContext } from '../../src/plan/index.js';
+import { buildCreatePlan, buildExecPlan, describePlan, parseMountOptions, type PlanContext } from '../../src/plan/index.js';
 import { MOUNT_ATTR, MS } from '../../src/plan/linux-constants.js';
 import type { Spec } from '../../src/spec/index.js';
 
@@ -64,4 +64,14 @@ test('features lists every recursive attribute option, as runc does', (t) => {
     t.true(opts.includes(o), o);
   }
   t.false(opts.includes('tmpcopyup'));
+});
+
+test('stdio is given to the process user before the user switch, in create and exec plans', (t) => {
+  const s = spec((s) => (s.process.user = { uid: 1000, gid: 1000 }));
+  const { ops } = buildCreatePlan(s, ctx);
+  const at = ops.findIndex((o) => o.op === Op.STDIO_OWNER);
+  t.deepEqual(ops[at]!.args, { uid: 1000 });
+  t.true(at < ops.findIndex((o) => o.op === Op.SETRESUID));
+  const exec = buildExecPlan(s.process!, { initPid: 1, joinTypes: new Set(), extraFds: 0 }).ops;
+  t.true(exec.some((o) => o.op === Op.STDIO_OWNER));
 });
