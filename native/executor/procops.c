@@ -213,8 +213,25 @@ void op_stdio_owner(const struct op_stdio_owner *o)
 	}
 }
 
+/* The path OP_CHDIR_PRIVILEGED entered, so OP_CHDIR need not (and as the user might not) enter it again. */
+static char *privileged_cwd;
+
+void op_chdir_privileged(const struct op_chdir_privileged *o)
+{
+	if (chdir(o->path) == 0) {
+		free(privileged_cwd);
+		if (!(privileged_cwd = strdup(o->path)))
+			bail_errno(ENOMEM, "chdir \"%s\"", o->path);
+		return;
+	}
+	if (errno != EACCES && errno != EPERM)
+		bail_errno(errno, "chdir \"%s\"", o->path);
+}
+
 void op_chdir(const struct op_chdir *o)
 {
+	if (privileged_cwd && !strcmp(privileged_cwd, o->path))
+		return;
 	if (chdir(o->path) < 0)
 		bail_errno(errno, "chdir \"%s\"", o->path);
 }

@@ -80,6 +80,7 @@
 #define OP_JOIN_CGROUP 45
 #define OP_MOUNT_SETATTR 46
 #define OP_STDIO_OWNER 47
+#define OP_CHDIR_PRIVILEGED 48
 
 /* The list kinds: strs is NULL-terminated too (an argv), bytes point into the plan. */
 struct strs {
@@ -286,6 +287,10 @@ struct op_stdio_owner {
 	uint32_t uid;
 };
 
+struct op_chdir_privileged {
+	const char *path;
+};
+
 /* One op of the plan: its code and its fields, decoded by parse_plan (wire.c). */
 struct op {
 	uint16_t code;
@@ -328,6 +333,7 @@ struct op {
 		struct op_join_cgroup join_cgroup;
 		struct op_mount_setattr mount_setattr;
 		struct op_stdio_owner stdio_owner;
+		struct op_chdir_privileged chdir_privileged;
 	};
 };
 
@@ -508,6 +514,9 @@ static const struct op_layout op_layouts[] = {
 	[OP_STDIO_OWNER] = {"STDIO_OWNER", 1, {
 		{FIELD_U32, offsetof(struct op, stdio_owner.uid)},
 	}},
+	[OP_CHDIR_PRIVILEGED] = {"CHDIR_PRIVILEGED", 1, {
+		{FIELD_STR, offsetof(struct op, chdir_privileged.path)},
+	}},
 };
 
 /* The op handlers (fsops.c, nsops.c, procops.c). */
@@ -558,6 +567,7 @@ void op_seccomp_notify_send(void);
 void op_join_cgroup(const struct op_join_cgroup *o);
 void op_mount_setattr(const struct op_mount_setattr *o);
 void op_stdio_owner(const struct op_stdio_owner *o);
+void op_chdir_privileged(const struct op_chdir_privileged *o);
 
 /* Runs the handler of o; -1 for an opcode without one. */
 static inline int run_op(const struct op *o)
@@ -610,6 +620,7 @@ static inline int run_op(const struct op *o)
 	case OP_JOIN_CGROUP: op_join_cgroup(&o->join_cgroup); return 0;
 	case OP_MOUNT_SETATTR: op_mount_setattr(&o->mount_setattr); return 0;
 	case OP_STDIO_OWNER: op_stdio_owner(&o->stdio_owner); return 0;
+	case OP_CHDIR_PRIVILEGED: op_chdir_privileged(&o->chdir_privileged); return 0;
 	}
 	return -1;
 }

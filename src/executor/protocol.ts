@@ -197,6 +197,12 @@ export enum Op {
    * and EPERM (an id the user namespace does not map) leave that fd as it is.
    */
   STDIO_OWNER = 47,
+  /**
+   * chdir(path) while still privileged, so a cwd only root can enter works for any user (runc).
+   * A permission error (EACCES, EPERM) is left to the OP_CHDIR after the user switch, which does
+   * nothing when this one entered the same path; any other error fails here.
+   */
+  CHDIR_PRIVILEGED = 48,
 }
 
 export type FieldKind = 'u32' | 'u64' | 'str' | 'strs' | 'u32s' | 'bytes';
@@ -275,6 +281,7 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
   [Op.JOIN_CGROUP]: [['tasks', 'strs'], ['unified', 'str']],
   [Op.MOUNT_SETATTR]: [['how', 'u32'], ['attrSet', 'u64'], ['attrClr', 'u64'], ['target', 'str'], ['options', 'str']],
   [Op.STDIO_OWNER]: [['uid', 'u32']],
+  [Op.CHDIR_PRIVILEGED]: [['path', 'str']],
 };
 
 /** A field value: numbers (u32), bigints (u64), strings (str), string lists (strs), bytes. */

@@ -1,11 +1,12 @@
 /**
  * Process behaviours runc's own integration tests rely on, on tsrun and runc side by side: a
- * non-root process owns its terminal and its stdio.
+ * non-root process owns its terminal and its stdio, and may start in a directory only root can
+ * enter.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { makeBundle, makeDir, privateRoot, REPO, runRuntime, uniqueId, waitFor, type Result } from './helpers.js';
-import { sideBySide, type Runtime } from './runc-parity.js';
+import { runContainer, sideBySide, type Runtime } from './runc-parity.js';
 
 const RECV = join(REPO, 'test', 'integration', 'console_recv.py');
 const USER = { uid: 1000, gid: 1000 };
@@ -76,4 +77,18 @@ sideBySide('a non-root process owns its stdio pipes and can reopen them', async 
   const r = await runPiped(rt, root, bundle, id);
   t.is(r.code, 0, r.stderr);
   t.is(r.stdout, '1000\n1000\nreopened\n', r.stderr);
+});
+
+sideBySide('a non-root process starts in a cwd only root can enter', async (t, rt) => {
+  const root = privateRoot(t);
+  const bundle = makeBundle(t, (s) => {
+    // A root-owned 0700 directory, whatever the image's /root is.
+    s.mounts.push({ destination: '/root', type: 'tmpfs', source: 'tmpfs', options: ['mode=700'] });
+    s.process.user = USER;
+    s.process.cwd = '/root';
+    s.process.args = ['sh', '-c', 'pwd; ls . 2>/dev/null || echo cannot-list'];
+  });
+  const r = await runContainer(t, rt, root, bundle, uniqueId('cwdroot'));
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, '/root\ncannot-list\n');
 });

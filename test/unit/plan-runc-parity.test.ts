@@ -75,3 +75,15 @@ test('stdio is given to the process user before the user switch, in create and e
   const exec = buildExecPlan(s.process!, { initPid: 1, joinTypes: new Set(), extraFds: 0 }).ops;
   t.true(exec.some((o) => o.op === Op.STDIO_OWNER));
 });
+
+test('the cwd is entered while privileged, and again as the user after the switch', (t) => {
+  const { ops } = buildCreatePlan(spec((s) => {
+    s.process.user = { uid: 1000, gid: 1000 };
+    s.process.cwd = '/root';
+  }), ctx);
+  const early = ops.findIndex((o) => o.op === Op.CHDIR_PRIVILEGED);
+  const late = ops.findIndex((o) => o.op === Op.CHDIR);
+  const setuid = ops.findIndex((o) => o.op === Op.SETRESUID);
+  t.deepEqual([ops[early]!.args.path, ops[late]!.args.path], ['/root', '/root']);
+  t.true(early < setuid && setuid < late);
+});
