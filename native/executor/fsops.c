@@ -39,6 +39,7 @@
 #define X_MOVE_MOUNT_F_EMPTY_PATH 0x4u
 #define X_MOVE_MOUNT_T_EMPTY_PATH 0x40u
 #define X_MOUNT_ATTR_IDMAP 0x100000ull
+#define X_MOUNT_ATTR_NOSYMFOLLOW 0x200000ull
 struct x_mount_attr {
 	uint64_t attr_set, attr_clr, propagation, userns_fd;
 };
@@ -802,6 +803,29 @@ static int userns_with_maps(const char *uidmap, const char *gidmap)
 static int mount_setattr_fd(int fd, unsigned int flags, struct x_mount_attr *attr)
 {
 	return (int)syscall(SYS_mount_setattr, fd, "", flags | AT_EMPTY_PATH, attr, sizeof *attr);
+}
+
+/* The recursive attribute options (rro, rnosuid ...) of a mount, on it and every submount. */
+void op_mount_setattr(const struct op_mount_setattr *o)
+{
+	const char *tgt = o->target, *opts = o->options;
+	int fd = open_target(o->how, 0, tgt);
+	if (fd == -2)
+		fd = open(tgt, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		bail_errno(errno, "mount options \"%s\" on \"%s\"", opts, tgt);
+	struct x_mount_attr attr = { .attr_set = o->attr_set, .attr_clr = o->attr_clr };
+	if (mount_setattr_fd(fd, X_AT_RECURSIVE, &attr) < 0) {
+		int e = errno;
+		if (e == ENOSYS)
+			bail_errno(e, "mount options \"%s\" on \"%s\": this kernel has no mount_setattr (Linux 5.12+)", opts, tgt);
+		if (e == EINVAL && (o->attr_set & X_MOUNT_ATTR_NOSYMFOLLOW))
+			bail_errno(e, "mount options \"%s\" on \"%s\": mount_setattr refused (rnosymfollow needs Linux 5.14+)", opts, tgt);
+		if (e == EPERM && in_userns())
+			bail_errno(e, "mount options \"%s\" on \"%s\": mount_setattr refused inside the container's user namespace (an attribute the host locked cannot be cleared)", opts, tgt);
+		bail_errno(e, "mount options \"%s\" on \"%s\": mount_setattr", opts, tgt);
+	}
+	close(fd);
 }
 
 void op_idmap_tree(const struct op_idmap_tree *o)

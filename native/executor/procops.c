@@ -192,8 +192,46 @@ void op_console(const struct op_console *o)
 		close(peer);
 }
 
+void op_stdio_owner(const struct op_stdio_owner *o)
+{
+	uid_t uid = o->uid;
+	struct stat null;
+	if (stat("/dev/null", &null) < 0)
+		bail_errno(errno, "stdio owner: stat \"/dev/null\"");
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0) {
+			if (errno == EBADF)
+				continue; /* closed: nothing to own */
+			bail_errno(errno, "stdio owner: fstat fd %d", fd);
+		}
+		if (st.st_uid == uid || (S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev))
+			continue;
+		/* The group stays: a devpts gid= option (tty) is what the terminal's group should be. */
+		if (fchown(fd, uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM)
+			bail_errno(errno, "stdio owner: chown fd %d to uid %u", fd, uid);
+	}
+}
+
+/* The path OP_CHDIR_PRIVILEGED entered, so OP_CHDIR need not (and as the user might not) enter it again. */
+static char *privileged_cwd;
+
+void op_chdir_privileged(const struct op_chdir_privileged *o)
+{
+	if (chdir(o->path) == 0) {
+		free(privileged_cwd);
+		if (!(privileged_cwd = strdup(o->path)))
+			bail_errno(ENOMEM, "chdir \"%s\"", o->path);
+		return;
+	}
+	if (errno != EACCES && errno != EPERM)
+		bail_errno(errno, "chdir \"%s\"", o->path);
+}
+
 void op_chdir(const struct op_chdir *o)
 {
+	if (privileged_cwd && !strcmp(privileged_cwd, o->path))
+		return;
 	if (chdir(o->path) < 0)
 		bail_errno(errno, "chdir \"%s\"", o->path);
 }

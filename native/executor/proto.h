@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define TSRUN_FRAME_MAGIC 0x4e525354u
-#define TSRUN_PROTOCOL_VERSION 6
+#define TSRUN_PROTOCOL_VERSION 7
 #define TSRUN_FRAME_HEADER_SIZE 12
 #define TSRUN_OP_HEADER_SIZE 8
 #define TSRUN_MAX_FRAME 16777216
@@ -78,6 +78,9 @@
 #define OP_SECCOMP_LISTENER_CONNECT 43
 #define OP_SECCOMP_NOTIFY_SEND 44
 #define OP_JOIN_CGROUP 45
+#define OP_MOUNT_SETATTR 46
+#define OP_STDIO_OWNER 47
+#define OP_CHDIR_PRIVILEGED 48
 
 /* The list kinds: strs is NULL-terminated too (an argv), bytes point into the plan. */
 struct strs {
@@ -272,6 +275,22 @@ struct op_join_cgroup {
 	const char *unified;
 };
 
+struct op_mount_setattr {
+	uint32_t how;
+	uint64_t attr_set;
+	uint64_t attr_clr;
+	const char *target;
+	const char *options;
+};
+
+struct op_stdio_owner {
+	uint32_t uid;
+};
+
+struct op_chdir_privileged {
+	const char *path;
+};
+
 /* One op of the plan: its code and its fields, decoded by parse_plan (wire.c). */
 struct op {
 	uint16_t code;
@@ -312,6 +331,9 @@ struct op {
 		struct op_join_keyring join_keyring;
 		struct op_seccomp_listener_connect seccomp_listener_connect;
 		struct op_join_cgroup join_cgroup;
+		struct op_mount_setattr mount_setattr;
+		struct op_stdio_owner stdio_owner;
+		struct op_chdir_privileged chdir_privileged;
 	};
 };
 
@@ -482,6 +504,19 @@ static const struct op_layout op_layouts[] = {
 		{FIELD_STRS, offsetof(struct op, join_cgroup.tasks)},
 		{FIELD_STR, offsetof(struct op, join_cgroup.unified)},
 	}},
+	[OP_MOUNT_SETATTR] = {"MOUNT_SETATTR", 5, {
+		{FIELD_U32, offsetof(struct op, mount_setattr.how)},
+		{FIELD_U64, offsetof(struct op, mount_setattr.attr_set)},
+		{FIELD_U64, offsetof(struct op, mount_setattr.attr_clr)},
+		{FIELD_STR, offsetof(struct op, mount_setattr.target)},
+		{FIELD_STR, offsetof(struct op, mount_setattr.options)},
+	}},
+	[OP_STDIO_OWNER] = {"STDIO_OWNER", 1, {
+		{FIELD_U32, offsetof(struct op, stdio_owner.uid)},
+	}},
+	[OP_CHDIR_PRIVILEGED] = {"CHDIR_PRIVILEGED", 1, {
+		{FIELD_STR, offsetof(struct op, chdir_privileged.path)},
+	}},
 };
 
 /* The op handlers (fsops.c, nsops.c, procops.c). */
@@ -530,6 +565,9 @@ void op_join_keyring(const struct op_join_keyring *o);
 void op_seccomp_listener_connect(const struct op_seccomp_listener_connect *o);
 void op_seccomp_notify_send(void);
 void op_join_cgroup(const struct op_join_cgroup *o);
+void op_mount_setattr(const struct op_mount_setattr *o);
+void op_stdio_owner(const struct op_stdio_owner *o);
+void op_chdir_privileged(const struct op_chdir_privileged *o);
 
 /* Runs the handler of o; -1 for an opcode without one. */
 static inline int run_op(const struct op *o)
@@ -580,6 +618,9 @@ static inline int run_op(const struct op *o)
 	case OP_SECCOMP_LISTENER_CONNECT: op_seccomp_listener_connect(&o->seccomp_listener_connect); return 0;
 	case OP_SECCOMP_NOTIFY_SEND: op_seccomp_notify_send(); return 0;
 	case OP_JOIN_CGROUP: op_join_cgroup(&o->join_cgroup); return 0;
+	case OP_MOUNT_SETATTR: op_mount_setattr(&o->mount_setattr); return 0;
+	case OP_STDIO_OWNER: op_stdio_owner(&o->stdio_owner); return 0;
+	case OP_CHDIR_PRIVILEGED: op_chdir_privileged(&o->chdir_privileged); return 0;
 	}
 	return -1;
 }

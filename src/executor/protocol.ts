@@ -38,7 +38,7 @@
  */
 
 export const FRAME_MAGIC = 0x4e525354; // "TSRN" read as little endian bytes
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 export const FRAME_HEADER_SIZE = 12;
 export const OP_HEADER_SIZE = 8;
 /** Upper bound on any frame, to refuse garbage early on both sides. */
@@ -58,7 +58,7 @@ export enum FrameType {
   ERROR = 11,
 }
 
-/** Flags of OP_MOUNT, OP_MKNOD, OP_SYMLINK, OP_WRITE_FILE, OP_MKDIR, OP_ATTACH_TREE (the `how` field). */
+/** Flags of OP_MOUNT, OP_MKNOD, OP_SYMLINK, OP_WRITE_FILE, OP_MKDIR, OP_ATTACH_TREE, OP_MOUNT_SETATTR (the `how` field). */
 export enum PathFlag {
   /** Resolve the target beneath the root fd (OP_SET_ROOT) with RESOLVE_IN_ROOT. */
   IN_ROOT = 1 << 0,
@@ -186,6 +186,23 @@ export enum Op {
    * clone3(CLONE_INTO_CGROUP) (fork() and a cgroup.procs write where clone3 cannot).
    */
   JOIN_CGROUP = 45,
+  /**
+   * mount_setattr(target, AT_RECURSIVE, {attrSet, attrClr}): the recursive attribute options
+   * (rro, rnosuid ...), named in `options` for the error message, on a mount and its submounts.
+   */
+  MOUNT_SETATTR = 46,
+  /**
+   * Give stdio (fds 0-2) to uid, before the user switch, so the process can reopen its own
+   * terminal or pipes: fchown(fd, uid, -1) for each not already uid's and not /dev/null; EINVAL
+   * and EPERM (an id the user namespace does not map) leave that fd as it is.
+   */
+  STDIO_OWNER = 47,
+  /**
+   * chdir(path) while still privileged, so a cwd only root can enter works for any user (runc).
+   * A permission error (EACCES, EPERM) is left to the OP_CHDIR after the user switch, which does
+   * nothing when this one entered the same path; any other error fails here.
+   */
+  CHDIR_PRIVILEGED = 48,
 }
 
 export type FieldKind = 'u32' | 'u64' | 'str' | 'strs' | 'u32s' | 'bytes';
@@ -262,6 +279,9 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
   [Op.SECCOMP_LISTENER_CONNECT]: [['path', 'str']],
   [Op.SECCOMP_NOTIFY_SEND]: [],
   [Op.JOIN_CGROUP]: [['tasks', 'strs'], ['unified', 'str']],
+  [Op.MOUNT_SETATTR]: [['how', 'u32'], ['attrSet', 'u64'], ['attrClr', 'u64'], ['target', 'str'], ['options', 'str']],
+  [Op.STDIO_OWNER]: [['uid', 'u32']],
+  [Op.CHDIR_PRIVILEGED]: [['path', 'str']],
 };
 
 /** A field value: numbers (u32), bigints (u64), strings (str), string lists (strs), bytes. */

@@ -36,6 +36,20 @@ export const MS = {
   LAZYTIME: 0x2000000,
 } as const;
 
+/** mount_setattr(2) attributes (linux/mount.h MOUNT_ATTR_*); the atime mode is a field of three bits. */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  ATIME_MASK: 0x70,
+  RELATIME: 0x0,
+  NOATIME: 0x10,
+  STRICTATIME: 0x20,
+  NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
+} as const;
+
 export const PROPAGATION_MASK = MS.SHARED | MS.SLAVE | MS.PRIVATE | MS.UNBINDABLE;
 
 export const S_IFMT = 0o170000;

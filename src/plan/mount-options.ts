@@ -3,7 +3,7 @@
  * parseMountOptions reads them. Pure: unit-tested without root.
  */
 import { UnsupportedError } from '../errors.js';
-import { MS } from './linux-constants.js';
+import { MOUNT_ATTR, MS } from './linux-constants.js';
 
 /** Options that set (or clear) a mount flag. */
 const FLAG_OPTIONS: Record<string, { set?: number; clear?: number }> = {
@@ -49,12 +49,35 @@ const PROPAGATION_OPTIONS: Record<string, number> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
+/**
+ * Recursive attribute options: set or clear a mount_setattr(2) attribute on the mount and every
+ * submount (runc's list). An atime mode is a field the kernel takes only whole: setting one clears
+ * the field first, and ratime/rnostrictatime clear it back to relatime, the kernel's default
+ * (clearing one bit of it is EINVAL). rnorelatime has nothing to clear: relatime is the zero value.
+ */
+const REC_ATTR_OPTIONS: Record<string, { set?: number; clear?: number }> = {
+  rro: { set: MOUNT_ATTR.RDONLY },
+  rrw: { clear: MOUNT_ATTR.RDONLY },
+  rnosuid: { set: MOUNT_ATTR.NOSUID },
+  rsuid: { clear: MOUNT_ATTR.NOSUID },
+  rnodev: { set: MOUNT_ATTR.NODEV },
+  rdev: { clear: MOUNT_ATTR.NODEV },
+  rnoexec: { set: MOUNT_ATTR.NOEXEC },
+  rexec: { clear: MOUNT_ATTR.NOEXEC },
+  rnodiratime: { set: MOUNT_ATTR.NODIRATIME },
+  rdiratime: { clear: MOUNT_ATTR.NODIRATIME },
+  rrelatime: { set: MOUNT_ATTR.RELATIME, clear: MOUNT_ATTR.ATIME_MASK },
+  rnorelatime: { clear: MOUNT_ATTR.RELATIME },
+  rnoatime: { set: MOUNT_ATTR.NOATIME, clear: MOUNT_ATTR.ATIME_MASK },
+  ratime: { set: MOUNT_ATTR.RELATIME, clear: MOUNT_ATTR.ATIME_MASK },
+  rstrictatime: { set: MOUNT_ATTR.STRICTATIME, clear: MOUNT_ATTR.ATIME_MASK },
+  rnostrictatime: { set: MOUNT_ATTR.RELATIME, clear: MOUNT_ATTR.ATIME_MASK },
+  rnosymfollow: { set: MOUNT_ATTR.NOSYMFOLLOW },
+  rsymfollow: { clear: MOUNT_ATTR.NOSYMFOLLOW },
+};
+
 /** Options tsrun recognises but cannot honour yet: a clear error, never a silent no-op. */
-const UNSUPPORTED_OPTIONS = new Set([
-  'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnodiratime', 'rdiratime',
-  'rrelatime', 'rnorelatime', 'rnoatime', 'ratime', 'rstrictatime', 'rnostrictatime', 'rnosymfollow',
-  'rsymfollow', 'tmpcopyup',
-]);
+const UNSUPPORTED_OPTIONS = new Set(['tmpcopyup']);
 
 /** Id-mapped mount options (runtime-spec 1.2): `idmap` maps the mount, `ridmap` its submounts too. */
 const IDMAP_OPTIONS = ['idmap', 'ridmap'] as const;
@@ -71,6 +94,8 @@ export interface ParsedMountOptions {
   idmap: boolean;
   /** `ridmap`: submounts are id-mapped too. */
   ridmap: boolean;
+  /** Recursive attributes (rro, rnosuid ...): what mount_setattr sets and clears, and the options asking. */
+  recAttr: { set: number; clear: number; options: string[] };
 }
 
 export function parseMountOptions(options: readonly string[] | undefined, where: string): ParsedMountOptions {
@@ -79,11 +104,18 @@ export function parseMountOptions(options: readonly string[] | undefined, where:
   const data: string[] = [];
   let idmap = false;
   let ridmap = false;
+  const recAttr = { set: 0, clear: 0, options: [] as string[] };
   for (const opt of options ?? []) {
     const f = FLAG_OPTIONS[opt];
+    const r = REC_ATTR_OPTIONS[opt];
     if (f) {
       if (f.clear) flags &= ~f.clear;
       if (f.set) flags |= f.set;
+    } else if (r) {
+      // As runc: set bits accumulate, clear bits too; the kernel clears, then sets.
+      recAttr.set |= r.set ?? 0;
+      recAttr.clear |= r.clear ?? 0;
+      recAttr.options.push(opt);
     } else if (opt in PROPAGATION_OPTIONS) {
       propagation.push(PROPAGATION_OPTIONS[opt]!);
     } else if (opt === 'idmap' || opt === 'ridmap') {
@@ -95,7 +127,7 @@ export function parseMountOptions(options: readonly string[] | undefined, where:
       data.push(opt);
     }
   }
-  return { flags, propagation, data: data.join(','), bind: (flags & MS.BIND) !== 0, idmap, ridmap };
+  return { flags, propagation, data: data.join(','), bind: (flags & MS.BIND) !== 0, idmap, ridmap, recAttr };
 }
 
 /**
@@ -103,5 +135,5 @@ export function parseMountOptions(options: readonly string[] | undefined, where:
  * mounts work here (see lifecycle/rootless.ts idmapMountsWork).
  */
 export function supportedMountOptions(opts: { idmap?: boolean } = {}): string[] {
-  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), ...(opts.idmap ? IDMAP_OPTIONS : [])].sort();
+  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS), ...Object.keys(REC_ATTR_OPTIONS), ...(opts.idmap ? IDMAP_OPTIONS : [])].sort();
 }

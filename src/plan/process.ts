@@ -82,11 +82,15 @@ export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: str
   // still root, before the user switch clears the effective capabilities (runc: before finalizeNamespace).
   if (seccompOp && !proc.noNewPrivileges) beforeGate.push(seccompOp);
   beforeGate.push({ op: Op.CAPS_BOUNDING, args: { mask: capabilityMask(caps.bounding, '/process/capabilities/bounding') } });
+  // As runc: first while privileged (a cwd only root can enter), again as the user if that was denied.
+  const cwd = proc.cwd ?? '/';
+  beforeGate.push({ op: Op.CHDIR_PRIVILEGED, args: { path: cwd } });
+  // As runc: the process user owns its terminal or pipes, or it could not reopen them (tty, /proc/self/fd/1).
+  beforeGate.push({ op: Op.STDIO_OWNER, args: { uid: user.uid ?? 0 } });
   beforeGate.push({ op: Op.SETGROUPS, args: { gids: [...(user.additionalGids ?? [])] } });
   beforeGate.push({ op: Op.SETRESGID, args: { gid: user.gid ?? 0 } });
   beforeGate.push({ op: Op.SETRESUID, args: { uid: user.uid ?? 0 } });
-  // After the user switch, as runc does, so a cwd the user cannot enter fails here.
-  beforeGate.push({ op: Op.CHDIR, args: { path: proc.cwd ?? '/' } });
+  beforeGate.push({ op: Op.CHDIR, args: { path: cwd }, note: 'as the user, unless entered already' });
   if (user.umask !== undefined) beforeGate.push({ op: Op.UMASK, args: { mask: user.umask } });
   beforeGate.push({
     op: Op.CAPSET,

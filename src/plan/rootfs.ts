@@ -4,7 +4,7 @@
  * masked and read-only paths. Mount targets are resolved by the executor beneath the rootfs
  * (openat2 RESOLVE_IN_ROOT), so a symlink in the image can never send a mount to the host.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, posix, resolve } from 'node:path';
 import { ConfigError, UnsupportedError } from '../errors.js';
 import { Op, PathFlag, TreeFlag, type PlanOp } from '../executor/protocol.js';
 import { MS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.js';
@@ -185,9 +185,20 @@ export function mountOps(m: SpecMount, index: number, ctx: PlanContext, linux?: 
   } else if (type === 'cgroup') {
     ops.push(...cgroupMountOps(m, where, opts.flags, ctx));
   } else {
-    ops.push(mountOp(IN_ROOT | PathFlag.CREATE_DIR, opts.flags, m.source ?? type, m.destination, type, data, note));
+    // A read-only /dev is mounted writable, filled, and made read-only last (readOnlyDevOps).
+    const flags = isDev(m.destination) ? opts.flags & ~MS.RDONLY : opts.flags;
+    ops.push(mountOp(IN_ROOT | PathFlag.CREATE_DIR, flags, m.source ?? type, m.destination, type, data, note));
   }
   for (const p of opts.propagation) ops.push(mountOp(IN_ROOT, p, '', m.destination, '', '', `${note}: propagation`));
+  // Last, as runc: the recursive attributes reach every submount the mount brought.
+  const rec = opts.recAttr;
+  if (rec.options.length) {
+    ops.push({
+      op: Op.MOUNT_SETATTR,
+      args: { how: IN_ROOT, attrSet: BigInt(rec.set), attrClr: BigInt(rec.clear), target: m.destination, options: rec.options.join(',') },
+      note: `${note}: ${rec.options.join(',')}`,
+    });
+  }
   return ops;
 }
 
@@ -222,6 +233,25 @@ function deviceMode(d: SpecDevice, where: string): number {
     default:
       throw new ConfigError(`config.json: ${where}/type: must be one of c, b, u, p`);
   }
+}
+
+/** Whether a mount destination names /dev (as runc compares it: cleaned). */
+function isDev(destination: string): boolean {
+  return posix.normalize(destination).replace(/(.)\/+$/, '$1') === '/dev';
+}
+
+/**
+ * A read-only /dev mount (not a bind: that one is remounted read-only in place) is made
+ * read-only only after devpts, shm, mqueue, the devices, the symlinks and the console are in it,
+ * as runc does. A bind remount: the one remount a user namespace may make.
+ */
+function readOnlyDevOps(spec: Spec): PlanOp[] {
+  const dev = (spec.mounts ?? []).map((m, i) => ({ m, i })).filter(({ m }) => isDev(m.destination)).pop();
+  if (!dev) return [];
+  const opts = parseMountOptions(dev.m.options, `config.json: /mounts/${dev.i}/options`);
+  if (opts.bind || dev.m.type === 'bind' || !(opts.flags & MS.RDONLY)) return [];
+  const flags = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+  return [mountOp(IN_ROOT, MS.BIND | MS.REMOUNT | flags, '', dev.m.destination, '', '', `mounts[${dev.i}] ${dev.m.destination}: read-only, now that it is populated`)];
 }
 
 /** Whether the spec itself mounts something at /dev (then runc-style defaults are still made in it). */
@@ -279,10 +309,10 @@ export function prepareRootOps(linux: SpecLinux | undefined, rootfs: string): Pl
   ];
 }
 
-/** After pivot: masked paths, read-only paths, a read-only root, shared-root propagation. */
+/** After pivot: a read-only /dev, masked paths, read-only paths, a read-only root, shared-root propagation. */
 export function finishRootOps(spec: Spec): PlanOp[] {
   const linux = spec.linux;
-  const ops: PlanOp[] = [];
+  const ops: PlanOp[] = readOnlyDevOps(spec);
   for (const [i, p] of (linux?.maskedPaths ?? []).entries()) {
     if (!isAbsolute(p)) throw new ConfigError(`config.json: /linux/maskedPaths/${i}: must be an absolute path`);
     ops.push({ op: Op.MASK_PATH, args: { path: p } });

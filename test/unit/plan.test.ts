@@ -94,7 +94,7 @@ test('mount options map to flags and data', (t) => {
   t.is(o.flags, MS.NOSUID | MS.NOEXEC);
   t.is(o.data, 'newinstance,ptmxmode=0666');
   t.deepEqual(o.propagation, [MS.SHARED]);
-  t.throws(() => parseMountOptions(['rro'], 'config.json: /mounts/0/options'), { message: /mount option "rro" is not supported/ });
+  t.throws(() => parseMountOptions(['tmpcopyup'], 'config.json: /mounts/0/options'), { message: /mount option "tmpcopyup" is not supported/ });
 });
 
 test('capability names map to kernel bits; unknown ones are config errors', (t) => {
