@@ -2,8 +2,8 @@
  * Side-by-side tests: the same config run on tsrun and on runc (when installed), each a test of
  * its own, so a difference shows which runtime has the behaviour.
  */
-import test, { type ExecutionContext } from 'ava';
-import { requireRootAndBuild, runRuntime, RUNTIMES, type Result } from './helpers.js';
+import type { ExecutionContext } from 'ava';
+import { eachRuntime, requireRootAndBuild, runRuntime, serialUnless, type Result } from './helpers.js';
 
 export interface Runtime {
   name: string;
@@ -12,13 +12,7 @@ export interface Runtime {
 
 /** Registers `body` once per runtime; a runtime that cannot run here is a skip with the reason. */
 export function sideBySide(title: string, body: (t: ExecutionContext, rt: Runtime) => Promise<void>): void {
-  const skip = requireRootAndBuild();
-  for (const rt of RUNTIMES) {
-    const why = skip ?? (rt.bin ? undefined : `${rt.name} is not installed`);
-    const named = `${title} (${rt.name})`;
-    if (why) test.skip(`${named} (skipped: ${why})`, () => undefined);
-    else test.serial(named, (t) => body(t, { name: rt.name, bin: rt.bin! }));
-  }
+  eachRuntime(serialUnless(requireRootAndBuild()), (rt, it) => it(`${title} (${rt.name})`, (t) => body(t, rt)));
 }
 
 /** `run` of a bundle, the container deleted at teardown even when the test fails. */
