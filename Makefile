@@ -15,7 +15,7 @@ ROOTFS := build/rootfs-busybox/.done
 
 ENGINE ?= bun
 
-.PHONY: all deps ts proto executor addon launcher rootfs bundles engine test test-unit test-integration test-conformance bench clean
+.PHONY: all deps ts proto executor addon launcher rootfs bundles engine test test-unit test-integration test-conformance test-runtime-tools bench clean
 
 all: deps ts executor addon launcher bundles engine
 
@@ -88,6 +88,11 @@ test-integration: all
 
 test-conformance: all
 	bash scripts/test-all.sh conformance
+
+# The OCI runtime-tools validation suite for bin/tsrun, judged against the expected
+# failures in conformance/runtime-tools-expected.txt. RUNTIME_TOOLS_COMPARE=runc adds runc's score.
+test-runtime-tools: all
+	bash scripts/test-all.sh runtime-tools
 
 bench: all
 	bash test/bench/run.sh
