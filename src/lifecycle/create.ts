@@ -168,7 +168,9 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
           writeIdMaps(pid, plan.idmap!);
         },
         async onSync(_tag, initPid) {
-          const state = hookState({ ...rec, pid: initPid }, 'creating');
+          // runtime-spec's state for hooks, as crun sends it (runc sends "creating"): the
+          // container exists, its process has not started.
+          const state = hookState({ ...rec, pid: initPid }, 'created');
           await runHooks(spec.hooks?.prestart, state, 'prestart');
           await runHooks(spec.hooks?.createRuntime, state, 'createRuntime');
           await runHooks(spec.hooks?.createContainer, state, 'createContainer', { initPid, cwd: rootfs });
