@@ -104,7 +104,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     if (!opts.foregroundTerminal) throw new UnsupportedError('process.terminal in the foreground needs a console socket');
     consoleSocket = await opts.foregroundTerminal();
   }
-  checkHostSupport(spec, probeHostSecurity());
+  checkHostSupport(spec, probeHostSecurity(), 'config.json', '/process', opts.debug);
   checkUserNamespace(spec); // userns/rootless: devices, id-mapped mounts, a user namespace when not root
   const rootfs = resolveRootfs(spec, bundle);
   const seccomp = await compileSpecSeccomp(spec, store, opts.debug);
