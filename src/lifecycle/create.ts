@@ -119,7 +119,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     executor = startExecutor({ extraFds: fds.count, nullStdio: spec.process?.terminal === true });
     mark('spawned');
     if (slowJoin) warmAttachLock(); // keeps the window open (one grace period after each write)
-    cg = await containerCgroup(opts.id, spec, opts.systemdCgroup === true); // userns/rootless: undefined where not delegated
+    cg = await containerCgroup(opts.id, spec, opts.systemdCgroup === true, opts.debug); // userns/rootless: undefined where not delegated
     // A frozen cgroup would hold the init before the start gate, and create would wait forever.
     cg?.checkNotFrozen();
     mark('cgroup');
