@@ -90,7 +90,8 @@ function withHookSync(ops: PlanOp[], spec: Spec): PlanOp[] {
 
 export async function createContainer(store: StateStore, opts: CreateOptions): Promise<ContainerRecord> {
   const bundle = resolve(opts.bundle ?? process.cwd());
-  const spec = loadSpec(bundle);
+  // `process` is required only at start (runtime-spec config.md), which checks it.
+  const spec = loadSpec(bundle, { forStart: false });
   mark('spec');
   // The executor joins the cgroup by itself (Op.JOIN_CGROUP), without the kernel's slow
   // cgroup-wide lock, except in the cases executorJoinsCgroup names (a cgroup2 tree assumed, as
