@@ -94,6 +94,7 @@ interface Exception {
 export class DeviceEmulator {
   /** true: everything is allowed except the exceptions (a "black-list"). */
   defaultAllow: boolean;
+  /** In the order they were added, as the kernel keeps them (a merged access keeps its place). */
   readonly exceptions = new Map<string, Exception>();
 
   /** The baseline is deny-all (a "white-list"), as runc's. */
@@ -157,7 +158,10 @@ export class DeviceEmulator {
   /**
    * The rules to write to turn a cgroup in this state into `target` (runc's Transition): a
    * disruptive "a" rule when the default policy differs or when this is a black-list (whose
-   * exceptions devices.list cannot show), then removals, then additions.
+   * exceptions devices.list cannot show), then removals, then additions. Additions go in the
+   * order the target's rules made them: the kernel lists exceptions in the order they were
+   * added, so devices.list shows the config's rules in the config's order (as crun writes them),
+   * which is what runtime-tools reads back.
    */
   transition(target: DeviceEmulator): DeviceRule[] {
     const out: DeviceRule[] = [];
@@ -166,13 +170,11 @@ export class DeviceEmulator {
       out.push({ allow: target.defaultAllow, type: 'a', major: -1, minor: -1, access: 'rwm' });
       old = new Map();
     }
-    const sorted = (m: Map<string, Exception>) =>
-      [...m.entries()].sort(([, a], [, b]) => compareText(a.type, b.type) || a.major - b.major || a.minor - b.minor);
-    for (const [k, e] of sorted(old)) {
+    for (const [k, e] of old) {
       const dropped = minus(e.access, target.exceptions.get(k)?.access ?? '');
       if (dropped) out.push({ allow: target.defaultAllow, type: e.type, major: e.major, minor: e.minor, access: dropped });
     }
-    for (const [k, e] of sorted(target.exceptions)) {
+    for (const [k, e] of target.exceptions) {
       const gained = minus(e.access, old.get(k)?.access ?? '');
       if (gained) out.push({ allow: !target.defaultAllow, type: e.type, major: e.major, minor: e.minor, access: gained });
     }

@@ -90,7 +90,8 @@ function withHookSync(ops: PlanOp[], spec: Spec): PlanOp[] {
 
 export async function createContainer(store: StateStore, opts: CreateOptions): Promise<ContainerRecord> {
   const bundle = resolve(opts.bundle ?? process.cwd());
-  const spec = loadSpec(bundle);
+  // `process` is required only at start (runtime-spec config.md), which checks it.
+  const spec = loadSpec(bundle, { forStart: false });
   mark('spec');
   // The executor joins the cgroup by itself (Op.JOIN_CGROUP), without the kernel's slow
   // cgroup-wide lock, except in the cases executorJoinsCgroup names (a cgroup2 tree assumed, as
@@ -104,7 +105,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     if (!opts.foregroundTerminal) throw new UnsupportedError('process.terminal in the foreground needs a console socket');
     consoleSocket = await opts.foregroundTerminal();
   }
-  checkHostSupport(spec, probeHostSecurity());
+  checkHostSupport(spec, probeHostSecurity(), 'config.json', '/process', opts.debug);
   checkUserNamespace(spec); // userns/rootless: devices, id-mapped mounts, a user namespace when not root
   const rootfs = resolveRootfs(spec, bundle);
   const seccomp = await compileSpecSeccomp(spec, store, opts.debug);
@@ -119,7 +120,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     executor = startExecutor({ extraFds: fds.count, nullStdio: spec.process?.terminal === true });
     mark('spawned');
     if (slowJoin) warmAttachLock(); // keeps the window open (one grace period after each write)
-    cg = await containerCgroup(opts.id, spec, opts.systemdCgroup === true); // userns/rootless: undefined where not delegated
+    cg = await containerCgroup(opts.id, spec, opts.systemdCgroup === true, opts.debug); // userns/rootless: undefined where not delegated
     // A frozen cgroup would hold the init before the start gate, and create would wait forever.
     cg?.checkNotFrozen();
     mark('cgroup');
@@ -168,7 +169,9 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
           writeIdMaps(pid, plan.idmap!);
         },
         async onSync(_tag, initPid) {
-          const state = hookState({ ...rec, pid: initPid }, 'creating');
+          // runtime-spec's state for hooks, as crun sends it (runc sends "creating"): the
+          // container exists, its process has not started.
+          const state = hookState({ ...rec, pid: initPid }, 'created');
           await runHooks(spec.hooks?.prestart, state, 'prestart');
           await runHooks(spec.hooks?.createRuntime, state, 'createRuntime');
           await runHooks(spec.hooks?.createContainer, state, 'createContainer', { initPid, cwd: rootfs });

@@ -1,7 +1,8 @@
 /**
  * What the spec asks of the host, checked before anything is made: Linux security modules that
  * must be enabled, and capabilities tsrun itself must hold to hand them on. Each refusal names
- * the field and the reason, instead of an EPERM from deep inside the container set-up.
+ * the field and the reason, instead of an EPERM from deep inside the container set-up. SELinux
+ * labels on a host without SELinux are the exception: ignored, with a note.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { UnsupportedError } from '../errors.js';
@@ -32,17 +33,19 @@ export function probeHostSecurity(): HostSecurity {
 
 const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
 
-/** Throws UnsupportedError for the first thing the host cannot give this spec. */
-export function checkHostSupport(spec: Spec, host: HostSecurity, source = 'config.json', prefix = '/process'): void {
+/**
+ * Throws UnsupportedError for the first thing the host cannot give this spec. SELinux labels on a
+ * host without SELinux are ignored instead, as crun does: removed from `spec` (so no plan writes
+ * them) with a note. An AppArmor profile without AppArmor stays an error, as in runc and crun.
+ */
+export function checkHostSupport(spec: Spec, host: HostSecurity, source = 'config.json', prefix = '/process', note: (msg: string) => void = () => undefined): void {
   const proc = spec.process;
   if (proc?.apparmorProfile && !host.apparmor) {
     throw new UnsupportedError(`${source}: ${prefix}/apparmorProfile: AppArmor is not enabled on this host`);
   }
-  if (proc?.selinuxLabel && !host.selinux) {
-    throw new UnsupportedError(`${source}: ${prefix}/selinuxLabel: SELinux is not enabled on this host`);
-  }
+  if (!host.selinux) dropSelinuxLabels(spec, source, prefix, note);
   if (spec.linux?.mountLabel) {
-    throw new UnsupportedError(`${source}: /linux/mountLabel: ${host.selinux ? 'SELinux mount labels are not supported by tsrun yet' : 'SELinux is not enabled on this host'}`);
+    throw new UnsupportedError(`${source}: /linux/mountLabel: SELinux mount labels are not supported by tsrun yet`);
   }
   for (const set of CAP_SETS) {
     for (const name of proc?.capabilities?.[set] ?? []) {
@@ -51,5 +54,18 @@ export function checkHostSupport(spec: Spec, host: HostSecurity, source = 'confi
         throw new UnsupportedError(`${source}: ${prefix}/capabilities/${set}: ${name} is not available on this host (tsrun's own bounding set lacks it)`);
       }
     }
+  }
+}
+
+/** Removes the SELinux labels of a spec meant for a host without SELinux, noting each. */
+function dropSelinuxLabels(spec: Spec, source: string, prefix: string, note: (msg: string) => void): void {
+  const ignored = (field: string) => note(`${source}: ${field}: ignored: SELinux is not enabled on this host`);
+  if (spec.process?.selinuxLabel) {
+    ignored(`${prefix}/selinuxLabel`);
+    delete spec.process.selinuxLabel;
+  }
+  if (spec.linux?.mountLabel) {
+    ignored('/linux/mountLabel');
+    delete spec.linux.mountLabel;
   }
 }

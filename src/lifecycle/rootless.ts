@@ -5,13 +5,13 @@
  * - a new user namespace's id maps: written directly when tsrun is root, or when a non-root caller
  *   maps only its own id (setgroups denied first, as the kernel then requires); through
  *   newuidmap/newgidmap (Debian's `uidmap`, which checks /etc/subuid and /etc/subgid) otherwise;
- * - cgroups only where they are delegated to the caller, skipped with a warning otherwise;
+ * - cgroups only where they are delegated to the caller, skipped otherwise (a debug note; an error
+ *   when the config asks for limits), as runc;
  * - clear errors, before anything is made, for what cannot work without privileges;
  * - whether id-mapped mounts work here (for `features`).
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { childProcess } from '../sys/builtins.js';
-import { writeErr } from '../sys/fdio.js';
 import { euid, isRootless } from '../state/root.js';
 import { dirname, join } from 'node:path';
 import { ConfigError, SysError, TsrunError, UnsupportedError } from '../errors.js';
@@ -123,14 +123,15 @@ function isPermissionError(e: unknown): boolean {
 
 /**
  * The container's cgroup. Root: always (createCgroup). Rootless: only where the cgroup tree is
- * delegated to the caller; otherwise none, with a warning, unless the spec asks for limits that
- * then could not be enforced (an error naming them).
+ * delegated to the caller; otherwise none, said in a note only (runc is silent too: a warning on
+ * every run would be noise), unless the spec asks for limits that then could not be enforced (an
+ * error naming them).
  */
 export async function containerCgroup(
   id: string,
   spec: Spec,
   systemd: boolean,
-  warn: (msg: string) => void = warning,
+  note: (msg: string) => void = () => undefined,
 ): Promise<CgroupManager | undefined> {
   const { createCgroup } = await import('./cgroup.js');
   if (!isRootless()) return createCgroup(id, spec, systemd);
@@ -155,13 +156,8 @@ export async function containerCgroup(
   if (limits.length) {
     throw new UnsupportedError(`config.json: ${limits.join(', ')}: rootless: no cgroup is delegated to this user (${why}), so these limits cannot be applied`);
   }
-  warn(`rootless: cgroups are not delegated to this user (${why}): the container runs without a cgroup of its own${spec.linux?.resources?.devices?.length ? ' (device rules ignored: only the host nodes bound in are usable)' : ''}`);
+  note(`rootless: cgroups are not delegated to this user (${why}): the container runs without a cgroup of its own${spec.linux?.resources?.devices?.length ? ' (device rules ignored: only the host nodes bound in are usable)' : ''}`);
   return undefined;
-}
-
-/** A warning on stderr, as the CLI's logger prints one. */
-export function warning(msg: string): void {
-  writeErr(`warning: ${msg}\n`);
 }
 
 /**

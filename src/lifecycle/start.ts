@@ -4,7 +4,7 @@
  * 1 byte means released; EAGAIN means the init is about to write; 0 bytes means no writer yet,
  * which is an error only once the init is gone.
  */
-import { IncorrectStatusError, SysError, TsrunError } from '../errors.js';
+import { ConfigError, IncorrectStatusError, SysError, TsrunError } from '../errors.js';
 import { runHooks } from '../hooks/index.js';
 import type { ContainerRecord, StateStore } from '../state/store.js';
 import { signalAll } from './signal-all.js';
@@ -26,11 +26,20 @@ export async function startContainer(store: StateStore, id: string): Promise<voi
       throw new IncorrectStatusError(c.status === 'stopped' ? 'cannot start a container that has stopped' : 'cannot start an already running container');
     }
     const alive = () => isSameLiveProcess(c.rec.pid, c.rec.starttime);
+    await stopOnFailure(c.rec, async () => requireProcess(c.rec));
     await stopOnFailure(c.rec, () => runHooks(hooksOf(c.rec).startContainer, hookState(c.rec, 'created'), 'startContainer', { initPid: c.rec.pid }));
     await releaseInit(store.fifoPath(id), alive);
     return c.rec;
   });
   await stopOnFailure(rec, () => runHooks(hooksOf(rec).poststart, hookState(rec, 'running'), 'poststart'));
+}
+
+/**
+ * runtime-spec requires `process` only when `start` is called: a container created without one
+ * has nothing to run, so start fails (and stops it, leaving it to delete).
+ */
+function requireProcess(rec: ContainerRecord): void {
+  if (!rec.config.process) throw new ConfigError('config.json: /process: is required at start (this container was created without one)');
 }
 
 function hooksOf(rec: ContainerRecord): { startContainer?: Hook[]; poststart?: Hook[] } {

@@ -50,7 +50,8 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
   // masked and read-only paths hide or freeze what they write (/proc/sys).
   ops.push(...processSetupOps(spec, ctx));
   ops.push(...fs.afterPivot);
-  const cred = credentialOps(spec.process!, ctx, warnings);
+  // Without a process (runtime-spec requires one only at start) the init just waits at the gate.
+  const cred = spec.process ? credentialOps(spec.process, ctx, warnings) : { beforeGate: [], afterGate: [] };
   ops.push(...cred.beforeGate);
   ops.push({ op: Op.READY, args: {}, note: 'tsrun writes state and the pid file, then says go' });
   ops.push({ op: Op.CLOSE_SYNC, args: {} });

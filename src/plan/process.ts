@@ -51,12 +51,11 @@ export function pathOf(env: readonly string[] | undefined): string {
   return entry ? entry.slice(5) : '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 }
 
-/** Ops from the console up to, not including, the start gate. */
+/** Ops from the console up to, not including, the start gate (a config may have no process at create). */
 export function processSetupOps(spec: Spec, ctx: PlanContext): PlanOp[] {
   const proc = spec.process;
-  if (!proc) throw new ConfigError('config.json: /process: required to create a container');
   const ops: PlanOp[] = [];
-  if (proc.terminal) {
+  if (proc?.terminal) {
     const size = proc.consoleSize;
     ops.push({ op: Op.CONSOLE, args: { rows: size?.height ?? 0, cols: size?.width ?? 0 }, note: 'pty from the container devpts' });
   }
@@ -65,7 +64,7 @@ export function processSetupOps(spec: Spec, ctx: PlanContext): PlanOp[] {
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
     ops.push({ op: Op.WRITE_FILE, args: { how: 0, path: `/proc/sys/${key.replace(/\./g, '/')}`, data: value }, note: `sysctl ${key}` });
   }
-  ops.push(...rlimitOps(proc));
+  if (proc) ops.push(...rlimitOps(proc));
   return ops;
 }
 

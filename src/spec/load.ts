@@ -34,8 +34,8 @@ export function parseJson(text: string, source: string): unknown {
 
 /**
  * Loads `<bundleDir>/config.json`, validates it against the schema and runs the checks.
- * `forStart` defaults to true here: a bundle is loaded to be created and started, which
- * needs `process`. Pass `{ forStart: false }` to accept a config without one.
+ * `forStart` defaults to true here, which needs `process`. `create` passes `{ forStart: false }`:
+ * a config without a process may be created, and `start` refuses it.
  */
 export function loadSpec(bundleDir: string, opts: ValidateOptions = {}): Spec {
   const path = join(bundleDir, 'config.json');

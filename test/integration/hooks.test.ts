@@ -40,7 +40,7 @@ it('each hook runs at its point with the state of that point', async (t) => {
   const hostMnt = readlinkSync('/proc/self/ns/mnt');
   for (const phase of ['prestart', 'createRuntime', 'createContainer']) {
     const st = read(out, phase);
-    t.is(st.status, 'creating', phase);
+    t.is(st.status, 'created', phase);
     t.is(st.pid, pid, phase);
     t.is(st.id, id, phase);
     t.is(st.bundle, bundle, phase);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createManager } from '../../src/cgroups/index.js';
 import { unprivilegedUsernsBlocked, unreachableByOthers, writableBy } from '../support/host.js';
-import { needsCommand, requireRootAndBuild, serialUnless, REPO, ROOTFS, TSRUN, waitFor, type Result } from './helpers.js';
+import { eachRuntime, needsCommand, requireRootAndBuild, serialUnless, REPO, ROOTFS, TSRUN, waitFor, type Result } from './helpers.js';
 
 const USER = `tsrunrl${process.pid}`.slice(0, 30);
 const SUBID_START = 400000;
@@ -47,15 +47,20 @@ function asUserArgs(argv: string[]): string[] {
 }
 
 function tsrunAsUser(args: string[], opts: { timeoutMs?: number } = {}): Promise<Result> {
+  return runtimeAsUser(TSRUN, args, opts);
+}
+
+/** Runs a runtime's binary (tsrun, runc) as the user. */
+function runtimeAsUser(bin: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn('runuser', asUserArgs([TSRUN, ...args]), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('runuser', asUserArgs([bin, ...args]), { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`tsrun ${args.join(' ')} (as ${USER}) timed out; stderr: ${stderr}`));
+      reject(new Error(`${bin} ${args.join(' ')} (as ${USER}) timed out; stderr: ${stderr}`));
     }, opts.timeoutMs ?? 30_000);
     child.on('error', reject);
     child.on('exit', (code) => {
@@ -190,7 +195,30 @@ it('tsrun spec --rootless, then tsrun run, works; state goes to $XDG_RUNTIME_DIR
   t.deepEqual(lines.slice(0, 5), ['0', '0', `0 ${uid} 1`, `0 ${gid} 1`, 'tsrun']);
   t.true(existsSync(stateRoot()), 'the state root was made under XDG_RUNTIME_DIR');
   t.deepEqual(readdirSync(stateRoot()).filter((n) => !n.startsWith('.')), [], 'run removed its container');
-  t.is(/warning: rootless: cgroups are not delegated/.test(r.stderr), !delegated, `cgroups ${delegated ? '' : 'not '}delegated here; stderr: ${r.stderr}`);
+  t.false(/warning/.test(r.stderr), `cgroups ${delegated ? '' : 'not '}delegated here; stderr: ${r.stderr}`);
+});
+
+eachRuntime(it, (rt, itRt) => {
+  itRt(`without a delegated cgroup, a config asking no limit runs silently; one asking a limit fails naming it (${rt.name})`, async (t) => {
+    const root = join(xdg, `${rt.name}-quiet`);
+    const config = (s: any) => {
+      s.process.terminal = false;
+      s.process.args = ['true'];
+    };
+    const quiet = await runtimeAsUser(rt.bin, ['--root', root, 'run', '--bundle', await rootlessBundle(t, config), newId()]);
+    t.is(quiet.code, 0, quiet.stderr);
+    t.is(quiet.stderr, '', `cgroups ${delegated ? '' : 'not '}delegated here`);
+    if (delegated) return;
+    const limited = await rootlessBundle(t, (s) => {
+      config(s);
+      s.linux.resources = { memory: { limit: 64 << 20 } };
+    });
+    const id = newId();
+    t.teardown(() => runtimeAsUser(rt.bin, ['--root', root, 'delete', '--force', id]).then(() => undefined));
+    const r = await runtimeAsUser(rt.bin, ['--root', root, 'run', '--bundle', limited, id]);
+    t.not(r.code, 0, 'a limit that cannot be applied fails');
+    t.regex(r.stderr, /memory|cgroup/, r.stderr);
+  });
 });
 
 it('exec into a rootless container works; its processes are the user on the host', async (t) => {
