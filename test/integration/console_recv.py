@@ -24,7 +24,8 @@ print('isatty', os.isatty(master), flush=True)
 if script:
     os.write(master, script.encode() + b'\n')
 out = b''
-deadline = time.time() + 10
+# Generous: the line is typed at create, and a loaded machine may take long to start the shell.
+deadline = time.time() + 30
 while time.time() < deadline:
     r, _, _ = select.select([master], [], [], 0.5)
     if not r:

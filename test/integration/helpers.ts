@@ -91,6 +91,8 @@ export function runRuntime(bin: string, root: string, args: string[], opts: RunO
       clearTimeout(timer);
       setImmediate(() => resolve({ code, stdout, stderr }));
     });
+    // A runtime that exits before reading its stdin (an early error) must not fail the write.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(opts.input ?? '');
   });
 }

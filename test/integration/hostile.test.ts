@@ -1,38 +1,38 @@
 /** Bad input: each case is one clear line on stderr, exit 1, and nothing left behind. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBundle, makeDir, privateRoot, requireRootAndBuild, serialUnless, tsrun, uniqueId, ROOTFS, REPO, containerDirs } from './helpers.js';
+import { makeBundle, makeDir, privateRoot, requireRootAndBuild, serialUnless, tsrun, uniqueId, ROOTFS, REPO, TSRUN, containerDirs } from './helpers.js';
 
 const it = serialUnless(requireRootAndBuild());
 
-/** Pids of live (not zombie) tsrun executors on the machine. */
-function executors(): Set<number> {
-  const out = new Set<number>();
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      // A zombie holds nothing; it waits for its reaper (PID 1 here).
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.includes('(tsrun-executor)') && !/\) [ZX] /.test(stat)) out.add(Number(pid));
-    } catch {
-      /* exited */
-    }
-  }
-  return out;
+/**
+ * `tsrun create` in a pid namespace of its own (pid 1 a shell that waits for it), so what it
+ * leaves running can be told from what other tests run meanwhile: after tsrun exits, every live
+ * (not zombie) process of that namespace but the shell is a leftover, listed by its stat line.
+ */
+function createInOwnPidNamespace(root: string, bundle: string, id: string, leftFile: string): { code: number | null; stderr: string } {
+  const script = `"$@"; rc=$?
+for p in /proc/[0-9]*; do
+  [ "\${p#/proc/}" = 1 ] && continue
+  read -r s < "$p/stat" 2>/dev/null && echo "$s"
+done > "${leftFile}"
+exit $rc`;
+  const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', script, 'sh', TSRUN, '--root', root, 'create', '-b', bundle, id], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stderr: r.stderr };
 }
 
 /** Creates a container from bundle and expects one error line matching re, and a clean root. */
 async function expectRefused(t: any, bundle: string, re: RegExp): Promise<void> {
   const root = privateRoot(t);
-  const before = executors();
-  const r = await tsrun(root, ['create', '-b', bundle, uniqueId('bad')]);
+  const leftFile = join(makeDir(t, 'tsrun-left-'), 'left');
+  const r = createInOwnPidNamespace(root, bundle, uniqueId('bad'), leftFile);
   t.is(r.code, 1);
   const lines = r.stderr.trim().split('\n');
   t.is(lines.length, 1, r.stderr);
   t.regex(lines[0]!, re);
   t.deepEqual(containerDirs(root), [], 'no state dir is left');
-  const left = [...executors()].filter((p) => !before.has(p));
+  const left = readFileSync(leftFile, 'utf8').split('\n').filter((l) => l && !/\) [ZX] /.test(l));
   t.deepEqual(left, [], 'no process is left');
 }
 
