@@ -54,6 +54,7 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
   mark('cli');
   const { args, rest } = splitArgv(argv);
   let globals: GlobalArgs = {};
+  let cmd: TsrunCommand<any> | undefined;
   try {
     const at = findCommand(args);
     const name = at >= 0 ? args[at]! : undefined;
@@ -66,7 +67,7 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
     const topic = name === 'help' ? args.slice(at + 1).find((a) => !a.startsWith('-')) : name;
     if (topic !== undefined && !isCommandName(topic)) throw new UsageError(`'${topic}' is not a tsrun command: see tsrun --help`);
     if (wantsHelp || name === undefined) return await showHelp(argv, topic, load);
-    const cmd = await load(topic!);
+    cmd = await load(topic!);
     mark('loaded');
     // The command's own flags first: `spec --rootless` (a boolean) is not the global --rootless (a string).
     const parsed = parseCommandLine([...args.slice(0, at), ...args.slice(at + 1)], recordBuilder(cmd!.command, cmd!.builder), GLOBAL);
@@ -81,8 +82,13 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
     logger.log('error', msg);
     // A failure that is not a TsrunError is a bug: its stack helps whoever reports it.
     if (!isTsrunError(failure) && failure instanceof Error) writeErr(`${failure.stack}\n`);
-    return 1;
+    return failureStatus(cmd, failure);
   }
+}
+
+/** The exit status of a failure: 1, or the command's own (exec: 255) for one that is not a usage error. */
+function failureStatus(cmd: TsrunCommand<any> | undefined, failure: unknown): number {
+  return cmd?.failureStatus !== undefined && !(failure instanceof Error && failure.name === 'UsageError') ? cmd.failureStatus : 1;
 }
 
 /**

@@ -8,6 +8,8 @@ export interface TsrunCommand<A = Record<string, unknown>> {
   builder?: (y: Argv) => Argv;
   /** false for a command tsrun lists but does not do yet: its --help fails too. */
   supported?: boolean;
+  /** The exit status of the command's own failures (not usage errors); 1 when not given. */
+  failureStatus?: number;
   run(args: A & GlobalArgs, ctx: Context): Promise<number | void> | number | void;
 }
 

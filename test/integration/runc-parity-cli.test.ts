@@ -37,6 +37,21 @@ eachRuntime(serialUnless(requireRootAndBuild()), (rt, it) => {
     for (const args of [['foo', '-h'], ['foo', '--help'], ['foo']]) t.not((await runRuntime(rt.bin, root, args)).code, 0, args.join(' '));
   });
 
+  it(`exec exits 255 for the runtime's own failures, 1 for usage errors (${rt.name})`, async (t) => {
+    const root = privateRoot(t);
+    const dir = makeDir(t, 'tsrun-parity-exec-');
+    const missing = await runRuntime(rt.bin, root, ['exec', 'no-such-container', 'true']);
+    t.is(missing.code, 255, missing.stderr);
+    t.regex(missing.stderr, /container does not exist/);
+    const badProcess = join(dir, 'process.json');
+    writeFileSync(badProcess, '{not json');
+    t.is((await runRuntime(rt.bin, root, ['exec', '-p', badProcess, 'no-such-container'])).code, 255);
+    t.is((await runRuntime(rt.bin, root, ['exec'])).code, 1, 'no container id: a usage error');
+    const c = await sleeper(t, rt.bin);
+    const r = await runRuntime(rt.bin, c.root, ['exec', c.id, 'sh', '-c', 'exit 1']);
+    t.is(r.code, 1, 'the process exiting 1 is 1');
+  });
+
 });
 
 const tsrunOnly = serialUnless(requireRootAndBuild());
