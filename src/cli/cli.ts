@@ -10,7 +10,8 @@ import { COMMAND_NAMES, isCommandName, type CommandName } from './commands.js';
 import type { TsrunCommand } from './command.js';
 import { makeContext, type GlobalArgs } from './context.js';
 import { writeErr, writeOut } from '../sys/fdio.js';
-import { makeLogger } from './log.js';
+import { makeLogger, type Logger } from './log.js';
+import { setLogSink } from '../log.js';
 import { parseCommandLine, recordBuilder, type CommandSpec } from './parse.js';
 import { mark } from '../trace.js';
 import { keepCodeCaches } from './cache-policy.js';
@@ -55,6 +56,7 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
   const { args, rest } = splitArgv(argv);
   let globals: GlobalArgs = {};
   let cmd: TsrunCommand<any> | undefined;
+  let logger: Logger | undefined;
   try {
     const at = findCommand(args);
     const name = at >= 0 ? args[at]! : undefined;
@@ -72,17 +74,21 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
     // The command's own flags first: `spec --rootless` (a boolean) is not the global --rootless (a string).
     const parsed = parseCommandLine([...args.slice(0, at), ...args.slice(at + 1)], recordBuilder(cmd!.command, cmd!.builder), GLOBAL);
     globals = parsed as GlobalArgs;
-    const code = await cmd!.run(parsed as never, makeContext(globals, rest));
+    logger = makeLogger({ log: globals.log, logFormat: globals['log-format'], debug: globals.debug });
+    setLogSink(logger);
+    if (logger.debug) logger.log('debug', `tsrun ${argv.join(' ')}`);
+    const code = await cmd!.run(parsed as never, makeContext(globals, rest, logger));
     mark('done');
     keepCodeCaches();
     return typeof code === 'number' ? code : 0;
   } catch (failure) {
     const msg = failure instanceof Error ? failure.message : String(failure);
-    const logger = safeLogger(globals);
-    logger.log('error', msg);
+    (logger ?? safeLogger(globals)).log('error', msg);
     // A failure that is not a TsrunError is a bug: its stack helps whoever reports it.
     if (!isTsrunError(failure) && failure instanceof Error) writeErr(`${failure.stack}\n`);
     return failureStatus(cmd, failure);
+  } finally {
+    setLogSink(undefined);
   }
 }
 

@@ -7,6 +7,7 @@ import { compareText } from '../text-order.js';
 import { basename } from 'node:path';
 import { createManager, loadManager, type CgroupManager } from '../cgroups/index.js';
 import type { CgroupMountSource } from '../plan/index.js';
+import { debug, debugOn } from '../log.js';
 import type { Spec } from '../spec/index.js';
 import type { ContainerRecord } from '../state/store.js';
 
@@ -20,6 +21,7 @@ export function createCgroup(id: string, spec: Spec, systemd: boolean): CgroupMa
   const linux = spec.linux;
   const cg = createManager({ id, cgroupsPath: linux?.cgroupsPath || (systemd ? undefined : defaultCgroupsPath(id)), systemd });
   cg.create();
+  if (debugOn()) debug(`cgroup: ${JSON.stringify(cg.paths())}`);
   try {
     // linux.devices nodes get no implicit allow rule: access comes from resources.devices only,
     // as runc does (measured with runc 1.1.5 here); managers add their rules.

@@ -52,6 +52,27 @@ eachRuntime(serialUnless(requireRootAndBuild()), (rt, it) => {
     t.is(r.code, 1, 'the process exiting 1 is 1');
   });
 
+  it(`--log: the file exists after a successful command; --debug writes logrus text lines to it, or JSON (${rt.name})`, async (t) => {
+    const dir = makeDir(t, 'tsrun-parity-log-');
+    const { root, id } = await sleeper(t, rt.bin);
+    const stateLog = join(dir, 'state.log');
+    const st = await runRuntime(rt.bin, root, ['--log', stateLog, 'state', id]);
+    t.is(st.code, 0, st.stderr);
+    t.true(existsSync(stateLog), 'state --log made the file');
+    const textLog = join(dir, 'text.log');
+    const e = await runRuntime(rt.bin, root, ['--debug', '--log', textLog, 'exec', id, 'true']);
+    t.is(e.code, 0, e.stderr);
+    const lines = readFileSync(textLog, 'utf8').trim().split('\n');
+    t.true(lines.length > 0);
+    for (const l of lines) t.regex(l, /^time="[^"]+" level=\w+ msg=".*"/, l);
+    t.true(lines.some((l) => l.includes('level=debug')));
+    const jsonLog = join(dir, 'json.log');
+    const j = await runRuntime(rt.bin, root, ['--debug', '--log', jsonLog, '--log-format', 'json', 'exec', id, 'true']);
+    t.is(j.code, 0, j.stderr);
+    const entries = readFileSync(jsonLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    t.true(entries.some((x) => x.level === 'debug' && typeof x.msg === 'string' && typeof x.time === 'string'));
+  });
+
 });
 
 const tsrunOnly = serialUnless(requireRootAndBuild());
@@ -62,5 +83,24 @@ tsrunOnly('checkpoint --help fails while tsrun cannot checkpoint: podman reads i
     t.not(r.code, 0);
     t.regex(r.stderr, /checkpoint: not supported by this version of tsrun/);
   }
+});
+
+tsrunOnly('--debug logs the steps of run and exec: cgroup paths, the executor\'s ops, hooks', async (t) => {
+  const dir = makeDir(t, 'tsrun-parity-debug-');
+  const log = join(dir, 'debug.log');
+  const root = privateRoot(t);
+  const id = uniqueId('debug');
+  const bundle = makeBundle(t, (s) => {
+    s.process.args = ['sleep', '1000'];
+    s.hooks = { createRuntime: [{ path: '/bin/true' }] };
+  });
+  t.teardown(() => tsrun(root, ['delete', '--force', id]).then(() => undefined));
+  const r = await tsrun(root, ['--debug', '--log', log, 'run', '-d', '-b', bundle, id], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.is(r.code, 0, r.stderr);
+  const text = readFileSync(log, 'utf8');
+  t.regex(text, /level=debug msg="cgroup: /);
+  t.regex(text, /level=debug msg="executor \d+: \d+ ops/);
+  t.regex(text, /level=debug msg="running createRuntime hook #0 \(\/bin\/true\)/);
+  t.is(r.stderr, '', 'with --log, debug notes go to the file only');
 });
 
