@@ -1,7 +1,9 @@
 /**
  * Cgroup behaviour runc's own integration tests rely on, on tsrun and runc side by side: delete
- * removes the container's cgroup even when someone else made it (the levels above stay).
+ * removes the container's cgroup even when someone else made it (the levels above stay), and a
+ * container put into a cgroup that already has processes gets runc 1.1's warning and runs.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
 import { eachRuntime, makeBundle, privateRoot, requireRootAndBuild, runRuntime, serialUnless, uniqueId } from './helpers.js';
@@ -59,4 +61,34 @@ eachRuntime(serialUnless(requireRootAndBuild()), (rt, it) => {
     t.true(existsSync(`${memory}/${parent}`), 'the level above stays');
   });
 
+  it(`a container put into a non-empty cgroup gets runc 1.1's warning and runs (${rt.name})`, async (t) => {
+    const root = privateRoot(t);
+    const parent = uniqueId('parity-cgbusy');
+    const mounts = precreate(t, [parent]);
+    // Someone else's process in the cgroup, in every hierarchy (runc 1.1 looks at one of them).
+    const other = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    const gone = new Promise((r) => other.once('exit', r));
+    // Registered after the cgroup's teardown, so run before it: the cgroup must be empty to go.
+    t.teardown(async () => {
+      other.kill('SIGKILL');
+      await gone;
+    });
+    for (const m of mounts) writeFileSync(`${m}/${parent}/cgroup.procs`, String(other.pid));
+    const bundle = makeBundle(t, (s) => {
+      s.process.args = ['sleep', '1000'];
+      s.linux.cgroupsPath = `/${parent}`;
+    });
+    const id = uniqueId('cgbusy');
+    t.teardown(async () => {
+      // Others' process first: with it gone, delete removes the cgroup.
+      other.kill('SIGKILL');
+      await gone;
+      await runRuntime(rt.bin, root, ['delete', '--force', id]);
+    });
+    const r = await runRuntime(rt.bin, root, ['run', '-d', '-b', bundle, id], { stdio: ['ignore', 'ignore', 'pipe'] });
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stderr, /container's cgroup is not empty: 1 process\(es\) found/);
+    const st = await runRuntime(rt.bin, root, ['state', id]);
+    t.is(JSON.parse(st.stdout).status, 'running');
+  });
 });
