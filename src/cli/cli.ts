@@ -12,6 +12,7 @@ import { makeContext, type GlobalArgs } from './context.js';
 import { writeErr, writeOut } from '../sys/fdio.js';
 import { makeLogger, type Logger } from './log.js';
 import { setLogSink } from '../log.js';
+import { BUILD_COMMIT } from './build-info.js';
 import { parseCommandLine, recordBuilder, type CommandSpec } from './parse.js';
 import { mark } from '../trace.js';
 import { keepCodeCaches } from './cache-policy.js';
@@ -62,7 +63,7 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
     const name = at >= 0 ? args[at]! : undefined;
     const wantsHelp = args.includes('--help') || args.includes('-h') || name === 'help';
     if (!wantsHelp && (args.includes('--version') || args.includes('-v')) && (at < 0 || args.indexOf('--version') < at || args.indexOf('-v') < at)) {
-      writeOut(`tsrun version ${VERSION}\nspec: ${SPEC_VERSION}\n`);
+      writeOut(versionText());
       return 0;
     }
     // Help on a command that is not one is an error, as runc's "No help topic" is.
@@ -151,6 +152,12 @@ async function showHelp(argv: readonly string[], topic: CommandName | undefined,
     return 1;
   }
   return failed ? 1 : 0;
+}
+
+/** `--version`: runc's lines, with the engine in place of go's; the commit stamped by the build. */
+function versionText(): string {
+  const engine = process.versions.bun ? `bun: ${process.versions.bun}` : `node: ${process.version}`;
+  return `tsrun version ${VERSION}\ncommit: ${BUILD_COMMIT}\nspec: ${SPEC_VERSION}\n${engine}\n`;
 }
 
 function safeLogger(opts: GlobalArgs) {

@@ -73,6 +73,13 @@ eachRuntime(serialUnless(requireRootAndBuild()), (rt, it) => {
     t.true(entries.some((x) => x.level === 'debug' && typeof x.msg === 'string' && typeof x.time === 'string'));
   });
 
+  it(`--version prints a commit line (${rt.name})`, async (t) => {
+    const r = await runRuntime(rt.bin, privateRoot(t), ['--version']);
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stdout, /^commit: \S+$/m);
+    t.regex(r.stdout, /^spec: \S+$/m);
+  });
+
 });
 
 const tsrunOnly = serialUnless(requireRootAndBuild());
@@ -83,6 +90,12 @@ tsrunOnly('checkpoint --help fails while tsrun cannot checkpoint: podman reads i
     t.not(r.code, 0);
     t.regex(r.stderr, /checkpoint: not supported by this version of tsrun/);
   }
+});
+
+tsrunOnly('--version names the commit the build was made from', async (t) => {
+  const r = await tsrun(privateRoot(t), ['--version']);
+  const commit = execFileSync('bash', [join(REPO, 'scripts', 'commit.sh')], { encoding: 'utf8' }).trim();
+  t.true(r.stdout.includes(`\ncommit: ${commit}\n`), r.stdout);
 });
 
 tsrunOnly('--debug logs the steps of run and exec: cgroup paths, the executor\'s ops, hooks', async (t) => {
