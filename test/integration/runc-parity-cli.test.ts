@@ -80,6 +80,17 @@ eachRuntime(serialUnless(requireRootAndBuild()), (rt, it) => {
     t.regex(r.stdout, /^spec: \S+$/m);
   });
 
+  it(`update --resources takes field names in any letter case, as Go decodes them (${rt.name})`, async (t) => {
+    const dir = makeDir(t, 'tsrun-parity-update-');
+    const { root, id } = await sleeper(t, rt.bin);
+    const file = join(dir, 'resources.json');
+    writeFileSync(file, JSON.stringify({ CPU: { Shares: 512 }, memory: { LIMIT: 64 * 1024 * 1024 }, Pids: { limit: 99 } }));
+    const r = await runRuntime(rt.bin, root, ['update', '--resources', file, id]);
+    t.is(r.code, 0, r.stderr);
+    t.is(readFileSync(`/sys/fs/cgroup/cpu/${id}/cpu.shares`, 'utf8').trim(), '512');
+    t.is(readFileSync(`/sys/fs/cgroup/memory/${id}/memory.limit_in_bytes`, 'utf8').trim(), String(64 * 1024 * 1024));
+    t.is(readFileSync(`/sys/fs/cgroup/pids/${id}/pids.max`, 'utf8').trim(), '99');
+  });
 });
 
 const tsrunOnly = serialUnless(requireRootAndBuild());
@@ -117,3 +128,11 @@ tsrunOnly('--debug logs the steps of run and exec: cgroup paths, the executor\'s
   t.is(r.stderr, '', 'with --log, debug notes go to the file only');
 });
 
+tsrunOnly('update --resources refuses a field that is none, naming it, in any letter case', async (t) => {
+  const dir = makeDir(t, 'tsrun-parity-update-');
+  const file = join(dir, 'resources.json');
+  writeFileSync(file, JSON.stringify({ CPU: { Sharez: 512 } }));
+  const r = await tsrun(privateRoot(t), ['update', '--resources', file, 'no-such-container']);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /CPU\.Sharez: unknown field/);
+});
