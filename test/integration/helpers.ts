@@ -91,6 +91,8 @@ export function runRuntime(bin: string, root: string, args: string[], opts: RunO
       clearTimeout(timer);
       setImmediate(() => resolve({ code, stdout, stderr }));
     });
+    // A runtime that exits without reading its stdin (a failure found early) closes the pipe: EPIPE is no error of the test.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(opts.input ?? '');
   });
 }
