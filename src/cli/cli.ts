@@ -1,7 +1,10 @@
 /**
  * The command line: runc's global flags and commands, each command in its own module, loaded
  * only when it runs (a `state` never loads what `create` needs). Parsing is parse.ts; yargs is
- * loaded for --help only. Errors become one line on stderr (and in --log) and exit status 1.
+ * loaded for --help only. Errors become one line on stderr (and in --log) and exit status 1
+ * (exec: 255). That of a failed create, run or exec reads as one sentence, the command and the
+ * container first, then the cause: `tsrun: create c1: mount "/x" on "/y": ...` (runc's reads
+ * "runc create failed: ...", which containerd shows after "OCI runtime create failed: ").
  * Two entry points use it: main.ts (tsc's output, modules) and bundle-entry.ts (the bundles).
  */
 import { isTsrunError, UsageError } from '../errors.js';
@@ -58,6 +61,7 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
   let globals: GlobalArgs = {};
   let cmd: TsrunCommand<any> | undefined;
   let logger: Logger | undefined;
+  let id: unknown;
   try {
     const at = findCommand(args);
     const name = at >= 0 ? args[at]! : undefined;
@@ -75,6 +79,7 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
     // The command's own flags first: `spec --rootless` (a boolean) is not the global --rootless (a string).
     const parsed = parseCommandLine([...args.slice(0, at), ...args.slice(at + 1)], recordBuilder(cmd!.command, cmd!.builder), GLOBAL);
     globals = parsed as GlobalArgs;
+    id = (parsed as { id?: unknown }).id;
     logger = makeLogger({ log: globals.log, logFormat: globals['log-format'], debug: globals.debug });
     setLogSink(logger);
     if (logger.debug) logger.log('debug', `tsrun ${argv.join(' ')}`);
@@ -84,7 +89,7 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
     return typeof code === 'number' ? code : 0;
   } catch (failure) {
     const msg = failure instanceof Error ? failure.message : String(failure);
-    (logger ?? safeLogger(globals)).log('error', msg);
+    (logger ?? safeLogger(globals)).log('error', isUsageError(failure) || !cmd?.failureNamesContainer || typeof id !== 'string' ? msg : `tsrun: ${cmd.command.split(' ')[0]} ${id}: ${msg}`);
     // A failure that is not a TsrunError is a bug: its stack helps whoever reports it.
     if (!isTsrunError(failure) && failure instanceof Error) writeErr(`${failure.stack}\n`);
     return failureStatus(cmd, failure);
@@ -95,8 +100,10 @@ export async function runCli(argv: readonly string[], load: CommandLoader): Prom
 
 /** The exit status of a failure: 1, or the command's own (exec: 255) for one that is not a usage error. */
 function failureStatus(cmd: TsrunCommand<any> | undefined, failure: unknown): number {
-  return cmd?.failureStatus !== undefined && !(failure instanceof Error && failure.name === 'UsageError') ? cmd.failureStatus : 1;
+  return cmd?.failureStatus !== undefined && !isUsageError(failure) ? cmd.failureStatus : 1;
 }
+
+const isUsageError = (e: unknown): boolean => e instanceof Error && e.name === 'UsageError';
 
 /**
  * What both entry points do: runs the command line of this process and exits with its status

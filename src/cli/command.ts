@@ -10,6 +10,8 @@ export interface TsrunCommand<A = Record<string, unknown>> {
   supported?: boolean;
   /** The exit status of the command's own failures (not usage errors); 1 when not given. */
   failureStatus?: number;
+  /** Its failures start with the command and the container: `tsrun: create ID: cause`. */
+  failureNamesContainer?: boolean;
   run(args: A & GlobalArgs, ctx: Context): Promise<number | void> | number | void;
 }
 

@@ -28,6 +28,7 @@ interface ExecFlags {
 export default {
   command: 'exec [id]',
   describe: 'run a new process inside a container: exec [flags] ID COMMAND [ARGS...] or --process FILE',
+  failureNamesContainer: true,
   // runc's: a caller tells tsrun's own failure from the process exiting 1.
   failureStatus: 255,
   builder: (y) =>

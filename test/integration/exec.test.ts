@@ -53,7 +53,7 @@ it('exec into a stopped container, and of a missing binary, are clear errors', a
   const { root, id } = await sleeper(t);
   const missing = await tsrun(root, ['exec', id, 'nope']);
   t.not(missing.code, 0);
-  t.is(missing.stderr.trim(), 'exec: "nope": executable file not found in $PATH');
+  t.is(missing.stderr.trim(), `tsrun: exec ${id}: exec: "nope": executable file not found in $PATH`);
   t.is((await tsrun(root, ['kill', id, 'KILL'])).code, 0);
   await waitFor(async () => (await stateOf(root, id)).status === 'stopped', 5000, 'stopped');
   const r = await tsrun(root, ['exec', id, 'true']);

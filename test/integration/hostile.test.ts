@@ -22,15 +22,19 @@ function executors(): Set<number> {
   return out;
 }
 
-/** Creates a container from bundle and expects one error line matching re, and a clean root. */
+/** Creates a container from bundle and expects one error line (`tsrun: create ID: ` and a cause matching re), and a clean root. */
 async function expectRefused(t: any, bundle: string, re: RegExp): Promise<void> {
   const root = privateRoot(t);
   const before = executors();
-  const r = await tsrun(root, ['create', '-b', bundle, uniqueId('bad')]);
+  const id = uniqueId('bad');
+  const r = await tsrun(root, ['create', '-b', bundle, id]);
   t.is(r.code, 1);
   const lines = r.stderr.trim().split('\n');
   t.is(lines.length, 1, r.stderr);
-  t.regex(lines[0]!, re);
+  // One sentence: the command and the container, then the cause.
+  const prefix = `tsrun: create ${id}: `;
+  t.true(lines[0]!.startsWith(prefix), lines[0]);
+  t.regex(lines[0]!.slice(prefix.length), re);
   t.deepEqual(containerDirs(root), [], 'no state dir is left');
   const left = [...executors()].filter((p) => !before.has(p));
   t.deepEqual(left, [], 'no process is left');

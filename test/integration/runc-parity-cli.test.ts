@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { eachRuntime, makeBundle, makeDir, privateRoot, REPO, requireRootAndBuild, runRuntime, serialUnless, tsrun, uniqueId } from './helpers.js';
+import { eachRuntime, makeBundle, makeDir, privateRoot, REPO, requireRootAndBuild, runRuntime, serialUnless, tsrun, TSRUN, uniqueId } from './helpers.js';
 
 /** A container running `sleep`, deleted at teardown; its cgroupsPath is /ID (every runtime puts it there). */
 async function sleeper(t: ExecutionContext, bin: string, patch: (s: any) => void = () => undefined): Promise<{ root: string; id: string }> {
@@ -135,4 +135,24 @@ tsrunOnly('update --resources refuses a field that is none, naming it, in any le
   const r = await tsrun(privateRoot(t), ['update', '--resources', file, 'no-such-container']);
   t.is(r.code, 1);
   t.regex(r.stderr, /CPU\.Sharez: unknown field/);
+});
+
+tsrunOnly('a failed create, run or exec reads as one sentence: the command and the container, then the cause', async (t) => {
+  const root = privateRoot(t);
+  const cases: Array<[string, (s: any) => void, RegExp]> = [
+    ['run', (s) => (s.process.args = ['/nope']), /^tsrun: run \S+: exec: "\/nope": stat \/nope: no such file or directory$/],
+    ['create', (s) => s.mounts.push({ destination: '/y', source: '/x-nope', type: 'bind', options: ['bind'] }), /^tsrun: create \S+: mount "\/x-nope" on "\/y": .*no such file or directory/],
+    ['create', (s) => (s.linux.cgroupsPath = '/sys/fs/cgroup/memory/cgroup.procs/x'), /^tsrun: create \S+: linux\.cgroupsPath: .* is a file, not a cgroup$/],
+  ];
+  for (const [command, patch, re] of cases) {
+    const id = uniqueId('sentence');
+    t.teardown(() => tsrun(root, ['delete', '--force', id]).then(() => undefined));
+    const r = await tsrun(root, [command, '-b', makeBundle(t, patch), id]);
+    t.is(r.code, 1);
+    t.regex(r.stderr.trim(), re);
+  }
+  const c = await sleeper(t, TSRUN);
+  const e = await tsrun(c.root, ['exec', c.id, '/nope']);
+  t.is(e.code, 255);
+  t.is(e.stderr.trim(), `tsrun: exec ${c.id}: exec: "/nope": stat /nope: no such file or directory`);
 });
