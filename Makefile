@@ -15,7 +15,7 @@ ROOTFS := build/rootfs-busybox/.done
 
 ENGINE ?= bun
 
-.PHONY: all deps ts proto executor addon launcher rootfs bundles engine test test-unit test-integration test-conformance test-runtime-tools bench clean
+.PHONY: FORCE all deps ts proto executor addon launcher rootfs bundles engine test test-unit test-integration test-conformance test-runtime-tools bench clean
 
 all: deps ts executor addon launcher bundles engine
 
@@ -32,8 +32,15 @@ $(NODE_MODULES): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The commit the bundles stamp (scripts/commit.sh), rewritten only when it changes: a commit
+# rebuilds them, so `tsrun --version` never names an older one.
+COMMIT_STAMP := build/commit
+$(COMMIT_STAMP): FORCE
+	@mkdir -p build; c=$$(bash scripts/commit.sh); [ "$$(cat $@ 2>/dev/null)" = "$$c" ] || echo "$$c" > $@
+FORCE:
+
 ts: dist/.built
-dist/.built: $(NODE_MODULES) $(TS_SRCS) tsconfig.json $(wildcard schemas/*.json) scripts/bundle.mjs
+dist/.built: $(NODE_MODULES) $(TS_SRCS) tsconfig.json $(wildcard schemas/*.json) scripts/bundle.mjs scripts/commit.sh $(COMMIT_STAMP)
 	npx tsc -p tsconfig.json
 	node scripts/bundle.mjs
 	@touch $@

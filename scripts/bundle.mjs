@@ -3,12 +3,15 @@
 // command, dist/cjs/cmd-NAME.cjs, holding only the code that command reaches. koffi stays external
 // (a native addon, loaded on first use). Runs after tsc (the Makefile's order): the commands come
 // from tsc's output of src/cli/commands.ts, the list the CLI itself goes by.
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { readdirSync, renameSync, rmSync } from 'node:fs';
 import { COMMAND_NAMES, commandModule } from '../dist/src/cli/commands.js';
 
 const entryPoints = { main: 'src/cli/boot.ts', cli: 'src/cli/bundle-entry.ts' };
 for (const name of COMMAND_NAMES) entryPoints[`cmd-${name}`] = commandModule(name);
+// The commit `tsrun --version` prints (src/cli/build-info.ts).
+const commit = execFileSync('bash', ['scripts/commit.sh'], { encoding: 'utf8' }).trim();
 
 rmSync('dist/cjs.new', { recursive: true, force: true });
 await build({
@@ -28,7 +31,7 @@ await build({
   external: ['koffi', 'yargs'],
   // import.meta.dirname and .filename locate build/, schemas/ and node_modules/: in CommonJS they
   // are __dirname and __filename. Any other import.meta (.url) would be empty here: an error.
-  define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
+  define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', TSRUN_BUILD_COMMIT: JSON.stringify(commit) },
   logLevel: 'warning',
   logOverride: { 'unsupported-require-call': 'silent', 'empty-import-meta': 'error' },
 });

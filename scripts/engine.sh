@@ -48,11 +48,13 @@ case $engine in
     # autoloading of .env, bunfig.toml, tsconfig.json or package.json from the caller's directory:
     # a runtime's environment is what its caller gives it. JIT policy 1000: JavaScriptCore's
     # tier-up thresholds scaled by 1000, so a command's run-once code stays in the interpreter
-    # instead of starting JIT threads. docs/performance.md has what each of these saves.
+    # instead of starting JIT threads. docs/performance.md has what each of these saves. The
+    # define stamps the commit `tsrun --version` prints (src/cli/build-info.ts).
     # Built beside, then renamed: a tsrun running meanwhile never sees half a program.
     "$bun" build --compile --bytecode --splitting --format=esm --minify-syntax --compile-jit-policy=1000 \
       --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
       --no-compile-autoload-tsconfig --no-compile-autoload-package-json \
+      --define TSRUN_BUILD_COMMIT="\"$(bash scripts/commit.sh)\"" \
       --external koffi --outfile "$path.new" src/cli/main.ts >/dev/null
     mv -f "$path.new" "$path" ;;
   *) echo "engine.sh: unknown engine '$engine' (node, node22 or bun)" >&2; exit 2 ;;

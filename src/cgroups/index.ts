@@ -13,7 +13,7 @@
  * compiled Bun program splits code by file, so importing them from here would load every
  * controller, the eBPF device filter and the stats readers with them:
  *   - frozen.ts, isFrozenStored: `state` and `list` (paused or not, from one file read);
- *   - remove.ts, removeContainerCgroup: `delete` (the manager's destroy, from the record);
+ *   - remove.ts, removeContainerCgroup and cgroupWasFound: `delete` (the manager's destroy, from the record);
  *   - warmup.ts, warmAttachLock: `exec` and `create` (the kernel's slow first attach, started early).
  */
 import { ConfigError, UnsupportedError } from '../errors.js';
@@ -44,7 +44,7 @@ export { bpfDeviceFilterAttacher, attachedDeviceFilters, type DeviceFilterAttach
 export { sharesToWeight, blkioWeightToIoWeight, memorySwapToV2 } from './convert.js';
 export { cgroupNotDelegated } from './delegation.js';
 export { isFrozenStored } from './frozen.js';
-export { removeContainerCgroup } from './remove.js';
+export { cgroupWasFound, removeContainerCgroup, type RemoveOptions } from './remove.js';
 export { warmAttachLock } from './warmup.js';
 export type * from './types.js';
 

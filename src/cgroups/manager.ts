@@ -10,7 +10,7 @@ import { cgroupNotDelegated } from './delegation.js';
 import type { ApplyOptions } from './controller.js';
 import type { CgroupMode } from './detect.js';
 import { errCode, readCg, showPath, sleepSync, writeCg, type CgroupFs } from './fs.js';
-import { removeCgroupDirs } from './remove.js';
+import { removeCgroupDirs, type RemoveOptions } from './remove.js';
 import { climbs, relativeUnder } from './path.js';
 import type { Stats } from './stats.js';
 import type { CgroupWrite, LinuxResources } from './types.js';
@@ -59,14 +59,14 @@ export interface CgroupManager {
    */
   notDelegated(): string | undefined;
   /**
-   * Removes the container's own cgroup directories that create() made, with the sub-cgroups
-   * below them; never a pre-existing directory, and (unless `parents`) never a level above the
+   * Removes the container's own cgroup directories that create() made (with `found`, those it
+   * found there too: delete), with the sub-cgroups below them; (unless `parents`) never a level above the
    * container's, even one create() made: runc leaves those too, and another container may be
    * making its own cgroup below one at that very moment. `parents` is for undoing a create that
    * failed: the levels it made go too when nothing else is below them. A cgroup that tasks still
    * keep busy is retried for about a second; with `wait: false` the EBUSY error comes at once.
    */
-  destroy(opts?: { wait?: boolean; parents?: boolean }): void;
+  destroy(opts?: RemoveOptions): void;
   /** What to store in state.json; `loadManager(json)` rebuilds the manager. */
   toJSON(): CgroupState;
 }
@@ -268,7 +268,7 @@ export abstract class BaseManager implements CgroupManager {
     return () => clearInterval(timer);
   }
 
-  destroy(opts: { wait?: boolean; parents?: boolean } = {}): void {
+  destroy(opts: RemoveOptions = {}): void {
     removeCgroupDirs(this.fs, this.state, opts);
   }
 

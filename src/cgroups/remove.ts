@@ -46,15 +46,42 @@ function removeTree(fs: CgroupFs, dir: string, wait: boolean): void {
   rmdirRetry(fs, dir, wait);
 }
 
+/** What to remove besides the container's own directories that its create made. */
+export interface RemoveOptions {
+  /** Retry while killed tasks leave (default true). */
+  wait?: boolean;
+  /** The levels above that create made too (a failed create undoing itself). */
+  parents?: boolean;
+  /**
+   * The container's own directories even when create found them there (runc's delete: the
+   * cgroup at cgroupsPath is the container's whoever made it; a stale one breaks the next run
+   * that writes real-time cpu values into it). Never a hierarchy's mount point.
+   */
+  found?: boolean;
+}
+
+/** The container's own directories that this removal takes: those create made, or all with `found`. */
+function ownToRemove(state: CgroupState, found: boolean): Set<string> {
+  const own = ownDirs(state);
+  if (!found) {
+    const made = new Set(state.created);
+    return new Set(own.filter((d) => made.has(d)));
+  }
+  const mounts = new Set([...Object.values(state.mounts ?? {}), state.unifiedMount]);
+  return new Set(own.filter((d) => !mounts.has(d)));
+}
+
 /**
  * CgroupManager.destroy (see there) on a recorded state: the container's own directories that
- * create made, with what is below them; with `parents`, the levels above that it made too. What
- * goes is struck from state.created; the first error is thrown once the rest was tried.
+ * create made (or found, see RemoveOptions), with what is below them; with `parents`, the levels
+ * above that it made too. What goes is struck from state.created; the first error is thrown once
+ * the rest was tried.
  */
-export function removeCgroupDirs(fs: CgroupFs, state: CgroupState, { wait = true, parents = false }: { wait?: boolean; parents?: boolean } = {}): void {
-  const own = new Set(ownDirs(state));
+export function removeCgroupDirs(fs: CgroupFs, state: CgroupState, { wait = true, parents = false, found = false }: RemoveOptions = {}): void {
+  const own = ownToRemove(state, found);
   const depth = (p: string) => p.split('/').length;
-  const order = state.created.filter((d) => parents || own.has(d)).sort((a, b) => depth(b) - depth(a));
+  const above = parents ? state.created.filter((d) => !own.has(d)) : [];
+  const order = [...own, ...above].sort((a, b) => depth(b) - depth(a));
   let first: unknown;
   for (const dir of order) {
     try {
@@ -75,7 +102,14 @@ export function removeCgroupDirs(fs: CgroupFs, state: CgroupState, { wait = true
  * manager's destroy() would, without loading the managers; the record itself is left as it was.
  * With `wait: false`, a cgroup still busy with tasks is an EBUSY error at once.
  */
-export function removeContainerCgroup(stored: unknown, opts: { wait?: boolean; fs?: CgroupFs } = {}): void {
+export function removeContainerCgroup(stored: unknown, opts: RemoveOptions & { fs?: CgroupFs } = {}): void {
   const state = checkCgroupState(stored);
   removeCgroupDirs(opts.fs ?? hostCgroupFs, { ...state, created: [...state.created] }, opts);
+}
+
+/** True when create found (did not make) some of the container's own directories (state.json "cgroup"). */
+export function cgroupWasFound(stored: unknown): boolean {
+  const state = checkCgroupState(stored);
+  const made = new Set(state.created);
+  return ownDirs(state).some((d) => !made.has(d));
 }

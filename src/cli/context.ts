@@ -20,10 +20,10 @@ export interface Context {
   systemdCgroup: boolean;
 }
 
-export function makeContext(argv: GlobalArgs, rest: string[]): Context {
+export function makeContext(argv: GlobalArgs, rest: string[], logger?: Logger): Context {
   return {
     store: new StateStore(argv.root),
-    logger: makeLogger({ log: argv.log, logFormat: argv['log-format'], debug: argv.debug }),
+    logger: logger ?? makeLogger({ log: argv.log, logFormat: argv['log-format'], debug: argv.debug }),
     rest,
     systemdCgroup: argv['systemd-cgroup'] === true,
   };

@@ -5,6 +5,7 @@ import { createFlags, createOptionsFrom, type CreateFlags } from './create-flags
 export default {
   command: 'create [id]',
   describe: 'create a container, blocked before the user program until `start`',
+  failureNamesContainer: true,
   builder: (y) => createFlags(idPositional(y)),
   async run(a, ctx) {
     await createContainer(ctx.store, { ...createOptionsFrom(a, ctx), detached: true });

@@ -28,6 +28,9 @@ interface ExecFlags {
 export default {
   command: 'exec [id]',
   describe: 'run a new process inside a container: exec [flags] ID COMMAND [ARGS...] or --process FILE',
+  failureNamesContainer: true,
+  // runc's: a caller tells tsrun's own failure from the process exiting 1.
+  failureStatus: 255,
   builder: (y) =>
     idPositional(y)
       .option('process', { alias: 'p', type: 'string', describe: 'runtime-spec Process JSON file' })

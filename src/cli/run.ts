@@ -5,6 +5,7 @@ import { createFlags, createOptionsFrom, type CreateFlags } from './create-flags
 export default {
   command: 'run [id]',
   describe: 'create and start a container; in the foreground, wait for it and exit with its status',
+  failureNamesContainer: true,
   builder: (y) =>
     createFlags(idPositional(y))
       .option('keep', { type: 'boolean', describe: 'do not delete the container after it exits' })

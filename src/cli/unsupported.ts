@@ -7,6 +7,7 @@ function notYet(name: string, describe: string): TsrunCommand {
     command: `${name} [args..]`,
     describe: `${describe} (not supported yet)`,
     builder: (y) => y.strict(false),
+    supported: false,
     run() {
       throw new UnsupportedError(`${name}: not supported by this version of tsrun`);
     },

@@ -8,6 +8,7 @@ import { ExecutorError, TsrunError } from '../errors.js';
 import { findBuilt, searchStart } from '../install-paths.js';
 import { launch } from './launch.js';
 import { isSameLiveProcess, readProcStat } from '../sys/proc.js';
+import { debug, debugOn } from '../log.js';
 import { decodeFrames, encodeFrame, encodePlan, FrameType, Op, PROTOCOL_VERSION, type ExecutorMessage, type PlanOp } from './protocol.js';
 
 /**
@@ -73,6 +74,12 @@ export interface StartedExecutor {
   abort(): Promise<void>;
 }
 
+/** --debug: the ops the executor is sent, as `tsrun plan` shows them (the planner's text, loaded then only). */
+async function debugPlan(pid: number, ops: readonly PlanOp[]): Promise<void> {
+  const { describePlan } = await import('../plan/index.js');
+  debug(`executor ${pid}: ${ops.length} ops\n${describePlan({ ops: [...ops], warnings: [] })}`);
+}
+
 /** Starts the executor; it waits for its plan (see StartedExecutor). */
 export function startExecutor(start: ExecutorStart): StartedExecutor {
   const stdio: Array<number | 'ignore' | 'pipe'> = start.pipeStdio ? ['pipe', 'ignore', 'pipe'] : start.nullStdio ? ['ignore', 'ignore', 'ignore'] : [0, 1, 2];
@@ -106,6 +113,7 @@ export function startExecutor(start: ExecutorStart): StartedExecutor {
       try {
         if (!child.pid) throw new TsrunError(`cannot start the executor ${executorPath()}`);
         await cb.onSpawn?.(child.pid);
+        if (debugOn()) await debugPlan(child.pid, ops);
         child.send(encodePlan(ops));
         for await (const msg of messages(child.chunks())) {
           switch (msg.type) {

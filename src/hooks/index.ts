@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../sys/builtins.js';
 import { namespacesToJoin } from '../sys/proc.js';
 import { TsrunError } from '../errors.js';
+import { debug, debugOn } from '../log.js';
 
 export interface Hook {
   path: string;
@@ -65,6 +66,7 @@ function superviseHook(child: ChildProcess, hook: Hook, state: object, where: st
 /** Runs one hook to completion, on the host or (with `place`) in the container's namespaces. */
 export async function runHook(hook: Hook, state: object, phase: HookPhase, index: number, place?: HookPlace): Promise<void> {
   const where = `${phase} hook #${index} (${hook.path})`;
+  if (debugOn()) debug(`running ${where}${place ? ` in the namespaces of ${place.initPid}` : ''}: ${JSON.stringify(hook.args ?? [hook.path])}`);
   if (!place) {
     const [argv0, ...rest] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
     const child = childProcess().spawn(hook.path, rest, { argv0, env: envObject(hook.env), stdio: ['pipe', 'ignore', 'pipe'] });

@@ -5,8 +5,9 @@
  */
 import { compareText } from '../text-order.js';
 import { basename } from 'node:path';
-import { createManager, loadManager, type CgroupManager } from '../cgroups/index.js';
+import { cgroupWasFound, createManager, loadManager, type CgroupManager } from '../cgroups/index.js';
 import type { CgroupMountSource } from '../plan/index.js';
+import { debug, debugOn, warn } from '../log.js';
 import type { Spec } from '../spec/index.js';
 import type { ContainerRecord } from '../state/store.js';
 
@@ -20,6 +21,8 @@ export function createCgroup(id: string, spec: Spec, systemd: boolean): CgroupMa
   const linux = spec.linux;
   const cg = createManager({ id, cgroupsPath: linux?.cgroupsPath || (systemd ? undefined : defaultCgroupsPath(id)), systemd });
   cg.create();
+  if (debugOn()) debug(`cgroup: ${JSON.stringify(cg.paths())}`);
+  warnIfPopulated(cg);
   try {
     // linux.devices nodes get no implicit allow rule: access comes from resources.devices only,
     // as runc does (measured with runc 1.1.5 here); managers add their rules.
@@ -29,6 +32,17 @@ export function createCgroup(id: string, spec: Spec, systemd: boolean): CgroupMa
     throw e;
   }
   return cg;
+}
+
+/**
+ * runc 1.1's warning for a container put into a cgroup that already has processes (it still
+ * runs; later runc versions refuse it).
+ */
+function warnIfPopulated(cg: CgroupManager): void {
+  // A cgroup this create made is empty: no look at it.
+  if (!cgroupWasFound(cg.toJSON())) return;
+  const n = cg.pids().length;
+  if (n > 0) warn(`container's cgroup is not empty: ${n} process(es) found`);
 }
 
 /** What a `cgroup` mount shows on a v1 host: each hierarchy's dir of this container. */

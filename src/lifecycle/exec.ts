@@ -6,7 +6,7 @@
  */
 import { join, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { IncorrectStatusError, SysError, UnsupportedError, UsageError } from '../errors.js';
+import { IncorrectStatusError, SysError, TsrunError, UnsupportedError } from '../errors.js';
 import { runExecutor } from '../executor/spawn.js';
 import { buildExecPlan } from '../plan/index.js';
 import { namespacesToJoin } from '../sys/proc.js';
@@ -56,7 +56,8 @@ function checkExecStatus(c: Container, ignorePaused: boolean): void {
 
 /** The process from the command line: the container's own, with runc's exec flags applied. */
 export function processFromFlags(base: SpecProcess | undefined, o: ExecOptions): SpecProcess {
-  if (o.args.length === 0) throw new UsageError('exec: a command to run is required (or --process FILE)');
+  // Not usage errors: runc reports these as exec failures (255), as anything past the container id.
+  if (o.args.length === 0) throw new TsrunError('exec: a command to run is required (or --process FILE)');
   const p: SpecProcess = structuredClone(base ?? { cwd: '/', user: { uid: 0, gid: 0 } }) as SpecProcess;
   p.args = o.args;
   p.terminal = o.tty === true;
@@ -65,7 +66,7 @@ export function processFromFlags(base: SpecProcess | undefined, o: ExecOptions):
   if (o.env?.length) p.env = [...(p.env ?? []), ...o.env];
   if (o.user) {
     const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
-    if (!m) throw new UsageError(`exec: --user must be uid[:gid], got "${o.user}"`);
+    if (!m) throw new TsrunError(`exec: --user must be uid[:gid], got "${o.user}"`);
     p.user = { ...(p.user ?? {}), uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : (p.user?.gid ?? 0) };
   }
   if (o.additionalGids?.length) p.user = { ...(p.user ?? { uid: 0, gid: 0 }), additionalGids: o.additionalGids };
@@ -84,8 +85,8 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
   const c = loadContainer(store, o.id);
   checkExecStatus(c, o.ignorePaused === true);
   const proc = o.processFile ? loadProcess(o.processFile) : processFromFlags(c.rec.config.process as SpecProcess | undefined, o);
-  if (proc.terminal && o.detach && !o.consoleSocket) throw new UsageError('cannot allocate tty if tsrun will detach without setting console socket');
-  if (!proc.terminal && o.consoleSocket) throw new UsageError('cannot use console socket if tsrun will not detach or allocate tty');
+  if (proc.terminal && o.detach && !o.consoleSocket) throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');
+  if (!proc.terminal && o.consoleSocket) throw new TsrunError('cannot use console socket if tsrun will not detach or allocate tty');
   if (c.rec.noPivot) throw new UnsupportedError('exec into a container created with --no-pivot is not supported yet');
   const spec = c.rec.config as unknown as Spec;
   checkHostSupport({ ...spec, process: proc }, probeHostSecurity(), o.processFile ? 'process.json' : 'exec', '');
@@ -134,10 +135,10 @@ export function subCgroupTargets(paths: Record<string, string>, specs: readonly 
     const i = spec.indexOf(':');
     const sub = i < 0 ? spec : spec.slice(i + 1);
     const ctrls = i < 0 ? Object.keys(paths) : spec.slice(0, i).split(',');
-    if (!sub || sub.split('/').includes('..')) throw new UsageError(`exec: --cgroup ${spec}: the sub-cgroup path must be relative and stay below the container's cgroup`);
+    if (!sub || sub.split('/').includes('..')) throw new TsrunError(`exec: --cgroup ${spec}: the sub-cgroup path must be relative and stay below the container's cgroup`);
     for (const c of ctrls) {
       const base = paths[c];
-      if (!base) throw new UsageError(`exec: --cgroup ${spec}: the container has no ${c} cgroup`);
+      if (!base) throw new TsrunError(`exec: --cgroup ${spec}: the container has no ${c} cgroup`);
       out.set(c, join(base, sub));
     }
   }

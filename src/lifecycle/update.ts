@@ -1,7 +1,8 @@
 /**
  * update: change the resource limits of a live container (runc's `update`). The request is a
  * runtime-spec LinuxResources object (src/cli/update.ts builds it from the command line). It is
- * checked (schema, unknown fields, ranges: one line naming the field), applied with
+ * checked (field names in any letter case, as Go decodes them; schema, unknown fields, ranges:
+ * one line naming the field), applied with
  * `setResources(delta, {update: true})` (only the fields given change), and merged into the
  * container's stored config.
  *
@@ -18,15 +19,65 @@ import { loadContainer } from './container.js';
 // ---------------------------------------------------------------------------------------------
 // Validation.
 
-/** The fields tsrun knows (runtime-spec 1.3 LinuxResources); anything else is refused. */
-const KNOWN: Record<string, readonly string[]> = {
-  '': ['devices', 'memory', 'cpu', 'pids', 'blockIO', 'hugepageLimits', 'network', 'rdma', 'unified'],
-  memory: ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP', 'swappiness', 'disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate'],
-  cpu: ['shares', 'quota', 'burst', 'period', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle'],
-  pids: ['limit'],
-  blockIO: ['weight', 'leafWeight', 'weightDevice', 'throttleReadBpsDevice', 'throttleWriteBpsDevice', 'throttleReadIOPSDevice', 'throttleWriteIOPSDevice'],
-  network: ['classID', 'priorities'],
+/**
+ * The shape of LinuxResources (runtime-spec 1.3): an object's known fields, a list's items, or a
+ * map's values (rdma: device names; unified: file names, free text, so not followed).
+ */
+type Shape = { fields: Record<string, Shape | undefined> } | { items: Shape } | { values: Shape };
+
+const obj = (...names: string[]): { fields: Record<string, Shape | undefined> } => ({ fields: Object.fromEntries(names.map((n) => [n, undefined])) });
+const deviceRate = { items: obj('major', 'minor', 'rate') };
+
+const RESOURCES: Shape = {
+  fields: {
+    devices: { items: obj('allow', 'type', 'major', 'minor', 'access') },
+    memory: obj('limit', 'reservation', 'swap', 'kernel', 'kernelTCP', 'swappiness', 'disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate'),
+    cpu: obj('shares', 'quota', 'burst', 'period', 'realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle'),
+    pids: obj('limit'),
+    blockIO: {
+      fields: {
+        ...obj('weight', 'leafWeight').fields,
+        weightDevice: { items: obj('major', 'minor', 'weight', 'leafWeight') },
+        throttleReadBpsDevice: deviceRate,
+        throttleWriteBpsDevice: deviceRate,
+        throttleReadIOPSDevice: deviceRate,
+        throttleWriteIOPSDevice: deviceRate,
+      },
+    },
+    hugepageLimits: { items: obj('pageSize', 'limit') },
+    network: { fields: { classID: undefined, priorities: { items: obj('name', 'priority') } } },
+    rdma: { values: obj('hcaHandles', 'hcaObjects') },
+    unified: undefined,
+  },
 };
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The request with every field name as the runtime spec spells it. Go's JSON decoding, which
+ * runc's update uses, matches a name in any letter case ("CPU", "Memory"), an exact match first;
+ * a name that is no field is an error here (runc would drop it). Values of the wrong kind are
+ * left for the schema check to name.
+ */
+export function canonicalFieldNames(v: unknown, source = 'resources', shape: Shape = RESOURCES, path = ''): unknown {
+  if ('items' in shape) return Array.isArray(v) ? v.map((x, i) => canonicalFieldNames(x, source, shape.items, `${path}[${i}]`)) : v;
+  if (!isObject(v)) return v;
+  if ('values' in shape) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, canonicalFieldNames(x, source, shape.values, `${path}.${k}`)]));
+  const byFold = new Map(Object.keys(shape.fields).map((k) => [k.toLowerCase(), k]));
+  const out: Record<string, unknown> = {};
+  const given = new Map<string, string>();
+  for (const [k, x] of Object.entries(v)) {
+    const name = k in shape.fields ? k : byFold.get(k.toLowerCase());
+    const where = `${path ? `${path.slice(1)}.` : ''}${k}`;
+    if (name === undefined) throw new ConfigError(`${source}: ${where}: unknown field (not a runtime-spec LinuxResources field)`);
+    const twice = given.get(name);
+    if (twice !== undefined) throw new ConfigError(`${source}: ${where}: the field ${JSON.stringify(name)} is given twice (as ${JSON.stringify(twice)} and ${JSON.stringify(k)})`);
+    given.set(name, k);
+    const sub = shape.fields[name];
+    out[name] = sub ? canonicalFieldNames(x, source, sub, `${path}.${k}`) : x;
+  }
+  return out;
+}
 
 const CPU_LIST = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
 
@@ -48,14 +99,7 @@ function dropNulls(v: unknown): unknown {
  */
 export function validateResources(input: unknown, source = 'resources'): LinuxResources {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new ConfigError(`${source}: must be a JSON object (runtime-spec LinuxResources)`);
-  const res = dropNulls(input) as Record<string, unknown>;
-  for (const [section, keys] of Object.entries(KNOWN)) {
-    const obj = section === '' ? res : res[section];
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) continue;
-    for (const k of Object.keys(obj)) {
-      if (!keys.includes(k)) throw new ConfigError(`${source}: ${section ? `${section}.` : ''}${k}: unknown field (not a runtime-spec LinuxResources field)`);
-    }
-  }
+  const res = canonicalFieldNames(dropNulls(input), source) as Record<string, unknown>;
   try {
     validateSpec({ ociVersion: '1.0.0', linux: { resources: res } }, source, { checks: false });
   } catch (e) {

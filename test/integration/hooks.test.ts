@@ -63,9 +63,10 @@ it('each hook runs at its point with the state of that point', async (t) => {
 it('a failing createRuntime hook fails create and leaves nothing', async (t) => {
   const root = privateRoot(t);
   const bundle = makeBundle(t, (s) => (s.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo nope >&2; exit 3'] }] }));
-  const r = await tsrun(root, ['create', '-b', bundle, uniqueId('hookfail')]);
+  const id = uniqueId('hookfail');
+  const r = await tsrun(root, ['create', '-b', bundle, id]);
   t.is(r.code, 1);
-  t.is(r.stderr.trim(), 'createRuntime hook #0 (/bin/sh): exit status 3: nope');
+  t.is(r.stderr.trim(), `tsrun: create ${id}: createRuntime hook #0 (/bin/sh): exit status 3: nope`);
   t.deepEqual(containerDirs(root), []);
 });
 

@@ -2,7 +2,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBundle, makeDir, privateRoot, requireRootAndBuild, serialUnless, tsrun, uniqueId, ROOTFS, REPO, TSRUN, containerDirs } from './helpers.js';
+import { makeBundle, makeDir, privateRoot, requireRootAndBuild, serialUnless, tsrun, uniqueId, unless, ROOTFS, REPO, TSRUN, containerDirs } from './helpers.js';
 
 const it = serialUnless(requireRootAndBuild());
 
@@ -22,21 +22,26 @@ exit $rc`;
   return { code: r.status, stderr: r.stderr };
 }
 
-/** Creates a container from bundle and expects one error line matching re, and a clean root. */
+/** Creates a container from bundle and expects one error line (`tsrun: create ID: ` and a cause matching re), and a clean root. */
 async function expectRefused(t: any, bundle: string, re: RegExp): Promise<void> {
   const root = privateRoot(t);
   const leftFile = join(makeDir(t, 'tsrun-left-'), 'left');
-  const r = createInOwnPidNamespace(root, bundle, uniqueId('bad'), leftFile);
+  const id = uniqueId('bad');
+  const r = createInOwnPidNamespace(root, bundle, id, leftFile);
   t.is(r.code, 1);
   const lines = r.stderr.trim().split('\n');
   t.is(lines.length, 1, r.stderr);
-  t.regex(lines[0]!, re);
+  // One sentence: the command and the container, then the cause.
+  const prefix = `tsrun: create ${id}: `;
+  t.true(lines[0]!.startsWith(prefix), lines[0]);
+  t.regex(lines[0]!.slice(prefix.length), re);
   t.deepEqual(containerDirs(root), [], 'no state dir is left');
   const left = readFileSync(leftFile, 'utf8').split('\n').filter((l) => l && !/\) [ZX] /.test(l));
   t.deepEqual(left, [], 'no process is left');
 }
 
 const shared = join(REPO, '..', 'shared', 'oci', 'runtime-spec', 'test', 'config', 'bad');
+if (!existsSync(shared)) unless(it, '../shared/oci is not beside the repository')('upstream bad fixtures are refused', () => undefined);
 for (const f of existsSync(shared) ? readdirSync(shared) : []) {
   it(`upstream bad fixture ${f} is refused`, async (t) => {
     const dir = makeDir(t, 'tsrun-badfix-');

@@ -109,7 +109,7 @@ it('a second create with the same id fails and leaves the first intact', async (
   const before = await stateOf(root, id);
   const dup = await tsrun(root, ['create', '-b', bundle, id]);
   t.is(dup.code, 1);
-  t.is(dup.stderr.trim(), 'container with given ID already exists');
+  t.is(dup.stderr.trim(), `tsrun: create ${id}: container with given ID already exists`);
   t.deepEqual(await stateOf(root, id), before);
 });
 
