@@ -5,21 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { makeBundle, makeDir, privateRoot, REPO, runRuntime, uniqueId, waitFor, type Result } from './helpers.js';
+import { receiver } from './console-receiver.js';
+import { makeBundle, makeDir, privateRoot, runRuntime, uniqueId, waitFor, type Result } from './helpers.js';
 import { runContainer, sideBySide, type Runtime } from './runc-parity.js';
 
-const RECV = join(REPO, 'test', 'integration', 'console_recv.py');
 const USER = { uid: 1000, gid: 1000 };
-
-/** The console receiver: types `script` into the pty it gets and returns what came back. */
-function receiver(sock: string, script: string) {
-  const child = spawn('python3', [RECV, sock, script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const done = new Promise<string>((res) => child.on('exit', () => res(out)));
-  return { ready: () => out.includes('listening'), done, kill: () => child.kill() };
-}
 
 async function statusOf(rt: Runtime, root: string, id: string): Promise<string> {
   const r = await runRuntime(rt.bin, root, ['state', id]);

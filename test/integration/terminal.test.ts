@@ -1,20 +1,10 @@
 /** process.terminal with --console-socket: the pty master reaches the socket, the peer is the container's tty. */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { makeBundle, makeDir, privateRoot, needsCommand, requireRootAndBuild, serialUnless, stateOf, tsrun, uniqueId, waitFor, REPO } from './helpers.js';
+import { receiver } from './console-receiver.js';
+import { makeBundle, makeDir, privateRoot, needsCommand, requireRootAndBuild, serialUnless, stateOf, tsrun, uniqueId, waitFor } from './helpers.js';
 
 const it = serialUnless(requireRootAndBuild() ?? needsCommand('python3'));
 
-const RECV = join(REPO, 'test', 'integration', 'console_recv.py');
-
-function receiver(sock: string, script: string) {
-  const child = spawn('python3', [RECV, sock, script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const done = new Promise<string>((res) => child.on('exit', () => res(out)));
-  return { ready: () => out.includes('listening'), done, kill: () => child.kill() };
-}
 
 it('create with a terminal sends one pty master over the console socket', async (t) => {
   const root = privateRoot(t);

@@ -1,19 +1,11 @@
 /** Plans for behaviours runc has and tsrun matches: a read-only /dev, r* mount attributes, stdio ownership, cwd. */
 import test from 'ava';
 import { Op, type PlanOp } from '../../src/executor/protocol.js';
-import { defaultSpec } from '../../src/lifecycle/default-spec.js';
 import { features } from '../../src/cli/features.js';
-import { buildCreatePlan, buildExecPlan, describePlan, parseMountOptions, type PlanContext } from '../../src/plan/index.js';
+import { buildCreatePlan, buildExecPlan, describePlan, parseMountOptions } from '../../src/plan/index.js';
 import { MOUNT_ATTR, MS } from '../../src/plan/linux-constants.js';
-import type { Spec } from '../../src/spec/index.js';
+import { ctx, spec } from './plan-fixtures.js';
 
-const ctx: PlanContext = { rootfs: '/b/rootfs', bundle: '/b', fifoPath: '/run/tsrun/x/exec.fifo', extraFds: 0 };
-const spec = (patch: (s: any) => void = () => undefined): Spec => {
-  const s = defaultSpec({ hardened: true }) as any;
-  s.process.terminal = false;
-  patch(s);
-  return s as Spec;
-};
 const mountsOn = (ops: PlanOp[], target: string) => ops.filter((o) => o.op === Op.MOUNT && o.args.target === target);
 
 test('a read-only /dev is mounted writable and made read-only after the console and before the masks', (t) => {

@@ -1,17 +1,9 @@
 import test from 'ava';
 import { Op, PathFlag, type PlanOp } from '../../src/executor/protocol.js';
-import { defaultSpec } from '../../src/lifecycle/default-spec.js';
-import { buildCreatePlan, capabilityMask, describePlan, parseMountOptions, type PlanContext } from '../../src/plan/index.js';
+import { buildCreatePlan, capabilityMask, describePlan, parseMountOptions } from '../../src/plan/index.js';
 import { CLONE, MS } from '../../src/plan/linux-constants.js';
-import type { Spec } from '../../src/spec/index.js';
+import { ctx, spec } from './plan-fixtures.js';
 
-const ctx: PlanContext = { rootfs: '/b/rootfs', bundle: '/b', fifoPath: '/run/tsrun/x/exec.fifo', extraFds: 0 };
-const spec = (patch: (s: any) => void = () => undefined): Spec => {
-  const s = defaultSpec({ hardened: true }) as any;
-  s.process.terminal = false;
-  patch(s);
-  return s as Spec;
-};
 const names = (ops: PlanOp[]) => ops.map((o) => Op[o.op]);
 const index = (ops: PlanOp[], op: Op) => ops.findIndex((o) => o.op === op);
 
