@@ -18,7 +18,7 @@ extern int g_console_sock;   /* console socket (OP_CONSOLE_CONNECT) */
 extern int g_seccomp_listener_fd; /* the notify fd of OP_SECCOMP's NEW_LISTENER flag, -1 if none */
 extern int g_cgroup_fd;       /* cgroup2 dir the next OP_FORK's child goes into (OP_JOIN_CGROUP), or -1 */
 extern int g_listener_sock;   /* seccomp listener socket (OP_SECCOMP_LISTENER_CONNECT) */
-extern uint8_t *g_go_payload; /* the GO frame's payload: the container state for the listener */
+extern uint8_t *g_go_payload; /* the container state for the listener: from SYNC_ACK or GO */
 extern uint32_t g_go_len;     /* its length in bytes */
 extern int g_cap_last_cap;   /* /proc/sys/kernel/cap_last_cap read at start-up */
 extern uint32_t g_op_index;  /* index of the op being run, for ERROR frames */

@@ -251,7 +251,17 @@ void op_sync(const struct op_sync *o)
 {
 	uint32_t tag = o->tag;
 	send_frame_or_exit(FRAME_SYNC, &tag, sizeof tag);
-	wait_for(FRAME_SYNC_ACK, "SYNC_ACK");
+	uint8_t *payload = NULL;
+	uint32_t len = 0;
+	wait_for_payload(FRAME_SYNC_ACK, "SYNC_ACK", &payload, &len);
+	/* SYNC_SECCOMP_STATE: the state for OP_SECCOMP_NOTIFY_SEND, which follows the filter at once. */
+	if (len > 0) {
+		free(g_go_payload);
+		g_go_payload = payload;
+		g_go_len = len;
+	} else {
+		free(payload);
+	}
 }
 
 void op_close_sync(void)

@@ -20,7 +20,9 @@
  *   ----------------------------------------------------------------------------------------------
  *   HELLO{version,build}         PLAN{ops}                    at start; tsrun checks the version
  *   NEED_IDMAP{pid}              IDMAP_DONE                   after unshare(CLONE_NEWUSER)
- *   SYNC{tag}                    SYNC_ACK | ABORT             at an OP_SYNC (hook points)
+ *   SYNC{tag}                    SYNC_ACK{state?} | ABORT     at an OP_SYNC (hook points; with tag
+ *                                                             SYNC_SECCOMP_STATE, SYNC_ACK carries
+ *                                                             the state JSON for a seccomp listener)
  *   CHILD_PID{pid}               (none)                       from the intermediate process after
  *                                                             OP_FORK, just before it exits
  *   READY                        GO{state?} | ABORT           every op before OP_READY succeeded;
@@ -43,6 +45,12 @@ export const FRAME_HEADER_SIZE = 12;
 export const OP_HEADER_SIZE = 8;
 /** Upper bound on any frame, to refuse garbage early on both sides. */
 export const MAX_FRAME = 16 * 1024 * 1024;
+
+/**
+ * The OP_SYNC tag that asks tsrun for the seccomp listener's state (in SYNC_ACK) before a filter
+ * loaded early, so OP_SECCOMP_NOTIFY_SEND can follow OP_SECCOMP at once.
+ */
+export const SYNC_SECCOMP_STATE = 2;
 
 export enum FrameType {
   HELLO = 1,
@@ -176,7 +184,10 @@ export enum Op {
   JOIN_KEYRING = 42,
   /** Connect to linux.seccomp.listenerPath (before any namespace change) for SECCOMP_NOTIFY_SEND. */
   SECCOMP_LISTENER_CONNECT = 43,
-  /** Send the container state (GO's payload) and the seccomp notify fd to the listener, then close both. */
+  /**
+   * Send the container state (from SYNC_ACK at SYNC_SECCOMP_STATE, or GO's payload) and the seccomp
+   * notify fd to the listener, then close both.
+   */
   SECCOMP_NOTIFY_SEND = 44,
   /**
    * Join the container's cgroups, first of all, without the kernel's cgroup-wide lock that a

@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, SysError, UnsupportedError, UsageError } from '../errors.js';
 import { startExecutor, type StartedExecutor } from '../executor/spawn.js';
-import { Op, type PlanOp } from '../executor/protocol.js';
+import { Op, SYNC_SECCOMP_STATE, type PlanOp } from '../executor/protocol.js';
 import { runHooks } from '../hooks/index.js';
 import { buildCreatePlan, executorJoinsCgroup, type PlanContext } from '../plan/index.js';
 import type { CompiledFilter } from '../plan/types.js';
@@ -167,8 +167,9 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
         onNeedIdmap(pid) {
           writeIdMaps(pid, plan.idmap!);
         },
-        async onSync(_tag, initPid) {
+        async onSync(tag, initPid) {
           const state = hookState({ ...rec, pid: initPid }, 'creating');
+          if (tag === SYNC_SECCOMP_STATE) return listenerState(spec, state, initPid);
           await runHooks(spec.hooks?.prestart, state, 'prestart');
           await runHooks(spec.hooks?.createRuntime, state, 'createRuntime');
           await runHooks(spec.hooks?.createContainer, state, 'createContainer', { initPid, cwd: rootfs });
