@@ -3,6 +3,7 @@
 #include <linux/keyctl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <dirent.h>
 #include <errno.h>
@@ -176,6 +177,24 @@ static pid_t fork_into_cgroup(int *placed)
 	return fork();
 }
 
+/*
+ * Ends this process by the signal that ended its child, so tsrun names it (a hook killed by its
+ * seccomp filter: SIGSYS), never dumping core; 128 + sig for a signal whose default is to ignore.
+ */
+static void die_like(int sig)
+{
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	struct rlimit none = {0, 0};
+	setrlimit(RLIMIT_CORE, &none);
+	signal(sig, SIG_DFL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	kill(getpid(), sig);
+	_exit(128 + sig);
+}
+
 void op_fork(const struct op_fork *o)
 {
 	int wait_child = o->wait != 0;
@@ -213,7 +232,9 @@ void op_fork(const struct op_fork *o)
 		while (waitpid(pid, &status, 0) < 0)
 			if (errno != EINTR)
 				_exit(127);
-		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		if (WIFSIGNALED(status))
+			die_like(WTERMSIG(status));
+		_exit(WEXITSTATUS(status));
 	}
 	if (wait_child) {
 		/* Killing the intermediate (a hook's timeout) kills the hook too. */

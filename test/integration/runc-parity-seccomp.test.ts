@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle, makeDir, privateRoot, REPO, requireRootAndBuild, runRuntime, RUNTIMES, uniqueId, waitFor } from './helpers.js';
 
@@ -22,6 +23,32 @@ function sideBySide(title: string, needs: string | undefined, body: (t: any, bin
     else test.serial(full, (t) => body(t, rt.bin!, rt.name));
   }
 }
+
+sideBySide('a startContainer hook runs under the container seccomp filter: a killed syscall kills the hook', undefined, async (t, bin, name) => {
+  const root = privateRoot(t);
+  const out = makeDir(t, 'tsrun-hookseccomp-');
+  const bundle = makeBundle(t, (s) => {
+    s.process.args = ['sleep', '30'];
+    s.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] });
+    s.linux.seccomp = allowAll([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_KILL' }]);
+    // The hook proves it ran, then becomes mkdir, which the filter kills (SIGSYS).
+    s.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo ran > /out/ran; exec mkdir /out/made'] }] };
+  });
+  const id = uniqueId('hookscmp');
+  t.teardown(() => runRuntime(bin, root, ['delete', '--force', id]).then(() => undefined));
+  const c = await runRuntime(bin, root, ['create', '--bundle', bundle, id]);
+  t.is(c.code, 0, c.stderr);
+  const s = await runRuntime(bin, root, ['start', id]);
+  await waitFor(() => existsSync(join(out, 'ran')), 5000, 'the hook to run');
+  t.is(readFileSync(join(out, 'ran'), 'utf8'), 'ran\n');
+  t.false(existsSync(join(out, 'made')), 'mkdir was killed by the filter');
+  // runc's start has released the init before its hooks run, so only the container's end tells.
+  if (name === 'tsrun') {
+    t.not(s.code, 0);
+    t.regex(s.stderr, /startContainer hook #0.*(SIGSYS|bad system call)/);
+  }
+  await waitFor(async () => JSON.parse((await runRuntime(bin, root, ['state', id])).stdout).status === 'stopped', 5000, 'the container to stop');
+});
 
 sideBySide(
   'SCMP_ACT_NOTIFY on execve, openat, read and close without noNewPrivileges: the agent answers the init start-up',
