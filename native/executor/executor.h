@@ -36,6 +36,11 @@ void wait_for_payload(uint16_t want, const char *what, uint8_t **out, uint32_t *
 /* Parses a PLAN payload into ops; errors bail with the index of the bad op. */
 struct op *parse_plan(const uint8_t *p, uint32_t len, uint32_t *count);
 
+/* fsops.c: keeps a detached mount tree in `slot` for OP_ATTACH_TREE (src names it in errors). */
+void keep_tree(uint32_t slot, int fd, const char *src);
+/* procops.c: one sendmsg of data with exactly one fd as SCM_RIGHTS; errors bail naming `what`. */
+void send_fd(int sock, const void *data, size_t len, int fd, const char *what);
+
 /* fsops.c helpers shared with procops.c */
 /* Opens path (flags | O_CLOEXEC) beneath the root fd (in_root) or as is. */
 int open_path(int in_root, const char *path, int flags, mode_t mode);

@@ -96,7 +96,7 @@ void op_seccomp_listener_connect(const struct op_seccomp_listener_connect *o)
  * One sendmsg: data as the message, exactly one fd as the one SCM_RIGHTS cmsg (what go-runc,
  * conmon and seccomp agents expect).
  */
-static void send_fd(int sock, const void *data, size_t len, int fd, const char *what)
+void send_fd(int sock, const void *data, size_t len, int fd, const char *what)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];

@@ -82,12 +82,14 @@ export enum PathFlag {
   CREATE_LIKE_SOURCE = 1 << 5,
 }
 
-/** Flags of OP_IDMAP_TREE (its `how` field). */
+/** Flags of OP_IDMAP_TREE and OP_CLONE_TREE (their `how` field). */
 export enum TreeFlag {
   /** Clone the source with its submounts (rbind), open_tree AT_RECURSIVE. */
   RECURSIVE = 1 << 0,
   /** Id-map the submounts too (`ridmap`), mount_setattr AT_RECURSIVE. */
   IDMAP_RECURSIVE = 1 << 1,
+  /** OP_CLONE_TREE: the plan's last one; the source helper is let go after it. */
+  LAST_CLONE = 1 << 2,
 }
 
 export enum Op {
@@ -214,6 +216,19 @@ export enum Op {
    * nothing when this one entered the same path; any other error fails here.
    */
   CHDIR_PRIVILEGED = 48,
+  /**
+   * Fork a helper that stays in the host user namespace (planned before any namespace op) for
+   * OP_CLONE_TREE: it reaches bind sources the container's root cannot (runc opens them from its
+   * privileged parent, in the container's mount namespace, the same way).
+   */
+  SOURCE_HELPER = 49,
+  /**
+   * The helper joins this process's mount namespace and clones `source` there
+   * (open_tree(OPEN_TREE_CLONE), with its submounts for TreeFlag.RECURSIVE: the clone keeps the
+   * locks the namespace put on it), sends the tree back, and it waits in `slot` for
+   * OP_ATTACH_TREE. After the one with TreeFlag.LAST_CLONE the helper is let go.
+   */
+  CLONE_TREE = 50,
 }
 
 export type FieldKind = 'u32' | 'u64' | 'str' | 'strs' | 'u32s' | 'bytes';
@@ -293,6 +308,8 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
   [Op.MOUNT_SETATTR]: [['how', 'u32'], ['attrSet', 'u64'], ['attrClr', 'u64'], ['target', 'str'], ['options', 'str']],
   [Op.STDIO_OWNER]: [['uid', 'u32']],
   [Op.CHDIR_PRIVILEGED]: [['path', 'str']],
+  [Op.SOURCE_HELPER]: [],
+  [Op.CLONE_TREE]: [['how', 'u32'], ['slot', 'u32'], ['source', 'str']],
 };
 
 /** A field value: numbers (u32), bigints (u64), strings (str), string lists (strs), bytes. */

@@ -17,6 +17,7 @@ import { readProcStat } from '../sys/proc.js';
 import type { CgroupManager } from '../cgroups/index.js';
 import { cgroupMountSources } from './cgroup.js';
 import { checkUserNamespace, containerCgroup, writeIdMaps } from './rootless.js'; // userns/rootless
+import { euid } from '../state/root.js';
 import { checkHostSupport, probeHostSecurity } from './host-checks.js';
 import { hookState } from './container.js';
 import { mark } from '../trace.js';
@@ -135,6 +136,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       cgroupV1Mounts: cg ? cgroupMountSources(cg) : undefined,
       cgroupJoin: cg?.joinTargets(),
       seccomp,
+      privileged: euid() === 0,
     };
     const plan = buildCreatePlan(spec, ctx);
     mark('plan');
