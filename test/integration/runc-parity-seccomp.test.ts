@@ -11,7 +11,8 @@ import { sideBySide } from './runc-parity.js';
 
 const python = spawnSync('python3', ['-c', 'import socket; socket.socket.recvmsg'], { stdio: 'ignore' }).status === 0;
 const ARCHES = process.arch === 'arm64' ? ['SCMP_ARCH_AARCH64'] : ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
-const NO_STDIN: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
+/** runRuntime without a stdin pipe: a runtime or container may be gone before its empty write (EPIPE). */
+const run = (bin: string, root: string, args: string[]) => runRuntime(bin, root, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 const allowAll = (syscalls: unknown[]) => ({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ARCHES, syscalls });
 
 sideBySide('a startContainer hook runs under the container seccomp filter: a killed syscall kills the hook', async (t, { bin, name }) => {
@@ -25,10 +26,10 @@ sideBySide('a startContainer hook runs under the container seccomp filter: a kil
     s.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo ran > /out/ran; exec mkdir /out/made'] }] };
   });
   const id = uniqueId('hookscmp');
-  t.teardown(() => runRuntime(bin, root, ['delete', '--force', id]).then(() => undefined));
-  const c = await runRuntime(bin, root, ['create', '--bundle', bundle, id], { stdio: NO_STDIN });
+  t.teardown(() => run(bin, root, ['delete', '--force', id]).then(() => undefined));
+  const c = await run(bin, root, ['create', '--bundle', bundle, id]);
   t.is(c.code, 0, c.stderr);
-  const s = await runRuntime(bin, root, ['start', id]);
+  const s = await run(bin, root, ['start', id]);
   await waitFor(() => existsSync(join(out, 'ran')), 5000, 'the hook to run');
   t.is(readFileSync(join(out, 'ran'), 'utf8'), 'ran\n');
   t.false(existsSync(join(out, 'made')), 'mkdir was killed by the filter');
@@ -37,7 +38,7 @@ sideBySide('a startContainer hook runs under the container seccomp filter: a kil
     t.not(s.code, 0);
     t.regex(s.stderr, /startContainer hook #0.*(SIGSYS|bad system call)/);
   }
-  await waitFor(async () => JSON.parse((await runRuntime(bin, root, ['state', id])).stdout).status === 'stopped', 5000, 'the container to stop');
+  await waitFor(async () => JSON.parse((await run(bin, root, ['state', id])).stdout).status === 'stopped', 5000, 'the container to stop');
 });
 
 const notifyTitle = 'SCMP_ACT_NOTIFY on execve, openat, read and close without noNewPrivileges: the agent answers the init start-up';
@@ -59,9 +60,8 @@ eachRuntime(serialUnless(requireRootAndBuild() ?? (python ? undefined : 'needs p
       s.linux.seccomp = { ...allowAll([{ names: ['execve', 'openat', 'read', 'close'], action: 'SCMP_ACT_NOTIFY' }]), listenerPath: sock };
     });
     const id = uniqueId('notifynnp');
-    t.teardown(() => runRuntime(rt.bin, root, ['delete', '--force', id]).then(() => undefined));
-    // No stdin pipe: the container may be gone before an empty write to it (EPIPE).
-    const r = await runRuntime(rt.bin, root, ['run', '--bundle', bundle, id], { stdio: NO_STDIN });
+    t.teardown(() => run(rt.bin, root, ['delete', '--force', id]).then(() => undefined));
+    const r = await run(rt.bin, root, ['run', '--bundle', bundle, id]);
     t.is(r.code, 0, `${r.stderr}\nagent: ${out}`);
     t.is(r.stdout, 'hello\nread-ok\n');
     t.regex(out, /^state \{.*"seccompFd".*\}$/m);
