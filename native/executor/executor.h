@@ -18,7 +18,7 @@ extern int g_console_sock;   /* console socket (OP_CONSOLE_CONNECT) */
 extern int g_seccomp_listener_fd; /* the notify fd of OP_SECCOMP's NEW_LISTENER flag, -1 if none */
 extern int g_cgroup_fd;       /* cgroup2 dir the next OP_FORK's child goes into (OP_JOIN_CGROUP), or -1 */
 extern int g_listener_sock;   /* seccomp listener socket (OP_SECCOMP_LISTENER_CONNECT) */
-extern uint8_t *g_go_payload; /* the GO frame's payload: the container state for the listener */
+extern uint8_t *g_go_payload; /* the container state for the listener: from SYNC_ACK or GO */
 extern uint32_t g_go_len;     /* its length in bytes */
 extern int g_cap_last_cap;   /* /proc/sys/kernel/cap_last_cap read at start-up */
 extern uint32_t g_op_index;  /* index of the op being run, for ERROR frames */
@@ -35,6 +35,11 @@ void wait_for(uint16_t want, const char *what);
 void wait_for_payload(uint16_t want, const char *what, uint8_t **out, uint32_t *out_len);
 /* Parses a PLAN payload into ops; errors bail with the index of the bad op. */
 struct op *parse_plan(const uint8_t *p, uint32_t len, uint32_t *count);
+
+/* fsops.c: keeps a detached mount tree in `slot` for OP_ATTACH_TREE (src names it in errors). */
+void keep_tree(uint32_t slot, int fd, const char *src);
+/* procops.c: one sendmsg of data with exactly one fd as SCM_RIGHTS; errors bail naming `what`. */
+void send_fd(int sock, const void *data, size_t len, int fd, const char *what);
 
 /* fsops.c helpers shared with procops.c */
 /* Opens path (flags | O_CLOEXEC) beneath the root fd (in_root) or as is. */

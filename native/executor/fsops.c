@@ -705,13 +705,22 @@ void op_write_file(const struct op_write_file *o)
 
 /* ---- Id-mapped mounts (OP_IDMAP_TREE, OP_ATTACH_TREE) ---------------------------------------- */
 
-/* Detached trees made by OP_IDMAP_TREE, waiting for OP_ATTACH_TREE. */
+/* Detached trees made by OP_IDMAP_TREE and OP_CLONE_TREE, waiting for OP_ATTACH_TREE. */
 #define MAX_TREES 256
 static struct {
 	uint32_t slot;
 	int fd;
 } trees[MAX_TREES];
 static int ntrees;
+
+void keep_tree(uint32_t slot, int fd, const char *src)
+{
+	if (ntrees >= MAX_TREES)
+		bail_msg(E2BIG, "mount of \"%s\": more than %d detached mounts", src, MAX_TREES);
+	trees[ntrees].slot = slot;
+	trees[ntrees].fd = fd;
+	ntrees++;
+}
 
 /* User namespaces made for id maps, by their map text: mounts with the same maps share one. */
 #define MAX_IDMAP_USERNS 16
@@ -883,21 +892,21 @@ void op_attach_tree(const struct op_attach_tree *o)
 			break;
 		}
 	if (tfd < 0)
-		bail_msg(EBADF, "attach id-mapped mount on \"%s\": no tree in slot %u (OP_IDMAP_TREE)", tgt, slot);
+		bail_msg(EBADF, "attach mount on \"%s\": no tree in slot %u (OP_IDMAP_TREE, OP_CLONE_TREE)", tgt, slot);
 	uint32_t create = how & (PATH_CREATE_DIR | PATH_CREATE_FILE);
 	if (how & PATH_CREATE_LIKE_SOURCE) {
 		struct stat st;
 		if (fstat(tfd, &st) < 0)
-			bail_errno(errno, "attach id-mapped mount on \"%s\": stat the source", tgt);
+			bail_errno(errno, "attach mount on \"%s\": stat the source", tgt);
 		create = S_ISDIR(st.st_mode) ? PATH_CREATE_DIR : PATH_CREATE_FILE;
 	}
 	int dfd = open_target(how, create, tgt);
 	if (dfd == -2)
 		dfd = open(tgt, O_PATH | O_CLOEXEC);
 	if (dfd < 0)
-		bail_errno(errno, "attach id-mapped mount on \"%s\"", tgt);
+		bail_errno(errno, "attach mount on \"%s\"", tgt);
 	if (syscall(SYS_move_mount, tfd, "", dfd, "", X_MOVE_MOUNT_F_EMPTY_PATH | X_MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		bail_mount(errno, "attach id-mapped mount (move_mount)");
+		bail_mount(errno, "attach mount (move_mount)");
 	close(dfd);
 	close(tfd);
 }

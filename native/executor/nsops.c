@@ -3,6 +3,7 @@
 #include <linux/keyctl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <dirent.h>
 #include <errno.h>
@@ -176,6 +177,24 @@ static pid_t fork_into_cgroup(int *placed)
 	return fork();
 }
 
+/*
+ * Ends this process by the signal that ended its child, so tsrun names it (a hook killed by its
+ * seccomp filter: SIGSYS), never dumping core; 128 + sig for a signal whose default is to ignore.
+ */
+static void die_like(int sig)
+{
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	struct rlimit none = {0, 0};
+	setrlimit(RLIMIT_CORE, &none);
+	signal(sig, SIG_DFL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	kill(getpid(), sig);
+	_exit(128 + sig);
+}
+
 void op_fork(const struct op_fork *o)
 {
 	int wait_child = o->wait != 0;
@@ -213,7 +232,9 @@ void op_fork(const struct op_fork *o)
 		while (waitpid(pid, &status, 0) < 0)
 			if (errno != EINTR)
 				_exit(127);
-		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		if (WIFSIGNALED(status))
+			die_like(WTERMSIG(status));
+		_exit(WEXITSTATUS(status));
 	}
 	if (wait_child) {
 		/* Killing the intermediate (a hook's timeout) kills the hook too. */
@@ -251,7 +272,17 @@ void op_sync(const struct op_sync *o)
 {
 	uint32_t tag = o->tag;
 	send_frame_or_exit(FRAME_SYNC, &tag, sizeof tag);
-	wait_for(FRAME_SYNC_ACK, "SYNC_ACK");
+	uint8_t *payload = NULL;
+	uint32_t len = 0;
+	wait_for_payload(FRAME_SYNC_ACK, "SYNC_ACK", &payload, &len);
+	/* SYNC_SECCOMP_STATE: the state for OP_SECCOMP_NOTIFY_SEND, which follows the filter at once. */
+	if (len > 0) {
+		free(g_go_payload);
+		g_go_payload = payload;
+		g_go_len = len;
+	} else {
+		free(payload);
+	}
 }
 
 void op_close_sync(void)

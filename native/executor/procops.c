@@ -96,7 +96,7 @@ void op_seccomp_listener_connect(const struct op_seccomp_listener_connect *o)
  * One sendmsg: data as the message, exactly one fd as the one SCM_RIGHTS cmsg (what go-runc,
  * conmon and seccomp agents expect).
  */
-static void send_fd(int sock, const void *data, size_t len, int fd, const char *what)
+void send_fd(int sock, const void *data, size_t len, int fd, const char *what)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -130,7 +130,7 @@ static void send_master(int master)
 }
 
 /*
- * runtime-spec: the listener gets the container process state (JSON, from tsrun's GO frame) as
+ * runtime-spec: the listener gets the container process state (JSON, from tsrun's SYNC_ACK or GO) as
  * the message and the seccomp notify fd as SCM_RIGHTS; neither stays with the container process.
  */
 void op_seccomp_notify_send(void)
@@ -138,7 +138,7 @@ void op_seccomp_notify_send(void)
 	if (g_seccomp_listener_fd < 0 || g_listener_sock < 0)
 		bail_msg(EINVAL, "seccomp listener: no notify fd or no listener connection");
 	if (!g_go_payload || g_go_len == 0)
-		bail_msg(EPROTO, "seccomp listener: tsrun sent no container state with GO");
+		bail_msg(EPROTO, "seccomp listener: tsrun sent no container state (SYNC_ACK or GO)");
 	send_fd(g_listener_sock, g_go_payload, g_go_len, g_seccomp_listener_fd, "seccomp listener: send the notify fd");
 	close(g_seccomp_listener_fd);
 	close(g_listener_sock);
@@ -346,14 +346,14 @@ void op_seccomp(const struct op_seccomp *o)
 	if (r < 0)
 		bail_errno(errno, "seccomp(SECCOMP_SET_MODE_FILTER, flags 0x%x, %u instructions)", flags,
 			   prog.len);
-	free(insns);
-	if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
-		/* OP_SECCOMP_NOTIFY_SEND hands it to the listener; close-on-exec until then so it
-		 * never reaches the container process. */
-		int fd = (int)r;
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
-		g_seccomp_listener_fd = fd;
-	}
+	/* OP_SECCOMP_NOTIFY_SEND hands it to the listener. No syscall between here and there: the
+	 * filter may notify any of them, and nobody answers before the listener has the fd (the
+	 * kernel makes it close-on-exec, so it never reaches the container process; the copy of the
+	 * program is left to the exec). */
+	if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
+		g_seccomp_listener_fd = (int)r;
+	else
+		free(insns);
 }
 
 /* Regular file with an execute bit for us. */

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define TSRUN_FRAME_MAGIC 0x4e525354u
-#define TSRUN_PROTOCOL_VERSION 7
+#define TSRUN_PROTOCOL_VERSION 8
 #define TSRUN_FRAME_HEADER_SIZE 12
 #define TSRUN_OP_HEADER_SIZE 8
 #define TSRUN_MAX_FRAME 16777216
@@ -32,6 +32,7 @@
 
 #define TREE_RECURSIVE 1
 #define TREE_IDMAP_RECURSIVE 2
+#define TREE_LAST_CLONE 4
 
 #define OP_CLOEXEC_FROM 1
 #define OP_INHERIT_FD 2
@@ -81,6 +82,8 @@
 #define OP_MOUNT_SETATTR 46
 #define OP_STDIO_OWNER 47
 #define OP_CHDIR_PRIVILEGED 48
+#define OP_SOURCE_HELPER 49
+#define OP_CLONE_TREE 50
 
 /* The list kinds: strs is NULL-terminated too (an argv), bytes point into the plan. */
 struct strs {
@@ -291,6 +294,12 @@ struct op_chdir_privileged {
 	const char *path;
 };
 
+struct op_clone_tree {
+	uint32_t how;
+	uint32_t slot;
+	const char *source;
+};
+
 /* One op of the plan: its code and its fields, decoded by parse_plan (wire.c). */
 struct op {
 	uint16_t code;
@@ -334,6 +343,7 @@ struct op {
 		struct op_mount_setattr mount_setattr;
 		struct op_stdio_owner stdio_owner;
 		struct op_chdir_privileged chdir_privileged;
+		struct op_clone_tree clone_tree;
 	};
 };
 
@@ -517,6 +527,12 @@ static const struct op_layout op_layouts[] = {
 	[OP_CHDIR_PRIVILEGED] = {"CHDIR_PRIVILEGED", 1, {
 		{FIELD_STR, offsetof(struct op, chdir_privileged.path)},
 	}},
+	[OP_SOURCE_HELPER] = {"SOURCE_HELPER", 0},
+	[OP_CLONE_TREE] = {"CLONE_TREE", 3, {
+		{FIELD_U32, offsetof(struct op, clone_tree.how)},
+		{FIELD_U32, offsetof(struct op, clone_tree.slot)},
+		{FIELD_STR, offsetof(struct op, clone_tree.source)},
+	}},
 };
 
 /* The op handlers (fsops.c, nsops.c, procops.c). */
@@ -568,6 +584,8 @@ void op_join_cgroup(const struct op_join_cgroup *o);
 void op_mount_setattr(const struct op_mount_setattr *o);
 void op_stdio_owner(const struct op_stdio_owner *o);
 void op_chdir_privileged(const struct op_chdir_privileged *o);
+void op_source_helper(void);
+void op_clone_tree(const struct op_clone_tree *o);
 
 /* Runs the handler of o; -1 for an opcode without one. */
 static inline int run_op(const struct op *o)
@@ -621,6 +639,8 @@ static inline int run_op(const struct op *o)
 	case OP_MOUNT_SETATTR: op_mount_setattr(&o->mount_setattr); return 0;
 	case OP_STDIO_OWNER: op_stdio_owner(&o->stdio_owner); return 0;
 	case OP_CHDIR_PRIVILEGED: op_chdir_privileged(&o->chdir_privileged); return 0;
+	case OP_SOURCE_HELPER: op_source_helper(); return 0;
+	case OP_CLONE_TREE: op_clone_tree(&o->clone_tree); return 0;
 	}
 	return -1;
 }

@@ -4,6 +4,7 @@ import { buildCreatePlan, describePlan } from '../plan/index.js';
 import { loadSpec } from '../spec/index.js';
 import type { TsrunCommand } from './command.js';
 import { writeOut } from '../sys/fdio.js';
+import { euid } from '../state/root.js';
 
 export default {
   command: 'plan',
@@ -24,6 +25,7 @@ export default {
       noPivot: a['no-pivot'],
       sessionKeyring: '<id>',
       extraFds: 0,
+      privileged: euid() === 0,
     });
     writeOut(describePlan(plan) + '\n');
   },

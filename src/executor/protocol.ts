@@ -20,7 +20,9 @@
  *   ----------------------------------------------------------------------------------------------
  *   HELLO{version,build}         PLAN{ops}                    at start; tsrun checks the version
  *   NEED_IDMAP{pid}              IDMAP_DONE                   after unshare(CLONE_NEWUSER)
- *   SYNC{tag}                    SYNC_ACK | ABORT             at an OP_SYNC (hook points)
+ *   SYNC{tag}                    SYNC_ACK{state?} | ABORT     at an OP_SYNC (hook points; with tag
+ *                                                             SYNC_SECCOMP_STATE, SYNC_ACK carries
+ *                                                             the state JSON for a seccomp listener)
  *   CHILD_PID{pid}               (none)                       from the intermediate process after
  *                                                             OP_FORK, just before it exits
  *   READY                        GO{state?} | ABORT           every op before OP_READY succeeded;
@@ -38,11 +40,17 @@
  */
 
 export const FRAME_MAGIC = 0x4e525354; // "TSRN" read as little endian bytes
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 export const FRAME_HEADER_SIZE = 12;
 export const OP_HEADER_SIZE = 8;
 /** Upper bound on any frame, to refuse garbage early on both sides. */
 export const MAX_FRAME = 16 * 1024 * 1024;
+
+/**
+ * The OP_SYNC tag that asks tsrun for the seccomp listener's state (in SYNC_ACK) before a filter
+ * loaded early, so OP_SECCOMP_NOTIFY_SEND can follow OP_SECCOMP at once.
+ */
+export const SYNC_SECCOMP_STATE = 2;
 
 export enum FrameType {
   HELLO = 1,
@@ -74,12 +82,14 @@ export enum PathFlag {
   CREATE_LIKE_SOURCE = 1 << 5,
 }
 
-/** Flags of OP_IDMAP_TREE (its `how` field). */
+/** Flags of OP_IDMAP_TREE and OP_CLONE_TREE (their `how` field). */
 export enum TreeFlag {
   /** Clone the source with its submounts (rbind), open_tree AT_RECURSIVE. */
   RECURSIVE = 1 << 0,
   /** Id-map the submounts too (`ridmap`), mount_setattr AT_RECURSIVE. */
   IDMAP_RECURSIVE = 1 << 1,
+  /** OP_CLONE_TREE: the plan's last one; the source helper is let go after it. */
+  LAST_CLONE = 1 << 2,
 }
 
 export enum Op {
@@ -176,7 +186,10 @@ export enum Op {
   JOIN_KEYRING = 42,
   /** Connect to linux.seccomp.listenerPath (before any namespace change) for SECCOMP_NOTIFY_SEND. */
   SECCOMP_LISTENER_CONNECT = 43,
-  /** Send the container state (GO's payload) and the seccomp notify fd to the listener, then close both. */
+  /**
+   * Send the container state (from SYNC_ACK at SYNC_SECCOMP_STATE, or GO's payload) and the seccomp
+   * notify fd to the listener, then close both.
+   */
   SECCOMP_NOTIFY_SEND = 44,
   /**
    * Join the container's cgroups, first of all, without the kernel's cgroup-wide lock that a
@@ -203,6 +216,19 @@ export enum Op {
    * nothing when this one entered the same path; any other error fails here.
    */
   CHDIR_PRIVILEGED = 48,
+  /**
+   * Fork a helper that stays in the host user namespace (planned before any namespace op) for
+   * OP_CLONE_TREE: it reaches bind sources the container's root cannot (runc opens them from its
+   * privileged parent, in the container's mount namespace, the same way).
+   */
+  SOURCE_HELPER = 49,
+  /**
+   * The helper joins this process's mount namespace and clones `source` there
+   * (open_tree(OPEN_TREE_CLONE), with its submounts for TreeFlag.RECURSIVE: the clone keeps the
+   * locks the namespace put on it), sends the tree back, and it waits in `slot` for
+   * OP_ATTACH_TREE. After the one with TreeFlag.LAST_CLONE the helper is let go.
+   */
+  CLONE_TREE = 50,
 }
 
 export type FieldKind = 'u32' | 'u64' | 'str' | 'strs' | 'u32s' | 'bytes';
@@ -282,6 +308,8 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
   [Op.MOUNT_SETATTR]: [['how', 'u32'], ['attrSet', 'u64'], ['attrClr', 'u64'], ['target', 'str'], ['options', 'str']],
   [Op.STDIO_OWNER]: [['uid', 'u32']],
   [Op.CHDIR_PRIVILEGED]: [['path', 'str']],
+  [Op.SOURCE_HELPER]: [],
+  [Op.CLONE_TREE]: [['how', 'u32'], ['slot', 'u32'], ['source', 'str']],
 };
 
 /** A field value: numbers (u32), bigints (u64), strings (str), string lists (strs), bytes. */

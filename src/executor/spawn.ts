@@ -35,8 +35,8 @@ export interface ExecutorCallbacks {
   onNeedIdmap?(pid: number): void | Promise<void>;
   /** The container's init exists (host pid). */
   onChildPid?(pid: number): void | Promise<void>;
-  /** An OP_SYNC point (hooks). Throwing aborts the container. */
-  onSync?(tag: number, initPid: number): void | Promise<void>;
+  /** An OP_SYNC point (hooks, the seccomp listener's state). Throwing aborts; bytes returned go with SYNC_ACK. */
+  onSync?(tag: number, initPid: number): void | Uint8Array | Promise<void | Uint8Array>;
   /**
    * Everything before the start gate succeeded: write state and the pid file. Throwing aborts.
    * Bytes returned go with GO (the container state for a seccomp listener).
@@ -129,8 +129,8 @@ export function startExecutor(start: ExecutorStart): StartedExecutor {
               await cb.onChildPid?.(msg.pid);
               break;
             case FrameType.SYNC:
-              await cb.onSync?.(msg.tag, initPid);
-              child.send(encodeFrame(FrameType.SYNC_ACK));
+              const ack = await cb.onSync?.(msg.tag, initPid);
+              child.send(encodeFrame(FrameType.SYNC_ACK, ack ?? undefined));
               break;
             case FrameType.READY:
               const go = await cb.onReady(initPid);

@@ -8,6 +8,7 @@ import { childProcess } from '../sys/builtins.js';
 import { namespacesToJoin } from '../sys/proc.js';
 import { TsrunError } from '../errors.js';
 import { debug, debugOn } from '../log.js';
+import type { HookFilter } from '../plan/exec.js';
 
 export interface Hook {
   path: string;
@@ -28,6 +29,8 @@ export interface HookPlace {
   initPid: number;
   /** The hook's working directory in those namespaces (default: where joining the mount namespace leaves it, its root). */
   cwd?: string;
+  /** The container's seccomp filter, loaded last (startContainer); `listenerState` gives what its listener gets. */
+  seccomp?: HookFilter & { listenerState?(hookPid: number): Uint8Array | undefined };
 }
 
 /**
@@ -78,7 +81,7 @@ export async function runHook(hook: Hook, state: object, phase: HookPhase, index
   try {
     await runExecutor(
       {
-        ops: buildHookPlan(hook, place.initPid, namespacesToJoin(place.initPid), place.cwd).ops,
+        ops: buildHookPlan(hook, place.initPid, namespacesToJoin(place.initPid), place.cwd, place.seccomp).ops,
         extraFds: 0,
         pipeStdio: true,
         onChild: (child) => {
@@ -86,7 +89,7 @@ export async function runHook(hook: Hook, state: object, phase: HookPhase, index
           supervised.catch(() => undefined);
         },
       },
-      { onReady: () => undefined },
+      { onReady: (hookPid) => place.seccomp?.listenerState?.(hookPid) },
     );
   } catch (e) {
     throw new HookError(`${where}: ${(e as Error).message}`);

@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, SysError, UnsupportedError, UsageError } from '../errors.js';
 import { startExecutor, type StartedExecutor } from '../executor/spawn.js';
-import { Op, type PlanOp } from '../executor/protocol.js';
+import { Op, SYNC_SECCOMP_STATE, type PlanOp } from '../executor/protocol.js';
 import { runHooks } from '../hooks/index.js';
 import { buildCreatePlan, executorJoinsCgroup, type PlanContext } from '../plan/index.js';
 import type { CompiledFilter } from '../plan/types.js';
@@ -17,6 +17,7 @@ import { readProcStat } from '../sys/proc.js';
 import type { CgroupManager } from '../cgroups/index.js';
 import { cgroupMountSources } from './cgroup.js';
 import { checkUserNamespace, containerCgroup, writeIdMaps } from './rootless.js'; // userns/rootless
+import { euid } from '../state/root.js';
 import { checkHostSupport, probeHostSecurity } from './host-checks.js';
 import { hookState } from './container.js';
 import { mark } from '../trace.js';
@@ -136,6 +137,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       cgroupV1Mounts: cg ? cgroupMountSources(cg) : undefined,
       cgroupJoin: cg?.joinTargets(),
       seccomp,
+      privileged: euid() === 0,
     };
     const plan = buildCreatePlan(spec, ctx);
     mark('plan');
@@ -168,9 +170,10 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
         onNeedIdmap(pid) {
           writeIdMaps(pid, plan.idmap!);
         },
-        async onSync(_tag, initPid) {
-          // runtime-spec's state for hooks, as crun sends it (runc sends "creating"): the
-          // container exists, its process has not started.
+        async onSync(tag, initPid) {
+          // The seccomp agent gets runc's "creating"; hooks get runtime-spec's state as crun sends
+          // it (runc sends "creating"): the container exists, its process has not started.
+          if (tag === SYNC_SECCOMP_STATE) return listenerState(spec, hookState({ ...rec, pid: initPid }, 'creating'), initPid);
           const state = hookState({ ...rec, pid: initPid }, 'created');
           await runHooks(spec.hooks?.prestart, state, 'prestart');
           await runHooks(spec.hooks?.createRuntime, state, 'createRuntime');

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { IncorrectStatusError, SysError, TsrunError, UnsupportedError } from '../errors.js';
 import { runExecutor } from '../executor/spawn.js';
+import { SYNC_SECCOMP_STATE } from '../executor/protocol.js';
 import { buildExecPlan } from '../plan/index.js';
 import { namespacesToJoin } from '../sys/proc.js';
 import type { SpecProcess } from '../plan/types.js';
@@ -112,6 +113,8 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
           if (o.subCgroups?.length && cg) joinSubCgroups(cg.paths(), o.subCgroups, execPid);
           else cg?.apply(execPid);
         },
+        // A filter loaded before the user switch sends its notify fd at once (SYNC_SECCOMP_STATE).
+        onSync: (tag, execPid) => (tag === SYNC_SECCOMP_STATE ? listenerState(spec, hookState(c.rec, 'running'), execPid) : undefined),
         onReady(execPid) {
           if (o.pidFile) writePidFile(o.pidFile, execPid);
           return listenerState(spec, hookState(c.rec, 'running'), execPid);

@@ -11,7 +11,8 @@ import { signalAll } from './signal-all.js';
 import { isSameLiveProcess } from '../sys/proc.js';
 import { O, closeFile, openFile, readInto, unlinkPath } from '../sys/file.js';
 import { canStart, hookState, loadContainer } from './container.js';
-import type { Hook } from '../hooks/index.js';
+import type { Hook, HookPlace } from '../hooks/index.js';
+import type { Spec } from '../spec/index.js';
 
 const RELEASE_TIMEOUT_MS = 10_000;
 
@@ -27,7 +28,11 @@ export async function startContainer(store: StateStore, id: string): Promise<voi
     }
     const alive = () => isSameLiveProcess(c.rec.pid, c.rec.starttime);
     await stopOnFailure(c.rec, async () => requireProcess(c.rec));
-    await stopOnFailure(c.rec, () => runHooks(hooksOf(c.rec).startContainer, hookState(c.rec, 'created'), 'startContainer', { initPid: c.rec.pid }));
+    const hooks = hooksOf(c.rec).startContainer;
+    if (hooks?.length) {
+      const state = hookState(c.rec, 'created');
+      await stopOnFailure(c.rec, async () => runHooks(hooks, state, 'startContainer', { initPid: c.rec.pid, seccomp: await hookFilter(store, c.rec, state) }));
+    }
     await releaseInit(store.fifoPath(id), alive);
     return c.rec;
   });
@@ -44,6 +49,20 @@ function requireProcess(rec: ContainerRecord): void {
 
 function hooksOf(rec: ContainerRecord): { startContainer?: Hook[]; poststart?: Hook[] } {
   return (rec.config.hooks as { startContainer?: Hook[]; poststart?: Hook[] } | undefined) ?? {};
+}
+
+/**
+ * The container's seccomp filter for its startContainer hooks (runc runs them from the init, after
+ * the filter): compiled as create did (the compile cache answers), loaded by each hook.
+ */
+async function hookFilter(store: StateStore, rec: ContainerRecord, state: Record<string, unknown>): Promise<HookPlace['seccomp']> {
+  const spec = rec.config as unknown as Spec;
+  if (!spec.linux?.seccomp) return undefined;
+  // Loaded only for a container with hooks and a filter: start stays small otherwise.
+  const { compileSpecSeccomp, listenerState } = await import('./create.js');
+  const filter = await compileSpecSeccomp(spec, store);
+  if (!filter) return undefined;
+  return { filter, noNewPrivileges: spec.process?.noNewPrivileges === true, listenerState: (pid) => listenerState(spec, state, pid) };
 }
 
 /** Runs fn; if it throws, kills the container's processes before passing the error on. */

@@ -8,7 +8,7 @@ import { NAMESPACE_FLAGS, execJoinOrder } from './namespaces.js';
 import { NS_PROC_NAME } from '../sys/proc.js';
 import { credentialOps, rlimitOps } from './process.js';
 import { checkPlanSize } from './size.js';
-import type { Plan, PlanContext, SpecProcess } from './types.js';
+import type { CompiledFilter, Plan, PlanContext, SpecProcess } from './types.js';
 
 
 export interface ExecContext extends Omit<PlanContext, 'rootfs' | 'bundle' | 'fifoPath' | 'noPivot'> {
@@ -61,21 +61,44 @@ export interface HookSpec {
 }
 
 /**
+ * The container's seccomp filter for a startContainer hook, which runc runs from the init after
+ * the filter is loaded (so the hook inherits it, and no_new_privs with it).
+ */
+export interface HookFilter {
+  filter: CompiledFilter;
+  noNewPrivileges: boolean;
+}
+
+/**
  * A createContainer or startContainer hook, run "in the container namespace": every namespace of
  * the init, then a fork into its pid namespace whose parent stays to report the hook's exit
  * status, then exec of the hook (its state comes on stdin). With `cwd` (createContainer: the
- * rootfs, as runc does; ldconfig-style hooks write relative paths) the hook starts there.
+ * rootfs, as runc does; ldconfig-style hooks write relative paths) the hook starts there. With
+ * `seccomp`, the hook loads the container's filter last; a notifying filter's fd goes to the
+ * listener with the state GO brings (a filter cannot be shared with a process that is not a child
+ * of the init: the agent gets one per hook, as it does per exec).
  */
-export function buildHookPlan(hook: HookSpec, initPid: number, joinTypes: ReadonlySet<string>, cwd?: string): Plan {
+export function buildHookPlan(hook: HookSpec, initPid: number, joinTypes: ReadonlySet<string>, cwd?: string, seccomp?: HookFilter): Plan {
+  const listener = seccomp?.filter.listenerPath;
   const ops: PlanOp[] = [
     { op: Op.CLOEXEC_FROM, args: { fd: 3 } },
+    ...(listener ? [{ op: Op.SECCOMP_LISTENER_CONNECT, args: { path: listener } }] : []),
     ...joinOps(initPid, joinTypes),
     ...(cwd === undefined ? [] : [{ op: Op.CHDIR, args: { path: cwd }, note: 'the hook starts in the rootfs' }]),
     { op: Op.FORK, args: { wait: 1 }, note: 'the parent passes the hook status on' },
     { op: Op.RESOLVE_EXEC, args: { arg0: hook.path, path: '' } },
     { op: Op.READY, args: {} },
     { op: Op.CLOSE_SYNC, args: {} },
+    ...(seccomp ? hookFilterOps(seccomp) : []),
     { op: Op.EXECVE, args: { argv: hook.args && hook.args.length > 0 ? hook.args : [hook.path], envp: hook.env ?? [] } },
   ];
   return { ops, warnings: [] };
+}
+
+function hookFilterOps({ filter, noNewPrivileges }: HookFilter): PlanOp[] {
+  return [
+    ...(noNewPrivileges ? [{ op: Op.NO_NEW_PRIVS, args: {} }] : []),
+    { op: Op.SECCOMP, args: { flags: filter.flags, program: filter.program }, note: "the container's seccomp filter" },
+    ...(filter.listenerPath ? [{ op: Op.SECCOMP_NOTIFY_SEND, args: {}, note: "the hook's notify fd to the listener" }] : []),
+  ];
 }

@@ -6,7 +6,7 @@ import { Op, type PlanOp } from '../executor/protocol.js';
 import { CLONE } from './linux-constants.js';
 import { namespaceOps, renderIdMap, findNamespace } from './namespaces.js';
 import { credentialOps, processSetupOps } from './process.js';
-import { idmapTreeOps, rootfsOps } from './rootfs.js';
+import { idmapTreeOps, rootfsOps, sourceHelperOps } from './rootfs.js';
 import { checkPlanSize } from './size.js';
 import type { CgroupJoin, Plan, PlanContext, Spec } from './types.js';
 
@@ -36,6 +36,8 @@ export function buildCreatePlan(spec: Spec, ctx: PlanContext): Plan {
 
   // Id-mapped mounts are cloned while the executor is privileged in the host user namespace.
   ops.push(...idmapTreeOps(spec, ctx));
+  // So is the helper that clones bind sources in a user namespace (its root may not reach them).
+  ops.push(...sourceHelperOps(spec, ctx));
   ops.push(...(joinsCgroup && cgroupNs && ctx.cgroupJoin?.unified ? cgroupNsAfterFork(namespaceOps(linux)) : namespaceOps(linux)));
   // From here on the ops run in the container's init.
   ops.push({ op: Op.SETSID, args: {} });
@@ -122,4 +124,4 @@ function renderValue(key: string, v: unknown): string {
 }
 
 export { CLONE };
-export { buildExecPlan, buildHookPlan, joinOps, type ExecContext, type HookSpec } from './exec.js';
+export { buildExecPlan, buildHookPlan, joinOps, type ExecContext, type HookFilter, type HookSpec } from './exec.js';

@@ -3,7 +3,7 @@
  * no_new_privs, seccomp, the executable's lookup (a create-time error), the start gate, execve.
  */
 import { ConfigError } from '../errors.js';
-import { Op, type PlanOp } from '../executor/protocol.js';
+import { Op, SYNC_SECCOMP_STATE, type PlanOp } from '../executor/protocol.js';
 import { CAPABILITIES, RLIMIT } from './linux-constants.js';
 import type { PlanContext, Spec, SpecProcess } from './types.js';
 
@@ -75,11 +75,16 @@ export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: str
   const beforeGate: PlanOp[] = [];
   const afterGate: PlanOp[] = [];
   const seccompOp = ctx.seccomp ? { op: Op.SECCOMP, args: { flags: ctx.seccomp.flags, program: ctx.seccomp.program } } : undefined;
-  // The notify fd goes to the listener once tsrun has sent the state with GO (after the gate).
+  // The notify fd goes to the listener right after the filter, before any other syscall it may
+  // notify (runc's parent sends it before the init goes on): nobody answers those until then.
   const notify = ctx.seccomp?.listenerPath ? [{ op: Op.SECCOMP_NOTIFY_SEND, args: {}, note: 'seccomp notify fd to the listener' }] : [];
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN in the effective set: load it while
   // still root, before the user switch clears the effective capabilities (runc: before finalizeNamespace).
-  if (seccompOp && !proc.noNewPrivileges) beforeGate.push(seccompOp);
+  // The listener's state comes with SYNC_ACK then: GO comes after syscalls the filter may notify.
+  if (seccompOp && !proc.noNewPrivileges) {
+    if (notify.length) beforeGate.push({ op: Op.SYNC, args: { tag: SYNC_SECCOMP_STATE }, note: 'the seccomp listener state, before the filter' });
+    beforeGate.push(seccompOp, ...notify);
+  }
   beforeGate.push({ op: Op.CAPS_BOUNDING, args: { mask: capabilityMask(caps.bounding, '/process/capabilities/bounding') } });
   // As runc: first while privileged (a cwd only root can enter), again as the user if that was denied.
   const cwd = proc.cwd ?? '/';
@@ -107,9 +112,9 @@ export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: str
   if (proc.apparmorProfile) beforeGate.push({ op: Op.WRITE_FILE, args: { how: 0, path: '/proc/self/attr/apparmor/exec', data: `exec ${proc.apparmorProfile}` }, note: 'AppArmor profile' });
   if (proc.selinuxLabel) beforeGate.push({ op: Op.WRITE_FILE, args: { how: 0, path: '/proc/self/attr/exec', data: proc.selinuxLabel }, note: 'SELinux label' });
   beforeGate.push({ op: Op.RESOLVE_EXEC, args: { arg0: args[0]!, path: pathOf(proc.env) }, note: 'a missing binary fails create, not start' });
-  // With no_new_privs the filter goes last, so it needs to allow nothing but execve.
+  // With no_new_privs the filter goes last, so it needs to allow nothing but execve; the
+  // listener's state came with GO.
   if (seccompOp && proc.noNewPrivileges) afterGate.push(seccompOp, ...notify);
-  else afterGate.unshift(...notify);
   afterGate.push({ op: Op.EXECVE, args: { argv: args, envp: proc.env ?? [] } });
   return { beforeGate, afterGate };
 }

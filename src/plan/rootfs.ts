@@ -111,6 +111,30 @@ export function idmapTreeOps(spec: Spec, ctx: PlanContext): PlanOp[] {
   return ops;
 }
 
+/**
+ * Whether a plain bind mount's source is cloned by the source helper (Op.CLONE_TREE): in a user
+ * namespace, whose root may not reach a source the host's root can (a directory only root may
+ * search), as runc does. Only a privileged tsrun has a helper that can.
+ */
+function clonesBindSource(m: SpecMount, index: number, ctx: PlanContext, linux: SpecLinux | undefined): boolean {
+  if (!ctx.privileged || !findNamespace(linux, 'user')) return false;
+  const opts = parseMountOptions(m.options, `config.json: /mounts/${index}/options`);
+  return (opts.bind || m.type === 'bind') && mountIdmap(m, index, linux) === undefined;
+}
+
+/** The source helper, forked before any namespace op, when some bind source needs it. */
+export function sourceHelperOps(spec: Spec, ctx: PlanContext): PlanOp[] {
+  const needed = (spec.mounts ?? []).some((m, i) => clonesBindSource(m, i, ctx, spec.linux));
+  return needed ? [{ op: Op.SOURCE_HELPER, args: {}, note: 'opens bind sources as root in the host user namespace' }] : [];
+}
+
+/** Marks the plan's last Op.CLONE_TREE, after which the source helper is let go. */
+function markLastClone(ops: PlanOp[]): PlanOp[] {
+  const last = ops.map((o) => o.op).lastIndexOf(Op.CLONE_TREE);
+  if (last >= 0) ops[last] = { ...ops[last]!, args: { ...ops[last]!.args, how: (ops[last]!.args.how as number) | TreeFlag.LAST_CLONE } };
+  return ops;
+}
+
 /** Filesystems the kernel mounts only for a namespace of this type owned by the caller's user namespace. */
 const OWNING_NAMESPACE: Record<string, string> = { proc: 'pid', sysfs: 'network', mqueue: 'ipc', cgroup2: 'cgroup' };
 
@@ -175,6 +199,12 @@ export function mountOps(m: SpecMount, index: number, ctx: PlanContext, linux?: 
     if (idmapped) {
       // The tree was cloned and id-mapped before the namespaces (idmapTreeOps): put it in place.
       ops.push({ op: Op.ATTACH_TREE, args: { how: IN_ROOT | PathFlag.CREATE_LIKE_SOURCE, slot: index, target: m.destination }, note: `${note} (id-mapped)` });
+    } else if (clonesBindSource(m, index, ctx, linux)) {
+      const source = bindSource(m, where, ctx);
+      ops.push(
+        { op: Op.CLONE_TREE, args: { how: opts.flags & MS.REC ? TreeFlag.RECURSIVE : 0, slot: index, source }, note: `${note}: ${source} cloned by the source helper` },
+        { op: Op.ATTACH_TREE, args: { how: IN_ROOT | PathFlag.CREATE_LIKE_SOURCE, slot: index, target: m.destination }, note },
+      );
     } else if (sysfsBind) {
       ops.push(mountOp(IN_ROOT | PathFlag.CREATE_DIR, MS.BIND | MS.REC, '/sys', m.destination, '', '', `${note}: the host's /sys, bound (sysfs needs a network namespace the user namespace owns)`));
     } else {
@@ -336,11 +366,11 @@ export function rootfsOps(spec: Spec, ctx: PlanContext, warnings: string[] = [])
     throw new ConfigError('config.json: /linux/namespaces: a new mount namespace is required (tsrun does not set up a rootfs in the host mount namespace)');
   }
   const inUserNs = (linux?.namespaces ?? []).some((n) => n.type === 'user');
-  const beforePivot = [
+  const beforePivot = markLastClone([
     ...prepareRootOps(linux, ctx.rootfs),
     ...(spec.mounts ?? []).flatMap((m, i) => mountOps(m, i, ctx, linux, warnings)),
     ...deviceOps(spec, inUserNs),
-  ];
+  ]);
   const pivot = [ctx.noPivot ? { op: Op.MOVE_ROOT, args: {}, note: "--no-pivot: the host's full proc and sysfs mounts detached or covered, then the rootfs moved onto /" } : { op: Op.PIVOT_ROOT, args: {} }];
   return { beforePivot, pivot, afterPivot: finishRootOps(spec) };
 }

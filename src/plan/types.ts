@@ -38,6 +38,12 @@ export interface PlanContext {
    * the cgroup2 directory. Absent: tsrun puts the executor in its cgroup before sending the plan.
    */
   cgroupJoin?: CgroupJoin;
+  /**
+   * tsrun runs as root in the host user namespace: bind sources of a container with a user
+   * namespace are cloned by a helper that stays in the host one (Op.SOURCE_HELPER), so its root
+   * needs no access to them.
+   */
+  privileged?: boolean;
 }
 
 /** What Op.JOIN_CGROUP needs (CgroupManager.joinTargets()). */

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """A seccomp notify agent, for security.test.ts: listens on a unix socket, receives the container
 state (JSON) and the notify fd by SCM_RIGHTS (runtime-spec's seccomp listener protocol), prints the
-state, then answers every notified syscall with success (0) without running it, printing its number."""
-import array, ctypes, fcntl, json, os, socket, struct, sys
+state, then answers every notified syscall with success (0) without running it, printing its number;
+with a second argument `continue`, lets every notified syscall run instead (SECCOMP_USER_NOTIF_FLAG_CONTINUE)."""
+import array, ctypes, errno, fcntl, json, os, socket, struct, sys
 
 path = sys.argv[1]
+FLAGS = 1 if sys.argv[2:] == ['continue'] else 0
 srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 srv.bind(path)
 srv.listen(1)
@@ -27,11 +29,13 @@ while True:
     buf = bytearray(NOTIF_SIZE)
     try:
         fcntl.ioctl(fd, RECV, buf)
-    except OSError:
+    except OSError as e:
+        if e.errno == errno.ENOENT:
+            continue  # the caller was interrupted (a Go runtime's preemption signal): its call is gone
         break  # the filter is gone: the container exited
     nid, pid, _flags, nr = struct.unpack_from('<QIIi', buf)
     print('syscall', nr, flush=True)
-    resp = bytearray(struct.pack('<QqiI', nid, 0, 0, 0))
+    resp = bytearray(struct.pack('<QqiI', nid, 0, 0, FLAGS))
     try:
         fcntl.ioctl(fd, SEND, resp)
     except OSError:
