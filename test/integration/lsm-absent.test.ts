@@ -40,9 +40,10 @@ eachRuntime(unless(suite, apparmor ? 'needs a host without AppArmor' : undefined
       s.process.args = ['true'];
       s.process.apparmorProfile = 'tsrun-test-profile';
     });
-    const r = await runRuntime(rt.bin, root, ['run', '-b', bundle, uniqueId('aa')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const id = uniqueId('aa');
+    const r = await runRuntime(rt.bin, root, ['run', '-b', bundle, id], { stdio: ['ignore', 'ignore', 'pipe'] });
     t.not(r.code, 0, r.stderr);
-    if (rt.name === 'tsrun') t.is(r.stderr.trim(), 'config.json: /process/apparmorProfile: AppArmor is not enabled on this host');
+    if (rt.name === 'tsrun') t.is(r.stderr.trim(), `tsrun: run ${id}: config.json: /process/apparmorProfile: AppArmor is not enabled on this host`);
     t.deepEqual(containerDirs(root), [], 'nothing left behind');
   });
 });

@@ -32,8 +32,9 @@ it('a config without process creates; start fails naming /process and stops it; 
 it('run of a config without process fails naming /process and leaves nothing', async (t) => {
   const root = privateRoot(t);
   const bundle = makeBundle(t, (s) => delete s.process);
-  const r = await tsrun(root, ['run', '-b', bundle, uniqueId('noproc')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const id = uniqueId('noproc');
+  const r = await tsrun(root, ['run', '-b', bundle, id], { stdio: ['ignore', 'ignore', 'pipe'] });
   t.is(r.code, 1);
-  t.regex(r.stderr, /^config\.json: \/process: is required at start/);
+  t.true(r.stderr.startsWith(`tsrun: run ${id}: config.json: /process: is required at start`), r.stderr);
   t.deepEqual(containerDirs(root), []);
 });

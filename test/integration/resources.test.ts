@@ -121,8 +121,9 @@ it('pids.limit stops a fork bomb at the limit', async (t) => {
   const root = privateRoot(t);
   const { id, pid } = await startContainer(t, root, (s) => {
     // Every process forks two more, then blocks reading a fifo: without a limit this grows
-    // without bound. (A shell whose fork fails exits, and stays a zombie: still a pid.)
-    s.process.args = ['sh', '-c', 'mkfifo /dev/shm/f; bomb() { bomb & bomb & read x <>/dev/shm/f; }; bomb'];
+    // without bound. (A shell whose fork fails exits, and stays a zombie: still a pid.) The init
+    // forks once, before the bomb, and waits: a refused fork must never end the container.
+    s.process.args = ['sh', '-c', 'mkfifo /dev/shm/f; bomb() { bomb & bomb & read x <>/dev/shm/f; }; bomb & read x <>/dev/shm/f'];
     s.linux.resources.pids = { limit: 10 };
   });
   t.is(cgRead(pid, 'pids', 'pids.max'), '10');
