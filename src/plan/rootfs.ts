@@ -32,12 +32,31 @@ const DEFAULT_SYMLINKS: ReadonlyArray<[target: string, path: string]> = [
   ['pts/ptmx', '/dev/ptmx'],
 ];
 
+/**
+ * rootfsPropagation → the flags for "/". The r-forms are what Docker writes (rslave for a
+ * `:rslave` volume); the bare forms are applied recursively too, so no host mount keeps its
+ * sharing because the spec said "slave" rather than "rslave".
+ */
 const ROOTFS_PROPAGATION: Record<string, number> = {
   shared: MS.SHARED | MS.REC,
+  rshared: MS.SHARED | MS.REC,
   slave: MS.SLAVE | MS.REC,
+  rslave: MS.SLAVE | MS.REC,
   private: MS.PRIVATE | MS.REC,
+  rprivate: MS.PRIVATE | MS.REC,
   unbindable: MS.UNBINDABLE | MS.REC,
+  runbindable: MS.UNBINDABLE | MS.REC,
 };
+
+/** The rootfsPropagation's flags, or undefined without one; an unknown value is a config error. */
+function rootfsPropagationFlags(linux: SpecLinux | undefined): number | undefined {
+  const prop = linux?.rootfsPropagation;
+  if (prop === undefined) return undefined;
+  if (!(prop in ROOTFS_PROPAGATION)) {
+    throw new ConfigError(`config.json: /linux/rootfsPropagation: must be one of ${Object.keys(ROOTFS_PROPAGATION).join(', ')}`);
+  }
+  return ROOTFS_PROPAGATION[prop]!;
+}
 
 function mountOp(how: number, flags: number, source: string, target: string, fstype = '', data = '', note?: string): PlanOp {
   return { op: Op.MOUNT, args: { how, flags: BigInt(flags), source, target, fstype, data }, ...(note ? { note } : {}) };
@@ -321,22 +340,26 @@ export function deviceOps(spec: Spec, inUserNs: boolean): PlanOp[] {
   return ops;
 }
 
-/** Ops from "/ is private" up to the set root fd, before any spec mount. */
+/** Ops from the propagation of "/" up to the set root fd, before any spec mount. */
 export function prepareRootOps(linux: SpecLinux | undefined, rootfs: string): PlanOp[] {
-  const prop = linux?.rootfsPropagation;
-  if (prop !== undefined && !(prop in ROOTFS_PROPAGATION)) {
-    throw new ConfigError(`config.json: /linux/rootfsPropagation: must be one of ${Object.keys(ROOTFS_PROPAGATION).join(', ')}`);
-  }
-  // Host mount events must not leak in: slave unless the spec says otherwise.
-  // shared and unbindable are applied after pivot_root (finishRootOps): pivot_root fails with
-  // EINVAL under a shared parent mount, and an unbindable "/" cannot be bound onto itself.
-  const flags = prop === 'private' || prop === 'slave' ? ROOTFS_PROPAGATION[prop]! : MS.SLAVE | MS.REC;
+  const flags = rootfsPropagationFlags(linux);
+  // Host mount events must not leak in: slave unless the spec says otherwise. Shared and
+  // unbindable wait for pivot_root (finishRootOps): pivot_root fails with EINVAL under a shared
+  // parent mount, and an unbindable "/" cannot be bound onto itself.
+  const before = flags === undefined || flags & (MS.SHARED | MS.UNBINDABLE) ? MS.SLAVE | MS.REC : flags;
+  const ops = [mountOp(0, before, '', '/', '', '', `/ made ${propagationName(before)}`)];
   return [
-    mountOp(0, flags, '', '/', '', '', `/ made ${prop === 'private' || prop === 'slave' ? `r${prop}` : 'rslave'}`),
+    ...ops,
     // pivot_root needs the rootfs to be a mount point: bind it onto itself.
     mountOp(0, MS.BIND | MS.REC, rootfs, rootfs, '', '', 'rootfs bound onto itself'),
     { op: Op.SET_ROOT, args: { path: rootfs } },
   ];
+}
+
+/** "rslave", "rshared" ... for the notes of the plan. */
+function propagationName(flags: number): string {
+  const name = Object.entries(ROOTFS_PROPAGATION).find(([k, f]) => f === flags && k.startsWith('r'))?.[0];
+  return name ?? `propagation ${flags.toString(16)}`;
 }
 
 /** After pivot: a read-only /dev, masked paths, read-only paths, a read-only root, shared-root propagation. */
@@ -354,8 +377,8 @@ export function finishRootOps(spec: Spec): PlanOp[] {
     ops.push(mountOp(how, MS.BIND | MS.REMOUNT | MS.RDONLY, '', p, '', '', `readonly path ${p}: remount read-only`));
   }
   if (spec.root?.readonly) ops.push(mountOp(IN_ROOT, MS.BIND | MS.REMOUNT | MS.RDONLY, '', '/', '', '', 'root.readonly'));
-  const prop = linux?.rootfsPropagation;
-  if (prop === 'shared' || prop === 'unbindable') ops.push(mountOp(0, ROOTFS_PROPAGATION[prop]!, '', '/', '', '', `/ made r${prop}`));
+  const flags = rootfsPropagationFlags(linux);
+  if (flags !== undefined && flags & (MS.SHARED | MS.UNBINDABLE)) ops.push(mountOp(0, flags, '', '/', '', '', `/ made ${propagationName(flags)}`));
   return ops;
 }
 

@@ -383,7 +383,7 @@ export interface LinuxSeccompArg {
 
 export type LinuxSeccompOperator = "SCMP_CMP_NE" | "SCMP_CMP_LT" | "SCMP_CMP_LE" | "SCMP_CMP_EQ" | "SCMP_CMP_GE" | "SCMP_CMP_GT" | "SCMP_CMP_MASKED_EQ";
 
-export type RootfsPropagation = "private" | "shared" | "slave" | "unbindable";
+export type RootfsPropagation = "private" | "shared" | "slave" | "unbindable" | "rprivate" | "rshared" | "rslave" | "runbindable";
 
 export interface LinuxPersonality {
   domain: LinuxPersonalityDomain;

@@ -154,15 +154,22 @@ test('ambient capabilities not also inheritable are skipped with a warning, as r
   t.deepEqual(plan.warnings, ['ambient capability CAP_KILL not raised: it is not both permitted and inheritable']);
 });
 
-test('rootfsPropagation shared/unbindable is applied after pivot_root; private/slave before', (t) => {
-  for (const [prop, after] of [['shared', true], ['unbindable', true], ['private', false], ['slave', false]] as const) {
-    const { ops } = buildCreatePlan(spec((s) => (s.linux.rootfsPropagation = prop)), ctx);
-    const pivot = ops.findIndex((o) => o.op === Op.PIVOT_ROOT);
-    const flag = prop === 'shared' ? MS.SHARED : prop === 'unbindable' ? MS.UNBINDABLE : prop === 'private' ? MS.PRIVATE : MS.SLAVE;
-    const at = ops.findIndex((o) => o.op === Op.MOUNT && o.args.target === '/' && (BigInt(o.args.flags as bigint) & BigInt(flag)) !== 0n);
-    t.true(at >= 0, prop);
-    t.is(at > pivot, after, prop);
+test('rootfsPropagation: shared and unbindable after pivot_root, private/slave before; the r-forms alike', (t) => {
+  const cases = [['shared', false, true], ['unbindable', false, true], ['private', true, false], ['slave', true, false]] as const;
+  for (const [bare, before, after] of cases) {
+    for (const prop of [bare, `r${bare}`]) {
+      const { ops } = buildCreatePlan(spec((s) => (s.linux.rootfsPropagation = prop)), ctx);
+      const pivot = ops.findIndex((o) => o.op === Op.PIVOT_ROOT);
+      const flag = { shared: MS.SHARED, unbindable: MS.UNBINDABLE, private: MS.PRIVATE, slave: MS.SLAVE }[bare] | MS.REC;
+      const at = ops.flatMap((o, i) => (o.op === Op.MOUNT && o.args.target === '/' && BigInt(o.args.flags as bigint) === BigInt(flag) ? [i] : []));
+      t.is(at.some((i) => i < pivot), before, `${prop} before pivot_root`);
+      t.is(at.some((i) => i > pivot), after, `${prop} after pivot_root`);
+    }
   }
+});
+
+test('rootfsPropagation: an unknown value names the field', (t) => {
+  t.throws(() => buildCreatePlan(spec((s) => (s.linux.rootfsPropagation = 'rmaster')), ctx), { message: /\/linux\/rootfsPropagation: must be one of/ });
 });
 
 test('cgroup join: the executor joins first, before any namespace; without a join nothing changes', (t) => {
