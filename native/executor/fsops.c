@@ -284,6 +284,23 @@ static _Noreturn void bail_mount(int err, const char *what)
 	bail_errno(err, "%s", what);
 }
 
+/* Propagation flags on the mount holding the host path `path`: EINVAL is "not a mount point",
+ * so the parent directories are tried up to "/" (pivot_root wants the rootfs's parent unshared). */
+static void mount_enclosing(const char *path, unsigned long flags, const char *what)
+{
+	char p[PATH_MAX];
+	if (path[0] != '/' || snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
+		bail_errno(EINVAL, "%s: needs an absolute path shorter than PATH_MAX", what);
+	for (;;) {
+		if (mount("", p, NULL, flags, NULL) == 0)
+			return;
+		if (errno != EINVAL || strcmp(p, "/") == 0)
+			bail_mount(errno, what);
+		char *slash = strrchr(p, '/');
+		slash[slash == p] = '\0';
+	}
+}
+
 void op_mount(const struct op_mount *o)
 {
 	uint32_t how = o->how;
@@ -293,6 +310,10 @@ void op_mount(const struct op_mount *o)
 	uint32_t create = how & (PATH_CREATE_DIR | PATH_CREATE_FILE);
 	char what[3 * PATH_MAX];
 	mount_what(what, sizeof what, src, tgt, fstype);
+	if (how & PATH_ENCLOSING_MOUNT) {
+		mount_enclosing(tgt, flags, what);
+		return;
+	}
 
 	int sfd = -1, tfd = -1;
 	char sbuf[64];
@@ -423,12 +444,20 @@ void op_pivot_root(void)
 {
 	if (g_root_fd < 0)
 		bail_msg(EBADF, "pivot_root: no root set (OP_SET_ROOT)");
+	int old_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (old_root < 0)
+		bail_errno(errno, "pivot_root: open the old root");
 	if (fchdir(g_root_fd) < 0)
 		bail_errno(errno, "pivot_root: chdir to the root");
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		bail_errno(errno, "pivot_root");
-	/* The old root is stacked under "."; make it a slave so unmounting it does not propagate
-	 * to the host, then detach it. */
+	/* The old root is stacked on the new one. mount(2) of "." from the new root's directory
+	 * would act on the new root (only umount2 follows to the top mount): enter the old root's
+	 * own directory, make its tree a slave so detaching it does not propagate to the host,
+	 * then detach it. The new root's tree keeps its propagation (an rshared volume stays a peer). */
+	if (fchdir(old_root) < 0)
+		bail_errno(errno, "pivot_root: chdir to the old root");
+	close(old_root);
 	if (mount("", ".", "", MS_SLAVE | MS_REC, "") < 0)
 		bail_errno(errno, "pivot_root: make the old root a slave");
 	if (umount2(".", MNT_DETACH) < 0)

@@ -80,6 +80,11 @@ export enum PathFlag {
   SOURCE_IN_ROOT = 1 << 4,
   /** OP_MOUNT: the source is a directory, so CREATE_DIR/CREATE_FILE choose by stat(source). */
   CREATE_LIKE_SOURCE = 1 << 5,
+  /**
+   * OP_MOUNT of propagation flags on a host path (not IN_ROOT): when the target is not a mount
+   * point (EINVAL), the flags go to the mount holding it, found by walking up the path.
+   */
+  ENCLOSING_MOUNT = 1 << 6,
 }
 
 /** Flags of OP_IDMAP_TREE and OP_CLONE_TREE (their `how` field). */

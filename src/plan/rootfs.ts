@@ -343,11 +343,14 @@ export function deviceOps(spec: Spec, inUserNs: boolean): PlanOp[] {
 /** Ops from the propagation of "/" up to the set root fd, before any spec mount. */
 export function prepareRootOps(linux: SpecLinux | undefined, rootfs: string): PlanOp[] {
   const flags = rootfsPropagationFlags(linux);
-  // Host mount events must not leak in: slave unless the spec says otherwise. Shared and
-  // unbindable wait for pivot_root (finishRootOps): pivot_root fails with EINVAL under a shared
-  // parent mount, and an unbindable "/" cannot be bound onto itself.
-  const before = flags === undefined || flags & (MS.SHARED | MS.UNBINDABLE) ? MS.SLAVE | MS.REC : flags;
+  // Host mount events must not leak in: slave unless the spec says otherwise. Unbindable waits
+  // for pivot_root (finishRootOps): an unbindable "/" cannot be bound onto itself.
+  const before = flags === undefined || flags & MS.UNBINDABLE ? MS.SLAVE | MS.REC : flags;
   const ops = [mountOp(0, before, '', '/', '', '', `/ made ${propagationName(before)}`)];
+  // Shared before the spec mounts, so a bind of a shared host directory joins the host's peer
+  // group (mounts then propagate both ways); pivot_root refuses a shared parent of the new root,
+  // and the rootfs bind must not propagate to the host, so the mount holding the rootfs is private.
+  if (before & MS.SHARED) ops.push(mountOp(PathFlag.ENCLOSING_MOUNT, MS.PRIVATE, '', rootfs, '', '', 'mount holding the rootfs made private'));
   return [
     ...ops,
     // pivot_root needs the rootfs to be a mount point: bind it onto itself.
@@ -377,6 +380,7 @@ export function finishRootOps(spec: Spec): PlanOp[] {
     ops.push(mountOp(how, MS.BIND | MS.REMOUNT | MS.RDONLY, '', p, '', '', `readonly path ${p}: remount read-only`));
   }
   if (spec.root?.readonly) ops.push(mountOp(IN_ROOT, MS.BIND | MS.REMOUNT | MS.RDONLY, '', '/', '', '', 'root.readonly'));
+  // The new root is a bind of a private mount: it gets the spec's sharing (or unbindable) here.
   const flags = rootfsPropagationFlags(linux);
   if (flags !== undefined && flags & (MS.SHARED | MS.UNBINDABLE)) ops.push(mountOp(0, flags, '', '/', '', '', `/ made ${propagationName(flags)}`));
   return ops;

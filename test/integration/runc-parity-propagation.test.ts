@@ -63,3 +63,61 @@ for (const prop of ['rslave', 'rprivate', 'rshared']) {
     if (prop !== 'rshared') t.false(propagationFields(r.stdout).some((f) => f.startsWith('shared:')), r.stdout);
   });
 }
+
+/** A script that mounts a tmpfs under the volume, then waits for the host's mount to show up. */
+const BOTH_WAYS_SCRIPT = [
+  'mount -t tmpfs ctr /mnt/vol/from-container && touch /mnt/vol/from-container/ctr-file && echo mounted',
+  'i=0; while [ ! -e /mnt/vol/from-host/host-file ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done',
+  'test -e /mnt/vol/from-host/host-file && echo host-mount-seen',
+  mountinfoOf('/mnt/vol'),
+].join('; ');
+
+for (const prop of ['rshared', 'shared']) {
+  sideBySide(`rootfsPropagation "${prop}" with an rshared volume of a shared host directory: mounts propagate both ways`, async (t, rt) => {
+    const root = privateRoot(t);
+    const dir = sharedHostDir(t);
+    const hostGroup = propagationFields(hostMountinfo(dir)).find((f) => f.startsWith('shared:'));
+    t.truthy(hostGroup, hostMountinfo(dir));
+    const bundle = makeBundle(t, (s) => {
+      s.linux.rootfsPropagation = prop;
+      s.mounts.push({ destination: '/mnt/vol', type: 'bind', source: dir, options: ['rbind', 'rshared'] });
+      allowMount(s);
+      s.process.args = ['sh', '-c', BOTH_WAYS_SCRIPT];
+    });
+    const running = runContainer(t, rt, root, bundle, uniqueId('rshared'));
+    const ctrFile = join(dir, 'from-container', 'ctr-file');
+    const reached = await waitFor(() => existsSync(ctrFile), 10_000, 'the container mount on the host').then(
+      () => true,
+      () => false,
+    );
+    run('mount', ['-t', 'tmpfs', 'host', join(dir, 'from-host')]);
+    writeFileSync(join(dir, 'from-host', 'host-file'), '');
+    const r = await running;
+    t.is(r.code, 0, r.stderr);
+    t.true(reached, 'a mount made in the container reaches the host');
+    const [mounted, seen, line] = r.stdout.trim().split('\n');
+    t.is(mounted, 'mounted');
+    t.is(seen, 'host-mount-seen');
+    // The volume is a peer in the host directory's group, not a slave of it.
+    t.deepEqual(propagationFields(line ?? ''), [hostGroup], line);
+  });
+}
+
+for (const options of [['rbind'], ['rbind', 'rshared']]) {
+  sideBySide(`without rootfsPropagation, a mount made in a volume (${options.join(',')}) of a shared host directory stays in the container`, async (t, rt) => {
+    const root = privateRoot(t);
+    const dir = sharedHostDir(t);
+    const bundle = makeBundle(t, (s) => {
+      s.mounts.push({ destination: '/mnt/vol', type: 'bind', source: dir, options });
+      allowMount(s);
+      s.process.args = ['sh', '-c', `mount -t tmpfs ctr /mnt/vol/from-container && touch /mnt/vol/from-container/ctr-file && ${mountinfoOf('/mnt/vol')}`];
+    });
+    const r = await runContainer(t, rt, root, bundle, uniqueId('rslave'));
+    t.is(r.code, 0, r.stderr);
+    t.false(existsSync(join(dir, 'from-container', 'ctr-file')));
+    // A slave of the host's group (the root is rslave), never one of its peers.
+    const hostGroup = propagationFields(hostMountinfo(dir)).find((f) => f.startsWith('shared:'));
+    t.false(propagationFields(r.stdout).includes(hostGroup!), r.stdout);
+    t.true(propagationFields(r.stdout).includes(hostGroup!.replace('shared', 'master')), r.stdout);
+  });
+}

@@ -154,8 +154,8 @@ test('ambient capabilities not also inheritable are skipped with a warning, as r
   t.deepEqual(plan.warnings, ['ambient capability CAP_KILL not raised: it is not both permitted and inheritable']);
 });
 
-test('rootfsPropagation: shared and unbindable after pivot_root, private/slave before; the r-forms alike', (t) => {
-  const cases = [['shared', false, true], ['unbindable', false, true], ['private', true, false], ['slave', true, false]] as const;
+test('rootfsPropagation: shared before and after pivot_root, unbindable after, private/slave before; the r-forms alike', (t) => {
+  const cases = [['shared', true, true], ['unbindable', false, true], ['private', true, false], ['slave', true, false]] as const;
   for (const [bare, before, after] of cases) {
     for (const prop of [bare, `r${bare}`]) {
       const { ops } = buildCreatePlan(spec((s) => (s.linux.rootfsPropagation = prop)), ctx);
@@ -166,6 +166,20 @@ test('rootfsPropagation: shared and unbindable after pivot_root, private/slave b
       t.is(at.some((i) => i > pivot), after, `${prop} after pivot_root`);
     }
   }
+});
+
+test('rootfsPropagation shared: the mount holding the rootfs is made private before the rootfs bind; not otherwise', (t) => {
+  const privateOp = (prop: string | undefined) => {
+    const { ops } = buildCreatePlan(spec((s) => (s.linux.rootfsPropagation = prop)), ctx);
+    const at = ops.findIndex((o) => o.op === Op.MOUNT && (Number(o.args.how) & PathFlag.ENCLOSING_MOUNT) !== 0);
+    return { at, ops };
+  };
+  const { at, ops } = privateOp('rshared');
+  t.true(at >= 0);
+  t.is(ops[at]!.args.target, ctx.rootfs);
+  t.is(BigInt(ops[at]!.args.flags as bigint), BigInt(MS.PRIVATE));
+  t.true(at < ops.findIndex((o) => o.op === Op.MOUNT && (BigInt(o.args.flags as bigint) & BigInt(MS.BIND)) !== 0n));
+  for (const prop of [undefined, 'rslave', 'private', 'unbindable']) t.is(privateOp(prop).at, -1, String(prop));
 });
 
 test('rootfsPropagation: an unknown value names the field', (t) => {
