@@ -145,6 +145,20 @@ void op_seccomp_notify_send(void)
 	g_seccomp_listener_fd = g_listener_sock = -1;
 }
 
+/* Bind the peer over /dev/console (through fds: no symlink can redirect either end). */
+static void bind_console(int in_root, int peer, const char *pts)
+{
+	int cfd = create_file(in_root, "/dev/console");
+	if (cfd < 0)
+		bail_errno(errno, "console: create \"/dev/console\"");
+	char sbuf[64], tbuf[64];
+	const char *src = fd_path(peer, pts, sbuf, sizeof sbuf);
+	const char *tgt = in_root ? fd_path(cfd, "/dev/console", tbuf, sizeof tbuf) : "/dev/console";
+	if (mount(src, tgt, NULL, MS_BIND, NULL) < 0)
+		bail_errno(errno, "console: mount \"%s\" on \"/dev/console\"", pts);
+	close(cfd);
+}
+
 void op_console(const struct op_console *o)
 {
 	uint32_t rows = o->rows, cols = o->cols;
@@ -168,17 +182,10 @@ void op_console(const struct op_console *o)
 		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
 			bail_errno(errno, "console: set the window size");
 	}
-	/* Bind the peer over /dev/console (through fds: no symlink can redirect either end). */
-	int cfd = create_file(in_root, "/dev/console");
-	if (cfd < 0)
-		bail_errno(errno, "console: create \"/dev/console\"");
-	char pts[32], sbuf[64], tbuf[64];
+	char pts[32];
 	snprintf(pts, sizeof pts, "/dev/pts/%u", n);
-	const char *src = fd_path(peer, pts, sbuf, sizeof sbuf);
-	const char *tgt = in_root ? fd_path(cfd, "/dev/console", tbuf, sizeof tbuf) : "/dev/console";
-	if (mount(src, tgt, NULL, MS_BIND, NULL) < 0)
-		bail_errno(errno, "console: mount \"%s\" on \"/dev/console\"", pts);
-	close(cfd);
+	if (o->bind_console)
+		bind_console(in_root, peer, pts);
 	send_master(master);
 	close(master);
 	close(g_console_sock);

@@ -189,6 +189,7 @@ struct op_rlimit {
 struct op_console {
 	uint32_t rows;
 	uint32_t cols;
+	uint32_t bind_console;
 };
 
 struct op_chdir {
@@ -436,9 +437,10 @@ static const struct op_layout op_layouts[] = {
 		{FIELD_U64, offsetof(struct op, rlimit.soft)},
 		{FIELD_U64, offsetof(struct op, rlimit.hard)},
 	}},
-	[OP_CONSOLE] = {"CONSOLE", 2, {
+	[OP_CONSOLE] = {"CONSOLE", 3, {
 		{FIELD_U32, offsetof(struct op, console.rows)},
 		{FIELD_U32, offsetof(struct op, console.cols)},
+		{FIELD_U32, offsetof(struct op, console.bind_console)},
 	}},
 	[OP_CHDIR] = {"CHDIR", 1, {
 		{FIELD_STR, offsetof(struct op, chdir.path)},

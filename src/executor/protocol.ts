@@ -138,7 +138,8 @@ export enum Op {
   /** setrlimit(resource, {soft, hard}). */
   RLIMIT = 21,
   /** Open the container's /dev/pts/ptmx, size it, send the master over the console socket,
-   *  bind the peer over /dev/console, make it stdio and the controlling terminal. */
+   *  bind the peer over /dev/console (bindConsole: the init's only; an exec's pty would outlive
+   *  its process there, as runc does not), make it stdio and the controlling terminal. */
   CONSOLE = 22,
   CHDIR = 23,
   UMASK = 24,
@@ -274,7 +275,7 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
   [Op.SETHOSTNAME]: [['name', 'str']],
   [Op.SETDOMAINNAME]: [['name', 'str']],
   [Op.RLIMIT]: [['resource', 'u32'], ['soft', 'u64'], ['hard', 'u64']],
-  [Op.CONSOLE]: [['rows', 'u32'], ['cols', 'u32']],
+  [Op.CONSOLE]: [['rows', 'u32'], ['cols', 'u32'], ['bindConsole', 'u32']],
   [Op.CHDIR]: [['path', 'str']],
   [Op.UMASK]: [['mask', 'u32']],
   [Op.SETGROUPS]: [['gids', 'u32s']],

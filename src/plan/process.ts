@@ -57,7 +57,7 @@ export function processSetupOps(spec: Spec, ctx: PlanContext): PlanOp[] {
   const ops: PlanOp[] = [];
   if (proc?.terminal) {
     const size = proc.consoleSize;
-    ops.push({ op: Op.CONSOLE, args: { rows: size?.height ?? 0, cols: size?.width ?? 0 }, note: 'pty from the container devpts' });
+    ops.push({ op: Op.CONSOLE, args: { rows: size?.height ?? 0, cols: size?.width ?? 0, bindConsole: 1 }, note: 'pty from the container devpts' });
   }
   if (spec.hostname !== undefined) ops.push({ op: Op.SETHOSTNAME, args: { name: spec.hostname } });
   if (spec.domainname !== undefined) ops.push({ op: Op.SETDOMAINNAME, args: { name: spec.domainname } });
