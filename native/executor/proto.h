@@ -84,6 +84,7 @@
 #define OP_CHDIR_PRIVILEGED 48
 #define OP_SOURCE_HELPER 49
 #define OP_CLONE_TREE 50
+#define OP_PASSWD_HOME 51
 
 /* The list kinds: strs is NULL-terminated too (an argv), bytes point into the plan. */
 struct strs {
@@ -301,6 +302,10 @@ struct op_clone_tree {
 	const char *source;
 };
 
+struct op_passwd_home {
+	uint32_t uid;
+};
+
 /* One op of the plan: its code and its fields, decoded by parse_plan (wire.c). */
 struct op {
 	uint16_t code;
@@ -345,6 +350,7 @@ struct op {
 		struct op_stdio_owner stdio_owner;
 		struct op_chdir_privileged chdir_privileged;
 		struct op_clone_tree clone_tree;
+		struct op_passwd_home passwd_home;
 	};
 };
 
@@ -535,6 +541,9 @@ static const struct op_layout op_layouts[] = {
 		{FIELD_U32, offsetof(struct op, clone_tree.slot)},
 		{FIELD_STR, offsetof(struct op, clone_tree.source)},
 	}},
+	[OP_PASSWD_HOME] = {"PASSWD_HOME", 1, {
+		{FIELD_U32, offsetof(struct op, passwd_home.uid)},
+	}},
 };
 
 /* The op handlers (fsops.c, nsops.c, procops.c). */
@@ -588,6 +597,7 @@ void op_stdio_owner(const struct op_stdio_owner *o);
 void op_chdir_privileged(const struct op_chdir_privileged *o);
 void op_source_helper(void);
 void op_clone_tree(const struct op_clone_tree *o);
+void op_passwd_home(const struct op_passwd_home *o);
 
 /* Runs the handler of o; -1 for an opcode without one. */
 static inline int run_op(const struct op *o)
@@ -643,6 +653,7 @@ static inline int run_op(const struct op *o)
 	case OP_CHDIR_PRIVILEGED: op_chdir_privileged(&o->chdir_privileged); return 0;
 	case OP_SOURCE_HELPER: op_source_helper(); return 0;
 	case OP_CLONE_TREE: op_clone_tree(&o->clone_tree); return 0;
+	case OP_PASSWD_HOME: op_passwd_home(&o->passwd_home); return 0;
 	}
 	return -1;
 }

@@ -230,6 +230,11 @@ export enum Op {
    * OP_ATTACH_TREE. After the one with TreeFlag.LAST_CLONE the helper is let go.
    */
   CLONE_TREE = 50,
+  /**
+   * Find uid's home in the container's /etc/passwd (read as root, from the container's root: after
+   * pivot or setns) for OP_EXECVE to add HOME=<dir> to envp; "/" when the file or the entry is missing (runc).
+   */
+  PASSWD_HOME = 51,
 }
 
 export type FieldKind = 'u32' | 'u64' | 'str' | 'strs' | 'u32s' | 'bytes';
@@ -308,6 +313,7 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
   [Op.JOIN_CGROUP]: [['tasks', 'strs'], ['unified', 'str']],
   [Op.MOUNT_SETATTR]: [['how', 'u32'], ['attrSet', 'u64'], ['attrClr', 'u64'], ['target', 'str'], ['options', 'str']],
   [Op.STDIO_OWNER]: [['uid', 'u32']],
+  [Op.PASSWD_HOME]: [['uid', 'u32']],
   [Op.CHDIR_PRIVILEGED]: [['path', 'str']],
   [Op.SOURCE_HELPER]: [],
   [Op.CLONE_TREE]: [['how', 'u32'], ['slot', 'u32'], ['source', 'str']],
