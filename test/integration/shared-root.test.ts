@@ -4,7 +4,7 @@
  * cache lives elsewhere), so `runc list` works, and `tsrun list` lists its own without a warning
  * about runc's.
  */
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { RUNC, TSRUN, makeBundle, privateRoot, requireRootAndBuild, runRuntime, serialUnless, uniqueId } from './helpers.js';
 
 const it = serialUnless(requireRootAndBuild() ?? (RUNC ? undefined : 'runc is not installed'));
@@ -13,16 +13,17 @@ it('runc list and tsrun list both work in a root holding a container of each', a
   const runc = RUNC!;
   const root = privateRoot(t);
   const bundle = makeBundle(t, (s) => (s.process.args = ['sleep', '1000']));
-  const spec = JSON.parse((await import('node:fs')).readFileSync(`${bundle}/config.json`, 'utf8'));
+  const spec = JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8'));
   t.truthy(spec.linux?.seccomp, 'the tsrun container compiles a seccomp profile (the cache is used)');
   const ts = uniqueId('shared-ts');
   const rc = uniqueId('shared-rc');
   t.teardown(() => runRuntime(runc, root, ['delete', '--force', rc]).then(() => undefined));
   t.teardown(() => runRuntime(TSRUN, root, ['delete', '--force', ts]).then(() => undefined));
-  const quiet = { stdio: ['pipe', 'ignore', 'pipe'] as const };
-  const a = await runRuntime(TSRUN, root, ['run', '-d', '-b', bundle, ts], { stdio: [...quiet.stdio] });
+  // A detached container keeps run's stdout open: not a pipe the test waits on.
+  const quiet = { stdio: ['pipe', 'ignore', 'pipe'] as ('pipe' | 'ignore')[] };
+  const a = await runRuntime(TSRUN, root, ['run', '-d', '-b', bundle, ts], quiet);
   t.is(a.code, 0, a.stderr);
-  const b = await runRuntime(runc, root, ['run', '-d', '-b', bundle, rc], { stdio: [...quiet.stdio] });
+  const b = await runRuntime(runc, root, ['run', '-d', '-b', bundle, rc], quiet);
   t.is(b.code, 0, b.stderr);
   t.deepEqual(readdirSync(root).sort(), [rc, ts].sort(), 'the root holds the two containers only');
   // runc warns on stderr about a folder it cannot load (tsrun's) and lists the rest.
