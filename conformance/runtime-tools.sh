@@ -154,7 +154,7 @@ leftcg=()
 sweep() { # $1=bin $2=state root: delete --force every container the suite left behind
 	local n=0 id
 	for id in $(ls -A "$2" 2>/dev/null); do
-		case $id in .*) continue ;; esac # tsrun keeps .seccomp-cache/ there
+		case $id in .*) continue ;; esac # dot names are no container's
 		[ -d "$2/$id" ] || continue
 		timeout -k 2 15 "$1" --root "$2" delete --force "$id" >/dev/null 2>&1
 		n=$((n + 1))

@@ -145,6 +145,20 @@ void op_seccomp_notify_send(void)
 	g_seccomp_listener_fd = g_listener_sock = -1;
 }
 
+/* Bind the peer over /dev/console (through fds: no symlink can redirect either end). */
+static void bind_console(int in_root, int peer, const char *pts)
+{
+	int cfd = create_file(in_root, "/dev/console");
+	if (cfd < 0)
+		bail_errno(errno, "console: create \"/dev/console\"");
+	char sbuf[64], tbuf[64];
+	const char *src = fd_path(peer, pts, sbuf, sizeof sbuf);
+	const char *tgt = in_root ? fd_path(cfd, "/dev/console", tbuf, sizeof tbuf) : "/dev/console";
+	if (mount(src, tgt, NULL, MS_BIND, NULL) < 0)
+		bail_errno(errno, "console: mount \"%s\" on \"/dev/console\"", pts);
+	close(cfd);
+}
+
 void op_console(const struct op_console *o)
 {
 	uint32_t rows = o->rows, cols = o->cols;
@@ -168,17 +182,10 @@ void op_console(const struct op_console *o)
 		if (ioctl(master, TIOCSWINSZ, &ws) < 0)
 			bail_errno(errno, "console: set the window size");
 	}
-	/* Bind the peer over /dev/console (through fds: no symlink can redirect either end). */
-	int cfd = create_file(in_root, "/dev/console");
-	if (cfd < 0)
-		bail_errno(errno, "console: create \"/dev/console\"");
-	char pts[32], sbuf[64], tbuf[64];
+	char pts[32];
 	snprintf(pts, sizeof pts, "/dev/pts/%u", n);
-	const char *src = fd_path(peer, pts, sbuf, sizeof sbuf);
-	const char *tgt = in_root ? fd_path(cfd, "/dev/console", tbuf, sizeof tbuf) : "/dev/console";
-	if (mount(src, tgt, NULL, MS_BIND, NULL) < 0)
-		bail_errno(errno, "console: mount \"%s\" on \"/dev/console\"", pts);
-	close(cfd);
+	if (o->bind_console)
+		bind_console(in_root, peer, pts);
 	send_master(master);
 	close(master);
 	close(g_console_sock);
@@ -411,9 +418,80 @@ void op_resolve_exec(const struct op_resolve_exec *o)
 	bail_msg(ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
 }
 
+/* HOME=<dir> of OP_PASSWD_HOME, NULL without it. */
+static char *g_home_env;
+
+/* The home field (6th) of the line of uid in passwd text, or NULL. */
+static char *passwd_home_of(char *text, uint32_t uid)
+{
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		char *f[7];
+		int n = 0;
+		for (char *p = line; n < 7; n++) {
+			f[n] = p;
+			char *c = strchr(p, ':');
+			if (!c)
+				break;
+			*c = '\0';
+			p = c + 1;
+		}
+		if (n < 6)
+			continue;
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(f[2], &end, 10);
+		if (!errno && end != f[2] && !*end && v == uid)
+			return f[5];
+	}
+	return NULL;
+}
+
+void op_passwd_home(const struct op_passwd_home *o)
+{
+	/* Non-blocking and regular files only: a FIFO or device planted as /etc/passwd cannot hang or feed us. */
+	static char text[1 << 20];
+	const char *home = "/";
+	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		size_t len = 0;
+		ssize_t r;
+		while (len < sizeof text - 1 && (r = read(fd, text + len, sizeof text - 1 - len)) != 0) {
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			len += (size_t)r;
+		}
+		text[len] = '\0';
+		const char *found = passwd_home_of(text, o->uid);
+		if (found && *found)
+			home = found;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(g_home_env);
+	if (asprintf(&g_home_env, "HOME=%s", home) < 0)
+		bail_errno(ENOMEM, "passwd home: HOME for uid %u", o->uid);
+}
+
+/* envp with g_home_env appended (the plan adds OP_PASSWD_HOME only when envp has no HOME). */
+static char **envp_with_home(const struct strs *envp)
+{
+	if (!g_home_env)
+		return envp->items;
+	char **out = calloc(envp->count + 2, sizeof *out);
+	if (!out)
+		bail_errno(ENOMEM, "exec: environment");
+	memcpy(out, envp->items, envp->count * sizeof *out);
+	out[envp->count] = g_home_env;
+	return out;
+}
+
 void op_execve(const struct op_execve *o)
 {
-	char **argv = o->argv.items, **envp = o->envp.items;
+	char **argv = o->argv.items, **envp = envp_with_home(&o->envp);
 	const char *path = g_exec_path ? g_exec_path : (o->argv.count ? argv[0] : NULL);
 	if (!path)
 		bail_msg(EINVAL, "exec: no argv[0] and no resolved path");

@@ -85,6 +85,7 @@
 #define OP_CHDIR_PRIVILEGED 48
 #define OP_SOURCE_HELPER 49
 #define OP_CLONE_TREE 50
+#define OP_PASSWD_HOME 51
 
 /* The list kinds: strs is NULL-terminated too (an argv), bytes point into the plan. */
 struct strs {
@@ -190,6 +191,7 @@ struct op_rlimit {
 struct op_console {
 	uint32_t rows;
 	uint32_t cols;
+	uint32_t bind_console;
 };
 
 struct op_chdir {
@@ -301,6 +303,10 @@ struct op_clone_tree {
 	const char *source;
 };
 
+struct op_passwd_home {
+	uint32_t uid;
+};
+
 /* One op of the plan: its code and its fields, decoded by parse_plan (wire.c). */
 struct op {
 	uint16_t code;
@@ -345,6 +351,7 @@ struct op {
 		struct op_stdio_owner stdio_owner;
 		struct op_chdir_privileged chdir_privileged;
 		struct op_clone_tree clone_tree;
+		struct op_passwd_home passwd_home;
 	};
 };
 
@@ -437,9 +444,10 @@ static const struct op_layout op_layouts[] = {
 		{FIELD_U64, offsetof(struct op, rlimit.soft)},
 		{FIELD_U64, offsetof(struct op, rlimit.hard)},
 	}},
-	[OP_CONSOLE] = {"CONSOLE", 2, {
+	[OP_CONSOLE] = {"CONSOLE", 3, {
 		{FIELD_U32, offsetof(struct op, console.rows)},
 		{FIELD_U32, offsetof(struct op, console.cols)},
+		{FIELD_U32, offsetof(struct op, console.bind_console)},
 	}},
 	[OP_CHDIR] = {"CHDIR", 1, {
 		{FIELD_STR, offsetof(struct op, chdir.path)},
@@ -534,6 +542,9 @@ static const struct op_layout op_layouts[] = {
 		{FIELD_U32, offsetof(struct op, clone_tree.slot)},
 		{FIELD_STR, offsetof(struct op, clone_tree.source)},
 	}},
+	[OP_PASSWD_HOME] = {"PASSWD_HOME", 1, {
+		{FIELD_U32, offsetof(struct op, passwd_home.uid)},
+	}},
 };
 
 /* The op handlers (fsops.c, nsops.c, procops.c). */
@@ -587,6 +598,7 @@ void op_stdio_owner(const struct op_stdio_owner *o);
 void op_chdir_privileged(const struct op_chdir_privileged *o);
 void op_source_helper(void);
 void op_clone_tree(const struct op_clone_tree *o);
+void op_passwd_home(const struct op_passwd_home *o);
 
 /* Runs the handler of o; -1 for an opcode without one. */
 static inline int run_op(const struct op *o)
@@ -642,6 +654,7 @@ static inline int run_op(const struct op *o)
 	case OP_CHDIR_PRIVILEGED: op_chdir_privileged(&o->chdir_privileged); return 0;
 	case OP_SOURCE_HELPER: op_source_helper(); return 0;
 	case OP_CLONE_TREE: op_clone_tree(&o->clone_tree); return 0;
+	case OP_PASSWD_HOME: op_passwd_home(&o->passwd_home); return 0;
 	}
 	return -1;
 }

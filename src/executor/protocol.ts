@@ -143,7 +143,8 @@ export enum Op {
   /** setrlimit(resource, {soft, hard}). */
   RLIMIT = 21,
   /** Open the container's /dev/pts/ptmx, size it, send the master over the console socket,
-   *  bind the peer over /dev/console, make it stdio and the controlling terminal. */
+   *  bind the peer over /dev/console (bindConsole: the init's only; an exec's pty would outlive
+   *  its process there, as runc does not), make it stdio and the controlling terminal. */
   CONSOLE = 22,
   CHDIR = 23,
   UMASK = 24,
@@ -234,6 +235,11 @@ export enum Op {
    * OP_ATTACH_TREE. After the one with TreeFlag.LAST_CLONE the helper is let go.
    */
   CLONE_TREE = 50,
+  /**
+   * Find uid's home in the container's /etc/passwd (read as root, from the container's root: after
+   * pivot or setns) for OP_EXECVE to add HOME=<dir> to envp; "/" when the file or the entry is missing (runc).
+   */
+  PASSWD_HOME = 51,
 }
 
 export type FieldKind = 'u32' | 'u64' | 'str' | 'strs' | 'u32s' | 'bytes';
@@ -279,7 +285,7 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
   [Op.SETHOSTNAME]: [['name', 'str']],
   [Op.SETDOMAINNAME]: [['name', 'str']],
   [Op.RLIMIT]: [['resource', 'u32'], ['soft', 'u64'], ['hard', 'u64']],
-  [Op.CONSOLE]: [['rows', 'u32'], ['cols', 'u32']],
+  [Op.CONSOLE]: [['rows', 'u32'], ['cols', 'u32'], ['bindConsole', 'u32']],
   [Op.CHDIR]: [['path', 'str']],
   [Op.UMASK]: [['mask', 'u32']],
   [Op.SETGROUPS]: [['gids', 'u32s']],
@@ -312,6 +318,7 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
   [Op.JOIN_CGROUP]: [['tasks', 'strs'], ['unified', 'str']],
   [Op.MOUNT_SETATTR]: [['how', 'u32'], ['attrSet', 'u64'], ['attrClr', 'u64'], ['target', 'str'], ['options', 'str']],
   [Op.STDIO_OWNER]: [['uid', 'u32']],
+  [Op.PASSWD_HOME]: [['uid', 'u32']],
   [Op.CHDIR_PRIVILEGED]: [['path', 'str']],
   [Op.SOURCE_HELPER]: [],
   [Op.CLONE_TREE]: [['how', 'u32'], ['slot', 'u32'], ['source', 'str']],

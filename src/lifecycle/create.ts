@@ -109,7 +109,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   checkHostSupport(spec, probeHostSecurity(), 'config.json', '/process', opts.debug);
   checkUserNamespace(spec); // userns/rootless: devices, id-mapped mounts, a user namespace when not root
   const rootfs = resolveRootfs(spec, bundle);
-  const seccomp = await compileSpecSeccomp(spec, store, opts.debug);
+  const seccomp = await compileSpecSeccomp(spec, opts.debug);
   mark('checks');
   store.createDir(opts.id);
   let cg: CgroupManager | undefined;
@@ -204,13 +204,13 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
 }
 
 /** Compiles linux.seccomp in the parent (cached by profile); the executor only loads the bytes. */
-export async function compileSpecSeccomp(spec: Spec, store: StateStore, debug?: (m: string) => void): Promise<CompiledFilter | undefined> {
+export async function compileSpecSeccomp(spec: Spec, debug?: (m: string) => void): Promise<CompiledFilter | undefined> {
   const profile = spec.linux?.seccomp;
   if (!profile) return undefined;
   // Loaded for a config with seccomp only: syscall tables, the default profile and the compiler
   // are a sixth of create's code, which a compiled Bun program loads as a whole otherwise.
   const { compileSeccomp } = await import('../seccomp/index.js');
-  const compiled = compileSeccomp(profile, { cacheDir: store.seccompCacheDir() });
+  const compiled = compileSeccomp(profile);
   for (const w of compiled.warnings) debug?.(w);
   return { program: compiled.program, flags: compiled.flags, ...(compiled.notify ? { listenerPath: profile.listenerPath } : {}) };
 }

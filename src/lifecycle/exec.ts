@@ -102,7 +102,7 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
       joinTypes: namespacesToJoin(c.rec.pid),
       consoleSocket: proxy?.socket ?? (o.consoleSocket ? resolve(o.consoleSocket) : undefined),
       extraFds: fds.count,
-      seccomp: await compileSpecSeccomp(spec, store, o.debug),
+      seccomp: await compileSpecSeccomp(spec, o.debug),
     });
     for (const w of plan.warnings) o.debug?.(w);
     const pid = await runExecutor(

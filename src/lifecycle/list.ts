@@ -21,7 +21,13 @@ function userNames(): Map<number, string> {
   return names;
 }
 
-/** Loads every container; one that cannot be loaded is reported through warn and skipped. */
+/** Errors of a folder that is not a tsrun container. By name: a command's bundle chunk may carry its own copy of the classes. */
+const NOT_TSRUNS = new Set(['ContainerNotExistError', 'ForeignStateError']);
+
+/**
+ * Loads every container; one that cannot be loaded is reported through warn and skipped. A folder
+ * with no state.json or another runtime's is skipped quietly: managers share one root between runtimes.
+ */
 export function listContainers(store: StateStore, warn: (msg: string) => void): ListEntry[] {
   const names = userNames();
   const out: ListEntry[] = [];
@@ -31,6 +37,7 @@ export function listContainers(store: StateStore, warn: (msg: string) => void): 
       const owner = names.get(c.rec.uid) ?? `#${c.rec.uid}`;
       out.push({ state: { ...ociState(c), owner }, owner });
     } catch (e) {
+      if (NOT_TSRUNS.has((e as Error).name)) continue;
       warn(`list: skipping ${id}: ${(e as Error).message}`);
     }
   }

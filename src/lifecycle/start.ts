@@ -60,7 +60,7 @@ async function hookFilter(store: StateStore, rec: ContainerRecord, state: Record
   if (!spec.linux?.seccomp) return undefined;
   // Loaded only for a container with hooks and a filter: start stays small otherwise.
   const { compileSpecSeccomp, listenerState } = await import('./create.js');
-  const filter = await compileSpecSeccomp(spec, store);
+  const filter = await compileSpecSeccomp(spec);
   if (!filter) return undefined;
   return { filter, noNewPrivileges: spec.process?.noNewPrivileges === true, listenerState: (pid) => listenerState(spec, state, pid) };
 }

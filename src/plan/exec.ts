@@ -41,7 +41,8 @@ export function buildExecPlan(proc: SpecProcess, ctx: ExecContext): Plan {
   ops.push({ op: Op.SET_ROOT, args: { path: '/' } });
   if (proc.terminal) {
     const size = proc.consoleSize;
-    ops.push({ op: Op.CONSOLE, args: { rows: size?.height ?? 0, cols: size?.width ?? 0 } });
+    // runc binds no /dev/console for exec: the new pty is only the process's terminal.
+    ops.push({ op: Op.CONSOLE, args: { rows: size?.height ?? 0, cols: size?.width ?? 0, bindConsole: 0 } });
   }
   ops.push(...rlimitOps(proc, 'process.json: '));
   if (proc.oomScoreAdj !== undefined) ops.push({ op: Op.WRITE_FILE, args: { how: 0, path: '/proc/self/oom_score_adj', data: String(proc.oomScoreAdj) } });

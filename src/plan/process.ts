@@ -51,13 +51,18 @@ export function pathOf(env: readonly string[] | undefined): string {
   return entry ? entry.slice(5) : '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 }
 
+/** Whether env sets name (to anything, empty included). */
+export function hasEnv(env: readonly string[] | undefined, name: string): boolean {
+  return (env ?? []).some((e) => e.startsWith(`${name}=`));
+}
+
 /** Ops from the console up to, not including, the start gate (a config may have no process at create). */
 export function processSetupOps(spec: Spec, ctx: PlanContext): PlanOp[] {
   const proc = spec.process;
   const ops: PlanOp[] = [];
   if (proc?.terminal) {
     const size = proc.consoleSize;
-    ops.push({ op: Op.CONSOLE, args: { rows: size?.height ?? 0, cols: size?.width ?? 0 }, note: 'pty from the container devpts' });
+    ops.push({ op: Op.CONSOLE, args: { rows: size?.height ?? 0, cols: size?.width ?? 0, bindConsole: 1 }, note: 'pty from the container devpts' });
   }
   if (spec.hostname !== undefined) ops.push({ op: Op.SETHOSTNAME, args: { name: spec.hostname } });
   if (spec.domainname !== undefined) ops.push({ op: Op.SETDOMAINNAME, args: { name: spec.domainname } });
@@ -91,6 +96,8 @@ export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: str
   beforeGate.push({ op: Op.CHDIR_PRIVILEGED, args: { path: cwd } });
   // As runc: the process user owns its terminal or pipes, or it could not reopen them (tty, /proc/self/fd/1).
   beforeGate.push({ op: Op.STDIO_OWNER, args: { uid: user.uid ?? 0 } });
+  // As runc: HOME from the container's /etc/passwd when the env has none, looked up while still root.
+  if (!hasEnv(proc.env, 'HOME')) beforeGate.push({ op: Op.PASSWD_HOME, args: { uid: user.uid ?? 0 }, note: 'HOME from /etc/passwd' });
   beforeGate.push({ op: Op.SETGROUPS, args: { gids: [...(user.additionalGids ?? [])] } });
   beforeGate.push({ op: Op.SETRESGID, args: { gid: user.gid ?? 0 } });
   beforeGate.push({ op: Op.SETRESUID, args: { uid: user.uid ?? 0 } });

@@ -12,14 +12,35 @@
  * entries. Files are written to a temp name and renamed, so readers never see a partial entry;
  * an entry that fails to parse or verify is treated as a miss, recompiled and overwritten.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SysError } from '../errors.js';
 import type { LibseccompIdentity } from '../sys/libseccomp.js';
 import { sha256hex } from '../sys/builtins.js';
-import { ROOT_STATE_DIR } from '../state/root.js';
 
-export const DEFAULT_SECCOMP_CACHE_DIR = `${ROOT_STATE_DIR}/.seccomp-cache`;
+/**
+ * Where compiled programs are cached: outside the state root, which managers share with other
+ * runtimes (runc's `list` fails on a directory it cannot load). Root: /var/cache/tsrun/seccomp;
+ * anyone else: $XDG_CACHE_HOME/tsrun/seccomp, else ~/.cache/tsrun/seccomp.
+ */
+export function defaultSeccompCacheDir(euid = process.geteuid?.() ?? 0, env: NodeJS.ProcessEnv = process.env, home = homedir): string {
+  if (euid === 0) return '/var/cache/tsrun/seccomp';
+  const xdg = env.XDG_CACHE_HOME;
+  // The XDG spec ignores a relative path.
+  const base = xdg && xdg.startsWith('/') ? xdg : join(env.HOME || home(), '.cache');
+  return join(base, 'tsrun', 'seccomp');
+}
+
+/** Whether dir is a real directory of this user that nobody else can write (else entries could be planted). */
+export function isPrivateDir(dir: string, euid = process.geteuid?.() ?? 0): boolean {
+  try {
+    const st = lstatSync(dir);
+    return st.isDirectory() && st.uid === euid && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
 
 /** Bump when the compiler's output for the same input changes. */
 export const CACHE_FORMAT = 1;
@@ -79,7 +100,7 @@ interface EntryFile {
 }
 
 export class SeccompCache {
-  constructor(readonly dir: string = DEFAULT_SECCOMP_CACHE_DIR) {}
+  constructor(readonly dir: string = defaultSeccompCacheDir()) {}
 
   pathFor(key: string): string {
     if (!/^[0-9a-f]{64}$/.test(key)) throw new Error(`seccomp cache: bad key ${JSON.stringify(key)}`);
@@ -89,6 +110,7 @@ export class SeccompCache {
   /** The entry for key, or undefined when absent, unreadable or corrupt. */
   get(key: string): CachedProgram | undefined {
     let text: string;
+    if (!isPrivateDir(this.dir)) return undefined;
     try {
       text = readFileSync(this.pathFor(key), 'utf8');
     } catch {
@@ -130,6 +152,7 @@ export class SeccompCache {
     } catch (err) {
       throw SysError.fromNode('mkdir', this.dir, err);
     }
+    if (!isPrivateDir(this.dir)) throw new SysError('seccomp cache', this.dir, undefined, 'not a directory of this user closed to others');
     try {
       writeFileSync(tmp, JSON.stringify(body), { mode: 0o600, flag: 'wx' });
       renameSync(tmp, file);

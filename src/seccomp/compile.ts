@@ -29,7 +29,7 @@ import {
   loadLibseccomp,
 } from '../sys/libseccomp.js';
 import { BPF_INSN_SIZE, BPF_MAXINSNS, decodeProgram, encodeProgram } from './bpf.js';
-import { CACHE_FORMAT, DEFAULT_SECCOMP_CACHE_DIR, SeccompCache, cacheKey, identityUnchanged } from './cache.js';
+import { CACHE_FORMAT, SeccompCache, defaultSeccompCacheDir, cacheKey, identityUnchanged } from './cache.js';
 import { enosysStub } from './enosys.js';
 import {
   ACTIONS,
@@ -78,8 +78,7 @@ export interface LinuxSeccomp {
 export interface CompileOptions {
   /**
    * Directory of the compiled-program cache; `false` disables the cache. Default
-   * DEFAULT_SECCOMP_CACHE_DIR (`/run/tsrun/.seccomp-cache`); callers with their own `--root`
-   * should pass `<root>/.seccomp-cache`. A cache that cannot be written costs a warning only.
+   * defaultSeccompCacheDir() (outside any state root). A cache that cannot be written costs a warning only.
    */
   cacheDir?: string | false;
   /** The libseccomp binding; default: the real one, loaded on first use. */
@@ -427,7 +426,7 @@ export function compileSeccomp(profile: object, opts: CompileOptions = {}): Comp
   const lib = (): Libseccomp => (libRef ??= loadLibseccomp());
   const withStub = opts.enosysStub ?? true;
 
-  const cacheDir = opts.cacheDir === undefined ? DEFAULT_SECCOMP_CACHE_DIR : opts.cacheDir;
+  const cacheDir = opts.cacheDir === undefined ? defaultSeccompCacheDir() : opts.cacheDir;
   const cache = cacheDir === false ? undefined : new SeccompCache(cacheDir);
   const key = cache ? keyOf(p, withStub) : '';
 

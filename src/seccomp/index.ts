@@ -13,6 +13,6 @@ export {
   type LinuxSeccompArg,
 } from './compile.js';
 export { defaultSeccompProfile, RUNC_DEFAULT_CAPABILITIES, type DefaultProfileOptions } from './default-profile.js';
-export { DEFAULT_SECCOMP_CACHE_DIR, SeccompCache } from './cache.js';
+export { SeccompCache, defaultSeccompCacheDir } from './cache.js';
 export { seccompFeatures, type SeccompFeatures } from './features.js';
 export { ACTIONS, ARCHES, OPERATORS, FLAGS, describeAction, describeFlags } from './names.js';

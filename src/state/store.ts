@@ -43,9 +43,14 @@ export interface ContainerRecord {
 export function checkContainerId(id: string | undefined): string {
   if (!id) throw new UsageError('container id cannot be empty');
   if (!/^[\w+.-]+$/.test(id) || id === '.' || id === '..') throw new UsageError(`invalid container id format: ${id}`);
-  // Dot names under the root are tsrun's own (the seccomp cache): runc allows them, tsrun does not.
+  // Dot names under the root are left to the runtimes' own files: runc allows them, tsrun does not.
   if (id.startsWith('.')) throw new UsageError(`invalid container id format: ${id} (must not start with ".")`);
   return id;
+}
+
+/** A folder under the root whose state.json is another runtime's (runc's, in a root a manager shares). */
+export class ForeignStateError extends TsrunError {
+  override name = 'ForeignStateError';
 }
 
 export class StateStore {
@@ -56,11 +61,6 @@ export class StateStore {
 
   dir(id: string): string {
     return `${this.root}/${checkContainerId(id)}`;
-  }
-
-  /** Compiled seccomp filters, by profile hash (a dot dir: never taken for a container). */
-  seccompCacheDir(): string {
-    return `${this.root}/.seccomp-cache`;
   }
 
   fifoPath(id: string): string {
@@ -104,6 +104,7 @@ export class StateStore {
     } catch (e) {
       throw new TsrunError(`${file}: corrupt state: ${(e as Error).message}`);
     }
+    if (typeof rec !== 'object' || rec === null || !('recordVersion' in rec)) throw new ForeignStateError(`${file}: not a tsrun container (another runtime's state)`);
     if (rec.recordVersion !== RECORD_VERSION) throw new TsrunError(`${file}: state written by an incompatible tsrun (version ${rec.recordVersion})`);
     return rec;
   }

@@ -603,7 +603,7 @@ while True:
     mount(PathFlag.IN_ROOT | PathFlag.CREATE_DIR, 0, 'tmpfs', '/dev', 'tmpfs', 'mode=755'),
     mount(PathFlag.IN_ROOT | PathFlag.CREATE_DIR, 0, 'devpts', '/dev/pts', 'devpts', 'newinstance,ptmxmode=0666,mode=0620'),
     op(Op.PIVOT_ROOT),
-    op(Op.CONSOLE, { rows: 40, cols: 100 }),
+    op(Op.CONSOLE, { rows: 40, cols: 100, bindConsole: 1 }),
     op(Op.READY),
     op(Op.EXECVE, { argv: ['/bin/sh', '-c', 'stty size; readlink /proc/self/fd/0; readlink /proc/self/fd/2; test -t 1 && echo tty; grep -c pts /proc/self/mountinfo'], envp: ['PATH=/bin'] }),
   ]);
