@@ -40,7 +40,7 @@
  */
 
 export const FRAME_MAGIC = 0x4e525354; // "TSRN" read as little endian bytes
-export const PROTOCOL_VERSION = 8;
+export const PROTOCOL_VERSION = 9;
 export const FRAME_HEADER_SIZE = 12;
 export const OP_HEADER_SIZE = 8;
 /** Upper bound on any frame, to refuse garbage early on both sides. */
