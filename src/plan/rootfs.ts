@@ -9,7 +9,7 @@ import { ConfigError, UnsupportedError } from '../errors.js';
 import { Op, PathFlag, TreeFlag, type PlanOp } from '../executor/protocol.js';
 import { MS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.js';
 import { parseMountOptions } from './mount-options.js';
-import { createsNamespace, findNamespace, isMapped, renderIdMap } from './namespaces.js';
+import { findNamespace, isMapped, renderIdMap } from './namespaces.js';
 import type { PlanContext, Spec, SpecDevice, SpecLinux, SpecMount } from './types.js';
 
 const IN_ROOT = PathFlag.IN_ROOT;
@@ -389,8 +389,10 @@ export function finishRootOps(spec: Spec): PlanOp[] {
 /** Every filesystem op of a new container, in order, up to (not including) the console. */
 export function rootfsOps(spec: Spec, ctx: PlanContext, warnings: string[] = []): { beforePivot: PlanOp[]; pivot: PlanOp[]; afterPivot: PlanOp[] } {
   const linux = spec.linux;
-  if (!createsNamespace(linux, 'mount')) {
-    throw new ConfigError('config.json: /linux/namespaces: a new mount namespace is required (tsrun does not set up a rootfs in the host mount namespace)');
+  // A joined mount namespace (by path) is set up like a new one, inside it (as runc does); only
+  // the runtime's own mount namespace is refused (docs/design.md).
+  if (!findNamespace(linux, 'mount')) {
+    throw new ConfigError('config.json: /linux/namespaces: a mount namespace (new, or joined by path) is required (tsrun does not set up a rootfs in its own mount namespace)');
   }
   const inUserNs = (linux?.namespaces ?? []).some((n) => n.type === 'user');
   const beforePivot = markLastClone([

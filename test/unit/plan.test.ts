@@ -136,7 +136,16 @@ test('preserved fds are inherited and no other', (t) => {
 });
 
 test('no mount namespace is refused with a clear error', (t) => {
-  t.throws(() => buildCreatePlan(spec((s) => (s.linux.namespaces = [{ type: 'pid' }])), ctx), { message: /a new mount namespace is required/ });
+  t.throws(() => buildCreatePlan(spec((s) => (s.linux.namespaces = [{ type: 'pid' }])), ctx), { message: /a mount namespace \(new, or joined by path\) is required/ });
+});
+
+test('a mount namespace joined by path is set up inside it: setns, then the same rootfs ops and pivot_root', (t) => {
+  const { ops } = buildCreatePlan(spec((s) => (s.linux.namespaces = [{ type: 'pid' }, { type: 'mount', path: '/proc/1/ns/mnt' }])), ctx);
+  const names = ops.map((o) => Op[o.op]);
+  const join = ops.findIndex((o) => o.op === Op.SETNS && o.args.path === '/proc/1/ns/mnt');
+  t.true(join >= 0);
+  t.true(join < names.indexOf('SET_ROOT'));
+  t.true(names.includes('PIVOT_ROOT'));
 });
 
 test('describePlan prints one op a line', (t) => {
