@@ -39,6 +39,7 @@ struct op *parse_plan(const uint8_t *p, uint32_t len, uint32_t *count);
 /* fsops.c: keeps a detached mount tree in `slot` for OP_ATTACH_TREE (src names it in errors). */
 void keep_tree(uint32_t slot, int fd, const char *src);
 /* procops.c: one sendmsg of data with exactly one fd as SCM_RIGHTS; errors bail naming `what`. */
+ssize_t send_with_fd(int sock, const void *data, size_t len, int fd);
 void send_fd(int sock, const void *data, size_t len, int fd, const char *what);
 
 /* fsops.c helpers shared with procops.c */

@@ -870,8 +870,6 @@ void op_idmap_tree(const struct op_idmap_tree *o)
 {
 	uint32_t how = o->how, slot = o->slot;
 	const char *src = o->source, *nspath = o->userns_path, *uidmap = o->uid_map, *gidmap = o->gid_map;
-	if (ntrees >= MAX_TREES)
-		bail_msg(E2BIG, "id-mapped mount of \"%s\": more than %d id-mapped mounts", src, MAX_TREES);
 	int ufd, own_ufd = 0;
 	if (*nspath) {
 		ufd = open(nspath, O_RDONLY | O_CLOEXEC);
@@ -904,9 +902,7 @@ void op_idmap_tree(const struct op_idmap_tree *o)
 	}
 	if (own_ufd)
 		close(ufd);
-	trees[ntrees].slot = slot;
-	trees[ntrees].fd = tfd;
-	ntrees++;
+	keep_tree(slot, tfd, src);
 }
 
 void op_attach_tree(const struct op_attach_tree *o)

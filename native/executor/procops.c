@@ -93,10 +93,10 @@ void op_seccomp_listener_connect(const struct op_seccomp_listener_connect *o)
 }
 
 /*
- * One sendmsg: data as the message, exactly one fd as the one SCM_RIGHTS cmsg (what go-runc,
- * conmon and seccomp agents expect).
+ * One sendmsg: data as the message and, unless fd is -1, exactly one fd as the one SCM_RIGHTS
+ * cmsg (what go-runc, conmon and seccomp agents expect). Returns sendmsg's result.
  */
-void send_fd(int sock, const void *data, size_t len, int fd, const char *what)
+ssize_t send_with_fd(int sock, const void *data, size_t len, int fd)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -104,22 +104,27 @@ void send_fd(int sock, const void *data, size_t len, int fd, const char *what)
 	} u;
 	memset(&u, 0, sizeof u);
 	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof u.buf,
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (fd >= 0) {
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof u.buf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
 	ssize_t r;
 	do
 		r = sendmsg(sock, &msg, MSG_NOSIGNAL);
 	while (r < 0 && errno == EINTR);
-	if (r < 0)
+	return r;
+}
+
+/* send_with_fd of one fd, or the executor fails naming `what`. */
+void send_fd(int sock, const void *data, size_t len, int fd, const char *what)
+{
+	if (send_with_fd(sock, data, len, fd) < 0)
 		bail_errno(errno, "%s", what);
 }
 

@@ -77,23 +77,7 @@ static _Noreturn void serve_clones(int sock)
 		}
 		if (nsfd >= 0)
 			close(nsfd);
-		struct iovec iov = {.iov_base = &err, .iov_len = sizeof err};
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		memset(&u, 0, sizeof u);
-		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-		if (tfd >= 0) {
-			msg.msg_control = u.buf;
-			msg.msg_controllen = sizeof u.buf;
-			struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(c), &tfd, sizeof(int));
-		}
-		if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+		if (send_with_fd(sock, &err, sizeof err, tfd) < 0)
 			_exit(1);
 		if (tfd >= 0)
 			close(tfd);
