@@ -1,7 +1,8 @@
 /** The console-socket peer of the terminal tests (console_recv.py: Node cannot receive SCM_RIGHTS). */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { REPO } from './helpers.js';
+import type { ExecutionContext } from 'ava';
+import { REPO, waitFor } from './helpers.js';
 
 const RECV = join(REPO, 'test', 'integration', 'console_recv.py');
 
@@ -13,4 +14,12 @@ export function receiver(sock: string, script: string) {
   child.stderr.on('data', (d) => (out += d));
   const done = new Promise<string>((res) => child.on('exit', () => res(out)));
   return { ready: () => out.includes('listening'), done, kill: () => child.kill() };
+}
+
+/** A receiver listening on sock before the runtime is called, killed at the test's teardown. */
+export async function listeningReceiver(t: ExecutionContext, sock: string, script: string, what = 'receiver') {
+  const r = receiver(sock, script);
+  t.teardown(r.kill);
+  await waitFor(r.ready, 5000, what);
+  return r;
 }

@@ -112,7 +112,7 @@ export async function stateOf(root: string, id: string): Promise<any> {
   return JSON.parse(r.stdout);
 }
 
-/** The container folders under a state root (dot entries, such as the seccomp cache, are tsrun's own). */
+/** The container folders under a state root (a dot entry is never a container: ids cannot start with a dot). */
 export function containerDirs(root: string): string[] {
   return readdirSync(root).filter((n) => !n.startsWith('.'));
 }

@@ -5,16 +5,14 @@
  */
 import type { ExecutionContext } from 'ava';
 import { join } from 'node:path';
-import { receiver } from './console-receiver.js';
-import { makeBundle, makeDir, privateRoot, runRuntime, uniqueId, waitFor } from './helpers.js';
+import { listeningReceiver } from './console-receiver.js';
+import { makeBundle, makeDir, privateRoot, runRuntime, uniqueId } from './helpers.js';
 import { sideBySide, type Runtime } from './runc-parity.js';
 
 /** One `exec -d -t` (only a detached exec sends its pty to --console-socket), its own socket; returns its exit code, stderr and what its pty showed. */
 async function execWithTerminal(t: ExecutionContext, rt: Runtime, root: string, dir: string, id: string, n: number) {
   const sock = join(dir, `exec${n}.sock`);
-  const r = receiver(sock, '');
-  t.teardown(r.kill);
-  await waitFor(r.ready, 5000, 'exec receiver');
+  const r = await listeningReceiver(t, sock, '', 'exec receiver');
   const x = await runRuntime(rt.bin, root, ['exec', '-d', '-t', '--console-socket', sock, id, 'sh', '-c', 'tty; echo END-MARK']);
   return { code: x.code, stderr: x.stderr, out: await r.done };
 }
@@ -23,9 +21,7 @@ sideBySide('two exec -t in a row work and the init keeps its /dev/console', asyn
   const root = privateRoot(t);
   const dir = makeDir(t, 'tsrun-exectty-');
   const initSock = join(dir, 'init.sock');
-  const init = receiver(initSock, '');
-  t.teardown(init.kill);
-  await waitFor(init.ready, 5000, 'init receiver');
+  const init = await listeningReceiver(t, initSock, '', 'init receiver');
   const bundle = makeBundle(t, (s) => {
     s.process.terminal = true;
     s.process.args = ['sleep', '1000'];

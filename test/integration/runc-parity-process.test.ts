@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { receiver } from './console-receiver.js';
+import { listeningReceiver } from './console-receiver.js';
 import { makeBundle, makeDir, privateRoot, runRuntime, uniqueId, waitFor, type Result } from './helpers.js';
 import { runContainer, sideBySide, type Runtime } from './runc-parity.js';
 
@@ -20,9 +20,7 @@ sideBySide('a non-root process owns its terminal and can reopen it', async (t, r
   const root = privateRoot(t);
   const sock = join(makeDir(t, 'tsrun-ttyown-'), 'console.sock');
   // The typed line is echoed back: quotes split each marker so only the output matches it.
-  const r = receiver(sock, `echo "own$(stat -L -c %u /proc/self/fd/0)"; echo reopen > "$(tty)" && echo re""opened; echo END""-MARK; exit`);
-  t.teardown(r.kill);
-  await waitFor(r.ready, 5000, 'receiver');
+  const r = await listeningReceiver(t, sock, `echo "own$(stat -L -c %u /proc/self/fd/0)"; echo reopen > "$(tty)" && echo re""opened; echo END""-MARK; exit`);
   const bundle = makeBundle(t, (s) => {
     s.process.terminal = true;
     s.process.user = USER;

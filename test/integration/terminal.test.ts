@@ -1,6 +1,6 @@
 /** process.terminal with --console-socket: the pty master reaches the socket, the peer is the container's tty. */
 import { join } from 'node:path';
-import { receiver } from './console-receiver.js';
+import { listeningReceiver } from './console-receiver.js';
 import { makeBundle, makeDir, privateRoot, needsCommand, requireRootAndBuild, serialUnless, stateOf, tsrun, uniqueId, waitFor } from './helpers.js';
 
 const it = serialUnless(requireRootAndBuild() ?? needsCommand('python3'));
@@ -10,9 +10,7 @@ it('create with a terminal sends one pty master over the console socket', async 
   const root = privateRoot(t);
   const dir = makeDir(t, 'tsrun-tty-');
   const sock = join(dir, 'console.sock');
-  const r = receiver(sock, 'tty; stty size; echo END-MARK; exit');
-  t.teardown(r.kill);
-  await waitFor(r.ready, 5000, 'receiver');
+  const r = await listeningReceiver(t, sock, 'tty; stty size; echo END-MARK; exit');
   const bundle = makeBundle(t, (s) => {
     s.process.terminal = true;
     s.process.consoleSize = { height: 33, width: 111 };
