@@ -6,7 +6,7 @@
  */
 export const COMMAND_NAMES = [
   'create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'list', 'ps', 'pause', 'resume', 'update', 'events',
-  'spec', 'features', 'plan', 'checkpoint', 'restore',
+  'spec', 'features', 'plan', 'checkpoint', 'restore', 'image',
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];

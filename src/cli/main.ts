@@ -30,6 +30,7 @@ const MODULES = {
   plan: () => import('./plan.js'),
   checkpoint: () => import('./checkpoint.js'),
   restore: () => import('./restore.js'),
+  image: () => import('./image.js'),
 } satisfies Record<CommandName, () => Promise<{ default: TsrunCommand<any> }>>;
 
 const load: CommandLoader = async (name) => (await MODULES[name]()).default;

@@ -42,6 +42,13 @@ export function recordBuilder(command: string, builder?: (y: any) => any): Comma
     strict() {
       return recorder;
     },
+    // Text for --help only.
+    usage() {
+      return recorder;
+    },
+    epilog() {
+      return recorder;
+    },
   };
   builder?.(recorder);
   return spec;

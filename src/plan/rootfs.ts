@@ -10,6 +10,7 @@ import { Op, PathFlag, TreeFlag, type PlanOp } from '../executor/protocol.js';
 import { MS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.js';
 import { parseMountOptions } from './mount-options.js';
 import { findNamespace, isMapped, renderIdMap } from './namespaces.js';
+import { overlayMountData, overlayRoot, type OverlayRoot } from './overlay.js';
 import type { PlanContext, Spec, SpecDevice, SpecLinux, SpecMount } from './types.js';
 
 const IN_ROOT = PathFlag.IN_ROOT;
@@ -341,7 +342,7 @@ export function deviceOps(spec: Spec, inUserNs: boolean): PlanOp[] {
 }
 
 /** Ops from the propagation of "/" up to the set root fd, before any spec mount. */
-export function prepareRootOps(linux: SpecLinux | undefined, rootfs: string): PlanOp[] {
+export function prepareRootOps(linux: SpecLinux | undefined, rootfs: string, overlay?: OverlayRoot): PlanOp[] {
   const flags = rootfsPropagationFlags(linux);
   // Host mount events must not leak in: slave unless the spec says otherwise. Unbindable waits
   // for pivot_root (finishRootOps): an unbindable "/" cannot be bound onto itself.
@@ -353,8 +354,11 @@ export function prepareRootOps(linux: SpecLinux | undefined, rootfs: string): Pl
   if (before & MS.SHARED) ops.push(mountOp(PathFlag.ENCLOSING_MOUNT, MS.PRIVATE, '', rootfs, '', '', 'mount holding the rootfs made private'));
   return [
     ...ops,
-    // pivot_root needs the rootfs to be a mount point: bind it onto itself.
-    mountOp(0, MS.BIND | MS.REC, rootfs, rootfs, '', '', 'rootfs bound onto itself'),
+    // pivot_root needs the rootfs to be a mount point: bind it onto itself, or mount the image's
+    // overlay on it (in this namespace only: it goes when the container does).
+    overlay
+      ? mountOp(0, 0, 'overlay', rootfs, 'overlay', overlayMountData(overlay), `rootfs: overlay of ${overlay.lower.length} layers, upper ${overlay.upper}`)
+      : mountOp(0, MS.BIND | MS.REC, rootfs, rootfs, '', '', 'rootfs bound onto itself'),
     { op: Op.SET_ROOT, args: { path: rootfs } },
   ];
 }
@@ -396,7 +400,7 @@ export function rootfsOps(spec: Spec, ctx: PlanContext, warnings: string[] = [])
   }
   const inUserNs = (linux?.namespaces ?? []).some((n) => n.type === 'user');
   const beforePivot = markLastClone([
-    ...prepareRootOps(linux, ctx.rootfs),
+    ...prepareRootOps(linux, ctx.rootfs, overlayRoot(spec.annotations, ctx.bundle)),
     ...(spec.mounts ?? []).flatMap((m, i) => mountOps(m, i, ctx, linux, warnings)),
     ...deviceOps(spec, inUserNs),
   ]);

@@ -19,6 +19,11 @@ export const SCHEMA_FILES = [
   'config-platforms.json',
   'state.schema.json',
   'features.schema.json',
+  'image-defs.json',
+  'image-layout.schema.json',
+  'image-index.schema.json',
+  'image-manifest.schema.json',
+  'image-config.schema.json',
 ] as const;
 
 /** The validators tsrun uses, by exported name, with the schema each one checks. */
@@ -27,6 +32,10 @@ export const VALIDATORS = {
   validateProcess: `${SCHEMA_BASE}config.schema.json#/definitions/process`,
   validateState: `${SCHEMA_BASE}state.schema.json`,
   validateFeatures: `${SCHEMA_BASE}features.schema.json`,
+  validateImageLayout: `${SCHEMA_BASE}image-layout.schema.json`,
+  validateImageIndex: `${SCHEMA_BASE}image-index.schema.json`,
+  validateImageManifest: `${SCHEMA_BASE}image-manifest.schema.json`,
+  validateImageConfig: `${SCHEMA_BASE}image-config.schema.json`,
 } as const;
 
 export type ValidatorName = keyof typeof VALIDATORS;

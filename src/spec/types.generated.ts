@@ -637,3 +637,89 @@ export interface MemoryPolicyFeatures {
 export interface MountExtensionsFeatures {
   idmap?: FeatureEnabled;
 }
+
+/** The oci-layout file of an OCI image layout. */
+export interface ImageLayout {
+  imageLayoutVersion: "1.0.0";
+}
+
+/** An image index (index.json of a layout, or an index blob): manifests by platform and ref name. */
+export interface ImageIndex {
+  schemaVersion: number;
+  mediaType?: string;
+  artifactType?: string;
+  subject?: ImageDescriptor;
+  manifests: ImageDescriptor[];
+  annotations?: Record<string, string>;
+}
+
+/** A content descriptor: what a blob is, its size and digest. */
+export interface ImageDescriptor {
+  mediaType: string;
+  size: number;
+  /** algorithm:encoded, e.g. sha256:<64 hex digits>. */
+  digest: string;
+  urls?: string[];
+  data?: string;
+  artifactType?: string;
+  platform?: ImagePlatform;
+  annotations?: Record<string, string>;
+}
+
+export interface ImagePlatform {
+  architecture: string;
+  os: string;
+  "os.version"?: string;
+  "os.features"?: string[];
+  variant?: string;
+  features?: string[];
+}
+
+/** An image manifest: the config blob and the layers, bottom first. */
+export interface ImageManifest {
+  schemaVersion: number;
+  mediaType?: string;
+  artifactType?: string;
+  config: ImageDescriptor;
+  subject?: ImageDescriptor;
+  layers: ImageDescriptor[];
+  annotations?: Record<string, string>;
+}
+
+/** An image configuration: the execution parameters and the layers' diff ids. */
+export interface ImageConfig {
+  created?: string;
+  author?: string;
+  architecture: string;
+  variant?: string;
+  os: string;
+  "os.version"?: string;
+  "os.features"?: string[];
+  config?: ImageExecConfig;
+  rootfs: {
+    diff_ids: string[];
+    type: "layers";
+  };
+  history?: ImageHistory[];
+}
+
+export interface ImageExecConfig {
+  User?: string;
+  ExposedPorts?: Record<string, Record<string, unknown>>;
+  Env?: string[];
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  Volumes?: Record<string, Record<string, unknown>> | null;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+  ArgsEscaped?: boolean;
+}
+
+export interface ImageHistory {
+  created?: string;
+  author?: string;
+  created_by?: string;
+  comment?: string;
+  empty_layer?: boolean;
+}

@@ -12,6 +12,10 @@
 import {
   validateConfig as standaloneConfig,
   validateFeatures as standaloneFeatures,
+  validateImageConfig as standaloneImageConfig,
+  validateImageIndex as standaloneImageIndex,
+  validateImageLayout as standaloneImageLayout,
+  validateImageManifest as standaloneImageManifest,
   validateProcess as standaloneProcess,
   validateState as standaloneState,
 } from './validators.generated.js';
@@ -69,6 +73,10 @@ export function getValidators(): Readonly<Validators> {
     validateProcess: validator('validateProcess', standaloneProcess),
     validateState: validator('validateState', standaloneState),
     validateFeatures: validator('validateFeatures', standaloneFeatures),
+    validateImageLayout: validator('validateImageLayout', standaloneImageLayout),
+    validateImageIndex: validator('validateImageIndex', standaloneImageIndex),
+    validateImageManifest: validator('validateImageManifest', standaloneImageManifest),
+    validateImageConfig: validator('validateImageConfig', standaloneImageConfig),
   };
 }
 
@@ -108,6 +116,19 @@ export function validateState(obj: unknown, source = 'state.json'): State {
 /** Validates a features object (what `features` prints). */
 export function validateFeatures(obj: unknown, source = 'features.json'): Features {
   return run<Features>(validator('validateFeatures', standaloneFeatures), obj, source);
+}
+
+/** The image-spec documents tsrun reads (src/image), by their validator's name. */
+const IMAGE_VALIDATORS = {
+  validateImageLayout: standaloneImageLayout,
+  validateImageIndex: standaloneImageIndex,
+  validateImageManifest: standaloneImageManifest,
+  validateImageConfig: standaloneImageConfig,
+} as const;
+
+/** Validates an image-spec document (`source` names it in the error: the blob or file). */
+export function validateImageDocument<T>(name: keyof typeof IMAGE_VALIDATORS, obj: unknown, source: string): T {
+  return run<T>(validator(name, IMAGE_VALIDATORS[name]), obj, source);
 }
 
 /**

@@ -146,23 +146,40 @@ export class StateStore {
    * names its holder (pid and start time); a lock whose holder is gone is stale and taken over.
    */
   async withLock<T>(id: string, fn: () => Promise<T> | T, timeoutMs = 30_000): Promise<T> {
-    const lock = `${this.dir(id)}/${LOCK_FILE}`;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const got = tryLock(lock);
-      if (got === 'ok') break;
-      if (got === 'nodir') throw new ContainerNotExistError(id);
-      if (Date.now() > deadline) throw new TsrunError(`container ${id} is locked by another tsrun process (${got})`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    return withLockFile(
+      `${this.dir(id)}/${LOCK_FILE}`,
+      { missing: () => new ContainerNotExistError(id), busy: (holder) => new TsrunError(`container ${id} is locked by another tsrun process (${holder})`) },
+      fn,
+      timeoutMs,
+    );
+  }
+}
+
+/**
+ * Takes the lock file `lock`, runs fn, releases it (see StateStore.withLock). `missing`: the
+ * error when the lock's folder is gone; `busy`: the one when the holder keeps it past the timeout.
+ */
+export async function withLockFile<T>(
+  lock: string,
+  errors: { missing: () => Error; busy: (holder: string) => Error },
+  fn: () => Promise<T> | T,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = tryLock(lock);
+    if (got === 'ok') break;
+    if (got === 'nodir') throw errors.missing();
+    if (Date.now() > deadline) throw errors.busy(got);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  try {
+    return await fn();
+  } finally {
     try {
-      return await fn();
-    } finally {
-      try {
-        unlinkPath(lock);
-      } catch {
-        /* the folder may be gone: delete removes it while holding the lock */
-      }
+      unlinkPath(lock);
+    } catch {
+      /* the folder may be gone: delete removes it while holding the lock */
     }
   }
 }
