@@ -108,6 +108,8 @@ export function paxXattrs(meta: string): Record<string, Buffer> {
   return out;
 }
 
+const isFileEntry = (e: ReadEntry) => e.type === 'File' || e.type === 'OldFile' || e.type === 'ContiguousFile';
+
 class LayerApplier {
   count = 0;
   failed: Error | undefined;
@@ -134,6 +136,8 @@ class LayerApplier {
     try {
       if (++this.count > this.max) throw new Error(`more than ${this.max} entries (--max-entries)`);
       this.apply(entry, xattrs);
+      // An entry ends (and the parser goes on) only once it is read: files are, by file().
+      if (!isFileEntry(entry)) entry.resume();
       this.opts.progress?.(this.count);
     } catch (e) {
       entry.resume();

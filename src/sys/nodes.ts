@@ -24,8 +24,8 @@ function libc(): NodeCalls {
   calls = {
     mknod: lib.func('int mknod(const char *, uint32_t, uint64_t)') as NodeCalls['mknod'],
     lsetxattr: lib.func('int lsetxattr(const char *, const char *, const void *, size_t, int)') as NodeCalls['lsetxattr'],
-    lgetxattr: lib.func('ssize_t lgetxattr(const char *, const char *, _Out_ void *, size_t)') as NodeCalls['lgetxattr'],
-    llistxattr: lib.func('ssize_t llistxattr(const char *, _Out_ void *, size_t)') as NodeCalls['llistxattr'],
+    lgetxattr: lib.func('intptr_t lgetxattr(const char *, const char *, _Out_ void *, size_t)') as NodeCalls['lgetxattr'],
+    llistxattr: lib.func('intptr_t llistxattr(const char *, _Out_ void *, size_t)') as NodeCalls['llistxattr'],
     errno: () => koffi.errno() as number,
   };
   return calls;
