@@ -71,27 +71,41 @@ export default {
       .option('comment', { type: 'string', describe: "commit: the new layer's history comment" })
       .epilog(EPILOG),
   async run(a) {
-    const store = new LayerStore(a.store ?? defaultStoreDir());
-    switch (a.action) {
-      case 'unpack': {
-        const [image, bundle] = positionals(a, ['LAYOUT[:REF]', 'BUNDLE']);
-        await unpackImage(image!, bundle!, { overlay: a.overlay === true, store, maxEntries: a['max-entries'], progress: stderrProgress() });
-        return 0;
-      }
-      case 'commit': {
-        const [bundle, target] = positionals(a, ['BUNDLE', 'LAYOUT:REF']);
-        const r = await commitBundle(bundle!, target!, { progress: stderrProgress(), comment: a.comment });
-        writeOut(`${r.manifest.digest}\n`);
-        return 0;
-      }
-      case 'gc': {
-        positionals(a, []);
-        const removed = await store.gc((ref) => bundleUses(ref, store));
-        for (const d of removed) writeOut(`removed ${d}\n`);
-        return 0;
-      }
-      default:
-        throw new UsageError(`image: unknown action "${a.action ?? ''}" (unpack, commit, gc)`);
+    // A stalled stream would let the engine exit 0 with the work half done: never silently.
+    const stalled = () => {
+      process.stderr.write(`tsrun: image ${a.action}: stopped before it finished (a stream stalled)\n`);
+      process.exitCode = 1;
+    };
+    process.once('beforeExit', stalled);
+    try {
+      return await runAction(a);
+    } finally {
+      process.off('beforeExit', stalled);
     }
   },
 } satisfies TsrunCommand<ImageArgs>;
+
+async function runAction(a: ImageArgs): Promise<number> {
+  const store = new LayerStore(a.store ?? defaultStoreDir());
+  switch (a.action) {
+    case 'unpack': {
+      const [image, bundle] = positionals(a, ['LAYOUT[:REF]', 'BUNDLE']);
+      await unpackImage(image!, bundle!, { overlay: a.overlay === true, store, maxEntries: a['max-entries'], progress: stderrProgress() });
+      return 0;
+    }
+    case 'commit': {
+      const [bundle, target] = positionals(a, ['BUNDLE', 'LAYOUT:REF']);
+      const r = await commitBundle(bundle!, target!, { progress: stderrProgress(), comment: a.comment });
+      writeOut(`${r.manifest.digest}\n`);
+      return 0;
+    }
+    case 'gc': {
+      positionals(a, []);
+      const removed = await store.gc((ref) => bundleUses(ref, store));
+      for (const d of removed) writeOut(`removed ${d}\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`image: unknown action "${a.action ?? ''}" (unpack, commit, gc)`);
+  }
+}

@@ -50,6 +50,11 @@ export function overlayRoot(annotations: Record<string, string | undefined> | un
   return root;
 }
 
+/**
+ * redirect_dir and metacopy off whatever the kernel's defaults: with them, a renamed directory or
+ * a chmod'ed file in the upper dir only points into the lower layers, and commit (which reads the
+ * upper dir as a layer) would lose their contents.
+ */
 export function overlayMountData(o: OverlayRoot): string {
-  return `lowerdir=${o.lower.join(':')},upperdir=${o.upper},workdir=${o.work}`;
+  return `lowerdir=${o.lower.join(':')},upperdir=${o.upper},workdir=${o.work},redirect_dir=off,metacopy=off`;
 }

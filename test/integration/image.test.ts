@@ -159,7 +159,7 @@ it('a container runs from an overlay bundle: writes land in the upper dir; commi
   const store = join(dir, 'store');
   const bundle = join(dir, 'bundle');
   imageOk(t, ['unpack', '--overlay', '--store', store, `${base}:base`, bundle]);
-  setProcess(bundle, 'echo new > /srv/new && rm /srv/hardlink && rm -rf /opt/x && mkdir /opt/x && echo again > /opt/x/other && echo vol > /vol/data && echo 10.0.0.1 h >> /etc/hosts && cat /etc/hostname');
+  setProcess(bundle, 'echo new > /srv/new && rm /srv/hardlink && mv /srv/replaced /srv/moved && rm -rf /opt/x && mkdir /opt/x && echo again > /opt/x/other && echo vol > /vol/data && echo 10.0.0.1 h >> /etc/hosts && cat /etc/hostname');
   const root = privateRoot(t);
   const r = await tsrun(root, ['run', '-b', bundle, uniqueId('images')]);
   t.is(r.code, 0, r.stderr);
@@ -184,12 +184,13 @@ it('a container runs from an overlay bundle: writes land in the upper dir; commi
   const layer = manifestOf(out, 'v2').layers.at(-1)!;
   t.deepEqual(
     layerEntries(out, layer.digest).filter((e) => !/^(proc|sys|dev|tmp|run)\//.test(e)),
-    ['etc/', 'opt/', 'opt/x/', 'opt/x/.wh..wh..opq', 'opt/x/other', 'srv/', 'srv/.wh.hardlink', 'srv/new'],
+    ['etc/', 'opt/', 'opt/x/', 'opt/x/.wh..wh..opq', 'opt/x/other', 'srv/', 'srv/.wh.hardlink', 'srv/.wh.replaced', 'srv/moved/', 'srv/moved/new', 'srv/new'],
   );
   umoci('unpack', '--image', `${out}:v2`, join(dir, 'check'));
   const tree = listTree(join(dir, 'check', 'rootfs'));
   t.is(readFileSync(join(dir, 'check', 'rootfs', 'srv', 'new'), 'utf8'), 'new\n');
   t.false('srv/hardlink' in tree);
+  t.deepEqual(Object.keys(tree).filter((p) => /^srv\/(moved|replaced)/.test(p)), ['srv/moved', 'srv/moved/new'], 'a renamed directory is whole in the layer (redirect_dir off)');
   t.true('srv/file' in tree, 'the other name of the hardlink stays');
   t.deepEqual(Object.keys(tree).filter((p) => p.startsWith('opt/x')), ['opt/x', 'opt/x/other']);
   t.false('vol/data' in tree, 'no volume contents');

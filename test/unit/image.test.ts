@@ -20,6 +20,9 @@ import { TAR_END, entryHeader, padding } from '../../src/image/tar-write.js';
 import { resolveUser } from '../../src/image/user.js';
 import { OVERLAY_ANNOTATIONS, overlayRoot } from '../../src/plan/overlay.js';
 import type { ImageConfig, ImageIndex } from '../../src/spec/types.generated.js';
+import { Op } from '../../src/executor/protocol.js';
+import { buildCreatePlan } from '../../src/plan/index.js';
+import { ctx as planCtx, spec as planSpec } from './plan-fixtures.js';
 
 test('LAYOUT[:REF]: the last colon splits when no slash follows it', (t) => {
   t.deepEqual(parseImageRef('img:v1'), { layout: 'img', ref: 'v1' });
@@ -175,4 +178,17 @@ test('manifest selection: by ref, through a nested index, by platform; errors li
   t.throws(() => selectManifest(dir, index, 'nope'), { message: /no image with ref "nope" \(refs: multi, plain\)/ });
   t.throws(() => selectManifest(dir, index, undefined, { os: 'linux', architecture: 'amd64' }), { message: /holds 2 images, name one as LAYOUT:REF/ });
   t.throws(() => selectManifest(dir, index, 'multi', { os: 'linux', architecture: 's390x' }), { message: /no manifest for linux\/s390x/ });
+});
+
+test('plan: an overlay bundle mounts the overlay on root.path where the rootfs bind would go', (t) => {
+  const lower = '/b/init:/var/lib/tsrun/layers/sha256/aa:/var/lib/tsrun/layers/sha256/bb';
+  const s = planSpec((x) => (x.annotations = { [OVERLAY_ANNOTATIONS.lower]: lower, [OVERLAY_ANNOTATIONS.upper]: 'upper', [OVERLAY_ANNOTATIONS.work]: 'work' }));
+  const ops = buildCreatePlan(s, planCtx).ops;
+  const mounts = ops.filter((o) => o.op === Op.MOUNT).map((o) => o.args);
+  t.false(mounts.some((a) => a.source === planCtx.rootfs && a.target === planCtx.rootfs), 'no rootfs bind');
+  const overlay = mounts.find((a) => a.fstype === 'overlay');
+  t.deepEqual(overlay && { target: overlay.target, data: overlay.data, how: overlay.how }, { target: planCtx.rootfs, data: `lowerdir=${lower},upperdir=/b/upper,workdir=/b/work,redirect_dir=off,metacopy=off`, how: 0 });
+  const index = (pred: (o: (typeof ops)[number]) => boolean) => ops.findIndex(pred);
+  t.true(index((o) => o.args.fstype === 'overlay') < index((o) => o.op === Op.PIVOT_ROOT), 'before pivot_root, in the new mount namespace');
+  t.true(index((o) => o.op === Op.UNSHARE) < index((o) => o.args.fstype === 'overlay'));
 });
