@@ -20,7 +20,7 @@
  * Settings (environment): BENCH_RUNS (rounds, default 10), BENCH_PARALLEL (containers, 50),
  * BENCH_PARALLEL_RUNS (3), BENCH_FOOTPRINT_RUNS (5), BENCH_MEM_TRIES (3), BENCH_MEM_STEP_KIB (16),
  * BENCH_ENGINES (auto | comma list of node, bun, deno, each optionally name=/path/to/binary),
- * BENCH_OPS (comma list of engines,run,lifecycle,state,parallel,ctr,footprint,memlimit),
+ * BENCH_OPS (comma list of engines,run,lifecycle,state,parallel,ctr,footprint,memlimit,images),
  * BENCH_OUT (output dir, default test/bench), BENCH_README (0: leave README.md alone),
  * BENCH_TMP and BENCH_ID (set by run.sh).
  */
@@ -36,6 +36,7 @@ import {
   sleepSync, timeAsync, timeSync, type Timed, cgroupMemoryKiB, median, versionOf, waitExited, which,
 } from './lib.js';
 import { type Column, type EngineBaseline, type Row, add, chartSvg, engineRatios, fmt, markdown, newRow, value } from './report.js';
+import { benchImages, imagesMarkdown } from './images.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const ROOTFS = join(REPO, 'build', 'rootfs-busybox');
@@ -57,7 +58,10 @@ const PAR_RUNS = intEnv('BENCH_PARALLEL_RUNS', 3);
 const FOOT_RUNS = intEnv('BENCH_FOOTPRINT_RUNS', 5);
 const MEM_TRIES = intEnv('BENCH_MEM_TRIES', 3);
 const MEM_STEP = intEnv('BENCH_MEM_STEP_KIB', 16) * 1024;
-const ALL_OPS = ['engines', 'run', 'lifecycle', 'state', 'parallel', 'ctr', 'footprint', 'memlimit'];
+const ALL_OPS = ['engines', 'run', 'lifecycle', 'state', 'parallel', 'ctr', 'footprint', 'memlimit', 'images'];
+/** The image rows (images.ts): rounds and the image's file count. */
+const IMAGE_RUNS = intEnv('BENCH_IMAGE_RUNS', 5);
+const IMAGE_FILES = intEnv('BENCH_IMAGE_FILES', 10_000);
 const OPS = new Set((process.env.BENCH_OPS || ALL_OPS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
 const OUT = resolve(process.env.BENCH_OUT || join(REPO, 'test', 'bench'));
 const BENCH_ID = process.env.BENCH_ID || `tsb${process.pid}`;
@@ -746,6 +750,14 @@ async function main(): Promise<void> {
     if (OPS.has('ctr')) await opCtr(tmp, live, res, m);
     if (OPS.has('footprint')) opFootprint(tmp, live, res);
     if (OPS.has('memlimit')) opMemLimit(tmp, live, res);
+    let images = '';
+    if (OPS.has('images')) {
+      if (!which('umoci')) log('umoci not installed: no image rows');
+      else {
+        const tools = live.filter((rt) => rt.kind === 'tsrun').map((rt) => ({ key: rt.key, label: rt.label, argv: rt.argv }));
+        images = imagesMarkdown(benchImages(tmp, ROOTFS, tools, IMAGE_RUNS, IMAGE_FILES, log));
+      }
+    }
     for (const rt of rts) if (rt.broken) for (const row of res.rows) row.na[rt.key] = `${rt.label} failed its warm-up \`run\`: ${rt.broken}`;
 
     // The report.
@@ -766,7 +778,7 @@ async function main(): Promise<void> {
     const meta = { date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', runs: RUNS, parallel: PAR, parallelRuns: PAR_RUNS, host, versions, notes };
     const table = markdown(rts, res.rows, engineRes, meta);
     mkdirSync(OUT, { recursive: true });
-    writeFileSync(join(OUT, 'results.md'), `# tsrun benchmark results\n\nWritten by \`make bench\` (test/bench/run.sh); see test/bench/README.md. Chart: [chart.svg](chart.svg).\n\n${table.full}`);
+    writeFileSync(join(OUT, 'results.md'), `# tsrun benchmark results\n\nWritten by \`make bench\` (test/bench/run.sh); see test/bench/README.md. Chart: [chart.svg](chart.svg).\n\n${table.full}${images ? `\n${images}` : ''}`);
     const tsrunLabel = rts.filter((r) => r.kind === 'tsrun').map((r) => r.label).join(', ');
     writeFileSync(join(OUT, 'chart.svg'), chartSvg(rts, res.rows, engineRes, `${tsrunLabel} vs runc and crun; medians of ${RUNS} interleaved rounds (${PAR_RUNS} for ${PAR} containers), ${meta.date}, ${host}`));
     if (process.env.BENCH_README !== '0' && OUT === join(REPO, 'test', 'bench')) {
@@ -775,7 +787,7 @@ async function main(): Promise<void> {
       if (ratios) replaceReadmeRegion('engines', ratios);
     }
     log(`wrote ${join(OUT, 'results.md')} and ${join(OUT, 'chart.svg')}`);
-    process.stdout.write(`${table.full}\n`);
+    process.stdout.write(`${table.full}\n${images}`);
     // A sanity line for whoever reads the log: the main ratio.
     const run = res.rows.find((r) => r.key === 'run');
     if (run) for (const rt of rts) { const v = value(run, rt.key); if (v !== undefined) log(`run /bin/true, ${rt.label}: ${fmt(v, 'ms')}`); }

@@ -7,7 +7,7 @@ import { median, quantile } from './lib.js';
 export interface Column {
   key: string;
   label: string;
-  kind: 'tsrun' | 'runc' | 'crun';
+  kind: 'tsrun' | 'runc' | 'crun' | 'umoci';
   /** The JavaScript engine tsrun runs on (tsrun columns only). */
   engine?: string;
   color: string;
@@ -67,7 +67,7 @@ export function fmt(v: number, unit: Unit): string {
   }
 }
 
-function ratio(a: number | undefined, b: number | undefined): string {
+export function ratio(a: number | undefined, b: number | undefined): string {
   if (a === undefined || b === undefined || b === 0) return '–';
   const r = a / b;
   return `${r < 10 ? r.toFixed(2) : r.toFixed(1)}×`;
