@@ -156,6 +156,9 @@ class LayerApplier {
 
   private apply(entry: ReadEntry, xattrs: Record<string, Buffer>): void {
     const parts = entryComponents(entry.path);
+    // overlayfs's own marks (opaque, redirect, origin) would be obeyed in the store: a layer must not forge them.
+    const forged = Object.keys(xattrs).find((k) => k.startsWith('trusted.overlay.'));
+    if (forged) throw new Error(`xattr ${forged} is overlayfs's own (a layer says whiteouts with .wh. names)`);
     const name = parts[parts.length - 1] ?? '';
     if (name.startsWith(WHITEOUT_PREFIX)) return this.whiteout(parts, entry);
     if (parts.length === 0 && entry.type !== 'Directory') throw new Error('only a directory may name the root');
@@ -169,8 +172,10 @@ class LayerApplier {
       case 'OldFile':
       case 'ContiguousFile':
         this.replace(path);
-        this.file(path, entry);
-        break;
+        // Its xattrs once it is owned: chown(2) drops security.capability.
+        this.file(path, entry, xattrs);
+        this.markWritten(parts);
+        return;
       case 'SymbolicLink':
         this.replace(path);
         symlinkSync(String(entry.linkpath), path);
@@ -250,7 +255,7 @@ class LayerApplier {
   }
 
   /** A regular file: created (O_EXCL, O_NOFOLLOW), filled as the tar streams, then its owner, mode and times. */
-  private file(path: string, entry: ReadEntry): void {
+  private file(path: string, entry: ReadEntry, xattrs: Record<string, Buffer>): void {
     const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     entry.on('data', (chunk: Buffer) => {
       if (!this.failed) writeSync(fd, chunk);
@@ -261,6 +266,7 @@ class LayerApplier {
         fchmodSync(fd, (entry.mode ?? 0o644) & 0o7777);
         const mtime = entry.mtime ?? new Date();
         futimesSync(fd, entry.atime ?? mtime, mtime);
+        for (const [key, value] of Object.entries(xattrs)) setXattr(path, key, value);
       } catch (e) {
         this.fail(new ConfigError(`${this.opts.what}: tar entry "${entry.path}": ${(e as Error).message}`));
       } finally {

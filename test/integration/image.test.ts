@@ -150,6 +150,17 @@ it("opaque whiteouts and whiteouts of whole trees, in both modes: what the later
   t.deepEqual(merged, copy);
 });
 
+it('extended attributes of a layer are kept in both modes', (t) => {
+  const dir = makeDir(t, 'tsrun-images-xattr-');
+  const layout = writeImage(join(dir, 'oci'), [tarOf([{ path: 'f', body: 'x', xattrs: { 'user.tsrun': Buffer.from('v=1') } }, { path: 'd', type: 'Directory', mode: 0o755, xattrs: { 'user.dir': Buffer.from('d') } }])]);
+  imageOk(t, ['unpack', `${layout}:bad`, join(dir, 'copy')]);
+  imageOk(t, ['unpack', '--overlay', '--store', join(dir, 'store'), `${layout}:bad`, join(dir, 'ovl')]);
+  for (const root of [join(dir, 'copy', 'rootfs'), lowerDirs(join(dir, 'ovl'))[1]!]) {
+    t.is(getXattr(join(root, 'f'), 'user.tsrun')?.toString(), 'v=1');
+    t.is(getXattr(join(root, 'd'), 'user.dir')?.toString(), 'd');
+  }
+});
+
 function setProcess(bundle: string, script: string): void {
   const file = join(bundle, 'config.json');
   const config = JSON.parse(readFileSync(file, 'utf8'));
@@ -280,6 +291,7 @@ it('hostile layers are refused with the blob, the layer and the entry named: "..
   const layered = writeImage(join(arena, 'oci'), [tarOf([{ path: 'evil', type: 'SymbolicLink', linkpath: '../outside', mode: 0o777 }]), tarOf([{ path: 'evil/x', body: 'pwned' }])]);
   imageOk(t, ['unpack', '--overlay', '--store', join(arena, 'store'), `${layered}:bad`, join(arena, 'b')]);
   t.deepEqual(readdirSync(join(arena, 'outside')), []);
+  expectRefused(t, [tarOf([{ path: 'd', type: 'Directory', mode: 0o755, xattrs: { 'trusted.overlay.opaque': Buffer.from('y') } }])], /tar entry "d\/": xattr trusted.overlay.opaque is overlayfs's own/);
   const many = tarOf(Array.from({ length: 150 }, (_, i) => ({ path: `f${i}` })));
   expectRefused(t, [many], /tar entry "f100": more than 100 entries/, ['--max-entries', '100']);
 });
