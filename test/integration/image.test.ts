@@ -327,6 +327,15 @@ it('a blob that does not match its digest is refused before anything is extracte
   t.deepEqual(readdirSync(join(dir, 'b', 'rootfs')), []);
 });
 
+unless(it, needsCommand('script', 'Debian bsdutils'))('progress on stderr when it is a terminal, nothing when it is not', (t) => {
+  const dir = makeDir(t, 'tsrun-images-progress-');
+  const quiet = image(['unpack', `${base}:base`, join(dir, 'quiet')]);
+  t.is(quiet.stderr, '');
+  const log = join(dir, 'typescript');
+  execFileSync('script', ['-qec', `${TSRUN} image unpack ${base}:base ${join(dir, 'tty')}`, log], { stdio: 'ignore' });
+  t.regex(readFileSync(log, 'utf8'), /\r\x1b\[Klayer 1\/3 \(blob sha256:[0-9a-f]{64}\): \d+ entries/);
+});
+
 it('tsrun image --help documents both modes and the layer store', (t) => {
   const r = spawnSync(TSRUN, ['image', '--help'], { encoding: 'utf8' });
   t.is(r.status, 0, r.stderr);
