@@ -60,8 +60,8 @@ const MEM_TRIES = intEnv('BENCH_MEM_TRIES', 3);
 const MEM_STEP = intEnv('BENCH_MEM_STEP_KIB', 16) * 1024;
 const ALL_OPS = ['engines', 'run', 'lifecycle', 'state', 'parallel', 'ctr', 'footprint', 'memlimit', 'images'];
 /** The image rows (images.ts): rounds and the image's file count. */
-const IMAGE_RUNS = intEnv('BENCH_IMAGE_RUNS', 5);
-const IMAGE_FILES = intEnv('BENCH_IMAGE_FILES', 10_000);
+const IMAGE_RUNS = intEnv('BENCH_IMAGE_RUNS', 3);
+const IMAGE_FILES = intEnv('BENCH_IMAGE_FILES', 5_000);
 const OPS = new Set((process.env.BENCH_OPS || ALL_OPS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
 const OUT = resolve(process.env.BENCH_OUT || join(REPO, 'test', 'bench'));
 const BENCH_ID = process.env.BENCH_ID || `tsb${process.pid}`;

@@ -3,7 +3,8 @@
 # and test/bench/chart.svg and refreshes the table in README.md.
 #
 # Settings: BENCH_RUNS (rounds, default 10), BENCH_PARALLEL (50), BENCH_PARALLEL_RUNS (3),
-# BENCH_ENGINES (auto), BENCH_OPS (all), BENCH_OUT, BENCH_README=0; see bench.ts.
+# BENCH_ENGINES (auto), BENCH_OPS (all), BENCH_OUT, BENCH_README=0, BENCH_IMAGE_RUNS (3),
+# BENCH_IMAGE_FILES (5000); see bench.ts.
 #
 # Everything the run makes lives under one temp dir and one cgroup named after this shell's pid;
 # the trap removes all of it (containers, containerd and its shims, cgroups) on any exit.
