@@ -16,6 +16,11 @@ export interface ExecContext extends Omit<PlanContext, 'rootfs' | 'bundle' | 'fi
   initPid: number;
   /** Namespace types whose /proc/<init>/ns entry differs from tsrun's own: these are joined. */
   joinTypes: ReadonlySet<string>;
+  /**
+   * The init got its root by chroot (no mount namespace of its own, or --no-pivot): joining the
+   * mount namespace gives that namespace's root, not the container's.
+   */
+  chrootRoot?: boolean;
 }
 
 /** setns ops into the init's namespaces of the given types, in execJoinOrder (userns), mount last. */
@@ -34,11 +39,14 @@ export function buildExecPlan(proc: SpecProcess, ctx: ExecContext): Plan {
   for (let fd = 3; fd < 3 + ctx.extraFds; fd++) ops.push({ op: Op.INHERIT_FD, args: { fd } });
   if (ctx.consoleSocket) ops.push({ op: Op.CONSOLE_CONNECT, args: { path: ctx.consoleSocket } });
   if (ctx.seccomp?.listenerPath) ops.push({ op: Op.SECCOMP_LISTENER_CONNECT, args: { path: ctx.seccomp.listenerPath } });
+  // A chrooted init's root is opened before any join, from tsrun's /proc.
+  if (ctx.chrootRoot) ops.push({ op: Op.SET_ROOT, args: { path: `/proc/${ctx.initPid}/root` }, note: "the init's root (it chrooted)" });
   ops.push(...joinOps(ctx.initPid, ctx.joinTypes));
   ops.push({ op: Op.FORK, args: { wait: 0 }, note: 'the child is in the pid namespace' });
   ops.push({ op: Op.SETSID, args: {} });
-  // Joining a mount namespace moves the root to that namespace's root: the container's.
-  ops.push({ op: Op.SET_ROOT, args: { path: '/' } });
+  // Joining a mount namespace moves the root to that namespace's root: the container's, unless
+  // the init chrooted.
+  ops.push(ctx.chrootRoot ? { op: Op.CHROOT, args: {} } : { op: Op.SET_ROOT, args: { path: '/' } });
   if (proc.terminal) {
     const size = proc.consoleSize;
     // runc binds no /dev/console for exec: the new pty is only the process's terminal.
