@@ -10,7 +10,6 @@ import { IncorrectStatusError, SysError, TsrunError } from '../errors.js';
 import { runExecutor } from '../executor/spawn.js';
 import { SYNC_SECCOMP_STATE } from '../executor/protocol.js';
 import { buildExecPlan } from '../plan/index.js';
-import { findNamespace } from '../plan/namespaces.js';
 import { namespacesToJoin } from '../sys/proc.js';
 import type { SpecProcess } from '../plan/types.js';
 import { loadProcess } from '../spec/index.js';
@@ -19,7 +18,7 @@ import { setChildSubreaper } from '../sys/libc.js';
 import { startConsoleProxy, type ConsoleProxy } from '../console/proxy.js';
 import { waitForeground } from './run.js';
 import { cgroupOf } from './cgroup.js';
-import { canExec, hookState, loadContainer, type Container } from './container.js';
+import { canExec, hookState, initChrooted, loadContainer, type Container } from './container.js';
 import { compileSpecSeccomp, inheritedFds, listenerState } from './create.js';
 import { checkHostSupport, probeHostSecurity } from './host-checks.js';
 import type { Spec } from '../spec/index.js';
@@ -100,7 +99,7 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
     const plan = buildExecPlan(proc, {
       initPid: c.rec.pid,
       joinTypes: namespacesToJoin(c.rec.pid),
-      chrootRoot: c.rec.noPivot || !findNamespace(spec.linux, 'mount'),
+      chrootRoot: initChrooted(c.rec),
       consoleSocket: proxy?.socket ?? (o.consoleSocket ? resolve(o.consoleSocket) : undefined),
       extraFds: fds.count,
       seccomp: await compileSpecSeccomp(spec, o.debug),

@@ -388,9 +388,9 @@ export function finishRootOps(spec: Spec): PlanOp[] {
 
 /**
  * A config without a mount namespace (runtime-spec: the container inherits tsrun's): the rootfs
- * is bound at a mount point of tsrun's own (ctx.chrootMount) and every mount goes beneath it,
- * in tsrun's namespace and with its propagation, and the init chroots there. Nothing changes the
- * propagation of the caller's "/", and delete detaches that one mount point (with all beneath).
+ * is bound at a mount point of tsrun's own (ctx.chrootMount), made private, every mount goes
+ * beneath it, in tsrun's namespace, and the init chroots there. Nothing changes the propagation of
+ * the caller's "/", and delete detaches that one mount point (with all beneath).
  */
 function chrootRootOps(linux: SpecLinux | undefined, ctx: PlanContext): PlanOp[] {
   if (findNamespace(linux, 'user')) {
@@ -402,6 +402,9 @@ function chrootRootOps(linux: SpecLinux | undefined, ctx: PlanContext): PlanOp[]
   if (!ctx.chrootMount) throw new ConfigError('config.json: /linux/namespaces: no mount namespace, and no mount point of the runtime\'s for the rootfs');
   return [
     mountOp(PathFlag.CREATE_DIR, MS.BIND | MS.REC, ctx.rootfs, ctx.chrootMount, '', '', "rootfs bound at the runtime's mount point for it (no mount namespace)"),
+    // A bind of a shared mount joins its peer group: what goes beneath would show at the
+    // rootfs's own path (runc's container mounts do) and in every peer.
+    mountOp(0, MS.PRIVATE | MS.REC, '', ctx.chrootMount, '', '', 'that mount point made private: the mounts beneath stay there'),
     { op: Op.SET_ROOT, args: { path: ctx.chrootMount } },
   ];
 }

@@ -5,10 +5,10 @@
  * mount point of its own, chroots, and detaches it all at delete (runc 1.1.5 refuses a config
  * with masked paths then, and leaves its mounts behind without; docs/design.md).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
-import { containerDirs, makeBundle, privateRoot, requireRootAndBuild, runRuntime, serialUnless, tsrun, uniqueId, waitFor } from './helpers.js';
+import { ROOTFS, TSRUN, containerDirs, makeBundle, privateRoot, requireRootAndBuild, runRuntime, serialUnless, tsrun, uniqueId, waitFor } from './helpers.js';
 import { runContainer, sideBySide } from './runc-parity.js';
 
 /** A process in a mount namespace of its own, killed at teardown; its namespace's path. */
@@ -65,6 +65,25 @@ tsrunOnly('no mount namespace: the container shares tsrun\'s, chrooted into its 
   t.deepEqual(r.stdout.trim().split('\n'), [readlinkSync('/proc/self/ns/mnt'), 'rootfs', 'character special file', 'read-only']);
   t.deepEqual(chrootMounts(root), [], 'delete detached every mount it made in tsrun\'s namespace');
   t.false(existsSync(`${root}/.chroot/${id}`));
+});
+
+tsrunOnly('no mount namespace under a shared "/" (a systemd host): the container\'s mounts stay beneath tsrun\'s mount point, not at the rootfs\'s own path', async (t) => {
+  const bundle = makeBundle(t, (s) => {
+    withoutMountNs(s);
+    s.process.args = ['sleep', '1000'];
+  });
+  const root = privateRoot(t);
+  const id = uniqueId('nomntns-shared');
+  t.teardown(() => tsrun(root, ['delete', '--force', id]).then(() => undefined));
+  const under = (dir: string) => `awk -v d=${dir}/ 'index($5, d) == 1' /proc/self/mountinfo | wc -l`;
+  // A mount namespace of the test's own, "/" shared in it; it goes, with anything left, when the shell exits.
+  const script = `${TSRUN} --root ${root} run -d -b ${bundle} ${id} </dev/null >/dev/null 2>&1 || exit 1; ${under(ROOTFS)}; ${under(`${root}/.chroot`)}; ${TSRUN} --root ${root} delete -f ${id}; ${under(`${root}/.chroot`)}`;
+  const r = spawnSync('unshare', ['--mount', '--propagation', 'shared', 'sh', '-c', script], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  const [atRootfs, beneath, afterDelete] = r.stdout.trim().split('\n').map(Number);
+  t.is(atRootfs, 0, 'nothing shows at the rootfs\'s own path');
+  t.true(beneath! > 1, 'the rootfs and its mounts are beneath tsrun\'s mount point');
+  t.is(afterDelete, 0);
 });
 
 tsrunOnly('no mount namespace: exec runs in the container\'s root; delete leaves no mount behind', async (t) => {

@@ -141,8 +141,11 @@ const chrootCtx = { ...ctx, chrootMount: '/run/tsrun/.chroot/x' };
 test('no mount namespace: the rootfs is bound at the runtime\'s mount point for it, the init chroots there, "/" keeps its propagation', (t) => {
   const { ops } = buildCreatePlan(spec(noMountNs), chrootCtx);
   const bind = ops.find((o) => o.op === Op.MOUNT)!;
+  t.is(ops[ops.indexOf(bind) + 2]!.op, Op.SET_ROOT);
   t.deepEqual([bind.args.source, bind.args.target, bind.args.flags], ['/b/rootfs', '/run/tsrun/.chroot/x', BigInt(MS.BIND | MS.REC)]);
-  t.is(ops[ops.indexOf(bind) + 1]!.args.path, '/run/tsrun/.chroot/x');
+  const made = ops[ops.indexOf(bind) + 1]!;
+  t.deepEqual([made.args.target, made.args.flags], ['/run/tsrun/.chroot/x', BigInt(MS.PRIVATE | MS.REC)]);
+  t.is(ops[ops.indexOf(bind) + 2]!.args.path, '/run/tsrun/.chroot/x');
   t.false(ops.slice(0, index(ops, Op.CHROOT)).some((o) => o.op === Op.MOUNT && o.args.target === '/'), 'nothing changes the caller\'s "/"');
   t.false(ops.some((o) => o.op === Op.PIVOT_ROOT || o.op === Op.MOVE_ROOT));
   t.true(index(ops, Op.CHROOT) > index(ops, Op.MKNOD));
