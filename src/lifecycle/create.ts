@@ -10,7 +10,7 @@ import { startExecutor, type StartedExecutor } from '../executor/spawn.js';
 import { Op, SYNC_SECCOMP_STATE, type PlanOp } from '../executor/protocol.js';
 import { runHooks } from '../hooks/index.js';
 import { buildCreatePlan, executorJoinsCgroup, type PlanContext } from '../plan/index.js';
-import type { CompiledFilter } from '../plan/types.js';
+import { compileSpecSeccomp, listenerState } from '../seccomp/spec-filter.js';
 import { loadSpec, type Spec } from '../spec/index.js';
 import { StateStore, writePidFile, type ContainerRecord } from '../state/store.js';
 import { readProcStat } from '../sys/proc.js';
@@ -207,33 +207,3 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     throw e;
   }
 }
-
-/** Compiles linux.seccomp in the parent (cached by profile); the executor only loads the bytes. */
-export async function compileSpecSeccomp(spec: Spec, debug?: (m: string) => void): Promise<CompiledFilter | undefined> {
-  const profile = spec.linux?.seccomp;
-  if (!profile) return undefined;
-  // Loaded for a config with seccomp only: syscall tables, the default profile and the compiler
-  // are a sixth of create's code, which a compiled Bun program loads as a whole otherwise.
-  const { compileSeccomp } = await import('../seccomp/index.js');
-  const compiled = compileSeccomp(profile);
-  for (const w of compiled.warnings) debug?.(w);
-  return { program: compiled.program, flags: compiled.flags, ...(compiled.notify ? { listenerPath: profile.listenerPath } : {}) };
-}
-
-/**
- * What a seccomp listener receives with the notify fd (runtime-spec config-linux.md,
- * "ContainerProcessState"): the fd's name, the process, the profile's metadata, the state.
- */
-export function listenerState(spec: Spec, state: Record<string, unknown>, pid: number): Uint8Array | undefined {
-  if (!spec.linux?.seccomp?.listenerPath) return undefined;
-  return Buffer.from(
-    JSON.stringify({
-      ociVersion: spec.ociVersion,
-      fds: ['seccompFd'],
-      pid,
-      ...(spec.linux.seccomp.listenerMetadata ? { metadata: spec.linux.seccomp.listenerMetadata } : {}),
-      state,
-    }),
-  );
-}
-

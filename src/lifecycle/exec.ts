@@ -19,7 +19,8 @@ import { startConsoleProxy, type ConsoleProxy } from '../console/proxy.js';
 import { waitForeground } from './run.js';
 import { cgroupOf } from './cgroup.js';
 import { canExec, hookState, initChrooted, loadContainer, type Container } from './container.js';
-import { compileSpecSeccomp, inheritedFds, listenerState } from './create.js';
+import { inheritedFds } from './create.js';
+import { compileSpecSeccomp, listenerState } from '../seccomp/spec-filter.js';
 import { checkHostSupport, probeHostSecurity } from './host-checks.js';
 import type { Spec } from '../spec/index.js';
 

@@ -58,7 +58,7 @@ function hooksOf(rec: ContainerRecord): { startContainer?: Hook[]; poststart?: H
  */
 async function startHookPlace(rec: ContainerRecord, state: Record<string, unknown>): Promise<HookPlace> {
   const spec = rec.config as unknown as Spec;
-  const [{ compileSpecSeccomp, listenerState }, { cgroupOf }] = await Promise.all([import('./create.js'), import('./cgroup.js')]);
+  const [{ compileSpecSeccomp, listenerState }, { cgroupOf }] = await Promise.all([import('../seccomp/spec-filter.js'), import('./cgroup.js')]);
   return {
     initPid: rec.pid,
     // The filter compiles as create's did (the compile cache answers).
