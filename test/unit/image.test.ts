@@ -192,3 +192,11 @@ test('plan: an overlay bundle mounts the overlay on root.path where the rootfs b
   t.true(index((o) => o.args.fstype === 'overlay') < index((o) => o.op === Op.PIVOT_ROOT), 'before pivot_root, in the new mount namespace');
   t.true(index((o) => o.op === Op.UNSHARE) < index((o) => o.args.fstype === 'overlay'));
 });
+
+test('plan: an overlay bundle without a mount namespace is refused (the overlay would stay on the host)', (t) => {
+  const s = planSpec((x) => {
+    x.annotations = { [OVERLAY_ANNOTATIONS.lower]: '/l', [OVERLAY_ANNOTATIONS.upper]: 'upper', [OVERLAY_ANNOTATIONS.work]: 'work' };
+    x.linux.namespaces = x.linux.namespaces.filter((n: { type: string }) => n.type !== 'mount');
+  });
+  t.throws(() => buildCreatePlan(s, { ...planCtx, chrootMount: '/run/tsrun/x/rootfs' }), { message: /an overlay rootfs \(tsrun image unpack --overlay\) needs a mount namespace/ });
+});
