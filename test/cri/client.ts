@@ -6,10 +6,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { join } from 'node:path';
-import { REPO } from '../integration/helpers.js';
+import { fileURLToPath } from 'node:url';
 
-const PROTO = join(REPO, 'test', 'cri', 'cri-api.proto');
+/** The source's .proto, from dist/test/cri/ (the tests and the bench import this module). */
+const PROTO = fileURLToPath(new URL('../../../test/cri/cri-api.proto', import.meta.url));
 
 type Callback = (err: grpc.ServiceError | null, res: any) => void;
 type Method = (req: object, options: grpc.CallOptions, cb: Callback) => void;

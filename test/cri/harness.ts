@@ -6,58 +6,27 @@
  * files: the pause image (build/tsrun-pause, test/cri/pause.c) and busybox. Nothing is pulled.
  * Each runtime's pods live under their own cgroup parent, removed at the end.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Containerd } from '../integration/managers/containerd.js';
 import {
-  REPO, ROOTFS, RUNTIMES, type Runtime, basicPrerequisites, cgroupDirs, ensureCommands, eventually, pidsInCgroup,
+  ROOTFS, RUNTIMES, type Runtime, basicPrerequisites, cgroupDirs, ensureCommands, eventually, pidsInCgroup,
   removeCgroupTree, tail,
 } from '../integration/managers/common.js';
-import { IMAGE_REF, buildImageArchive } from '../integration/managers/image.js';
-import { loopbackCniConfList } from '../support/containerd-config.js';
+import { buildImageArchive } from '../integration/managers/image.js';
 import { CriClient } from './client.js';
+import {
+  CNI_BIN_DIR, CRI_NS, type ContainerOptions, PAUSE_BIN, type PodOptions, containerConfig, criSettings, pauseArchive, podConfig,
+} from './pods.js';
 
-export { IMAGE_REF };
-export const PAUSE_BIN = join(REPO, 'build', 'tsrun-pause');
-export const PAUSE_IMAGE = 'localhost/tsrun-pause:latest';
-/** The containerd namespace of the CRI plugin's containers and images. */
-export const CRI_NS = 'k8s.io';
-const CNI_BIN_DIR = '/usr/lib/cni';
+export type { PodOptions };
 
 /** Why the CRI harness cannot run here, or undefined (installs containerd and the CNI plugins when missing). */
 export function criPrerequisites(): string | undefined {
   return basicPrerequisites()
     ?? ensureCommands({ containerd: 'containerd', ctr: 'containerd', 'containerd-shim-runc-v2': 'containerd', [join(CNI_BIN_DIR, 'loopback')]: 'containernetworking-plugins' })
     ?? (existsSync(PAUSE_BIN) ? undefined : `needs ${PAUSE_BIN} (run make)`);
-}
-
-/** The pause image's rootfs (the one static binary) as an image archive in `dir`. */
-function pauseArchive(dir: string): string {
-  const rootfs = join(dir, 'rootfs');
-  mkdirSync(rootfs, { recursive: true });
-  copyFileSync(PAUSE_BIN, join(rootfs, 'pause'));
-  return buildImageArchive(rootfs, dir, PAUSE_IMAGE, ['/pause']);
-}
-
-export interface PodOptions {
-  hostname?: string;
-  dns?: { servers?: string[]; searches?: string[]; options?: string[] };
-  labels?: Record<string, string>;
-  /** NamespaceOption of the pod (network, pid, ipc: 'POD' | 'CONTAINER' | 'NODE'). */
-  namespaces?: Record<string, string>;
-  sysctls?: Record<string, string>;
-  privileged?: boolean;
-}
-
-export interface ContainerOptions {
-  command: string[];
-  /** NamespaceOption of the container; pid defaults to CONTAINER, as the kubelet sends for v1 pods. */
-  namespaces?: Record<string, string>;
-  resources?: Record<string, unknown>;
-  security?: Record<string, unknown>;
-  mounts?: Array<Record<string, unknown>>;
-  attempt?: number;
 }
 
 export class CriHarness {
@@ -69,19 +38,9 @@ export class CriHarness {
   /** Starts containerd with CRI, imports the images; throws (with containerd's log) when that fails. */
   static async start(): Promise<CriHarness> {
     const work = mkdtempSync(join(tmpdir(), 'tsrun-cri-'));
-    const cniConf = join(work, 'cni');
-    mkdirSync(cniConf);
-    writeFileSync(join(cniConf, '10-tsrun-loopback.conflist'), loopbackCniConfList('tsrun-cri-loopback'));
     let ctd: Containerd | undefined;
     try {
-      ctd = await Containerd.start((dir) => ({
-        sandboxImage: PAUSE_IMAGE,
-        handlers: Object.fromEntries(RUNTIMES.map((rt) => [rt.name, { binary: rt.bin, root: join(dir, `runc-root-${rt.name}`) }])),
-        defaultHandler: 'runc',
-        cniConfDir: cniConf,
-        cniBinDir: CNI_BIN_DIR,
-        systemdCgroup: process.env.TSRUN_CRI_SYSTEMD_CGROUP === '1',
-      }));
+      ctd = await Containerd.start((dir) => criSettings(dir, RUNTIMES));
       for (const archive of [pauseArchive(join(work, 'pause-image')), buildImageArchive(ROOTFS, join(work, 'busybox-image'))]) {
         const r = await ctd.ctr(CRI_NS, ['images', 'import', archive], { timeoutMs: 120_000 });
         if (r.code !== 0) throw new Error(`ctr -n ${CRI_NS} images import ${archive}: ${r.stderr}`);
@@ -114,18 +73,7 @@ export class CriHarness {
     const n = this.podCount++;
     const logDir = join(this.work, 'logs', `${name}-${n}`);
     mkdirSync(logDir, { recursive: true });
-    const config = {
-      metadata: { name: `${name}-${n}`, uid: `uid-${process.pid}-${n}`, namespace: `tsrun-cri-${rt.name}`, attempt: 0 },
-      hostname: opts.hostname ?? '',
-      log_directory: logDir,
-      dns_config: opts.dns,
-      labels: opts.labels ?? {},
-      linux: {
-        cgroup_parent: `${this.cgroupParent(rt)}/pod-${n}`,
-        sysctls: opts.sysctls ?? {},
-        security_context: { namespace_options: { network: 'POD', pid: 'POD', ipc: 'POD', ...opts.namespaces }, privileged: opts.privileged ?? false },
-      },
-    };
+    const config = podConfig(`${name}-${n}-${process.pid}`, logDir, `${this.cgroupParent(rt)}/pod-${n}`, opts);
     const r = await this.cri.call('RunPodSandbox', { config, runtime_handler: rt.name });
     const pod = new Pod(this, rt, r.pod_sandbox_id, config, logDir);
     this.pods.add(pod);
@@ -175,25 +123,11 @@ export class CriHarness {
 }
 
 export class Pod {
-  private count = 0;
-
   constructor(readonly h: CriHarness, readonly rt: Runtime, readonly id: string, readonly config: any, readonly logDir: string) {}
 
   /** CreateContainer (busybox) in this pod; returns its id. Its log is <logDir>/<name>.log. */
   async create(name: string, o: ContainerOptions): Promise<string> {
-    const config = {
-      metadata: { name, attempt: o.attempt ?? 0 },
-      image: { image: IMAGE_REF },
-      command: o.command,
-      log_path: `${name}-${o.attempt ?? 0}.log`,
-      mounts: o.mounts ?? [],
-      linux: {
-        resources: o.resources,
-        security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD', ...o.namespaces }, ...o.security },
-      },
-    };
-    this.count++;
-    const r = await this.h.cri.call('CreateContainer', { pod_sandbox_id: this.id, config, sandbox_config: this.config });
+    const r = await this.h.cri.call('CreateContainer', { pod_sandbox_id: this.id, config: containerConfig(name, o), sandbox_config: this.config });
     return r.container_id;
   }
 
