@@ -36,12 +36,12 @@ async function pod(t: ExecutionContext, rt: Runtime, name: string, opts: PodOpti
 }
 
 /** Whether bit `cap` is set in a /proc/<pid>/status capability mask. */
-const hasCap = (mask: string, cap: number) => (BigInt(`0x${mask}`) >> BigInt(cap)) & 1n ? true : false;
+const hasCap = (mask: string, cap: number) => ((BigInt(`0x${mask}`) >> BigInt(cap)) & 1n) === 1n;
 /** What the kubelet sends for procMount Default (k8s pkg/securitycontext: moby's defaults). */
 const KUBELET_MASKED = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
   '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'];
 const KUBELET_READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
-const CAP = { CHOWN: 0, NET_ADMIN: 12, NET_RAW: 13, SYS_ADMIN: 21, SYS_TIME: 25 };
+const CAP = { CHOWN: 0, NET_ADMIN: 12, NET_RAW: 13, SYS_TIME: 25 };
 
 for (const rt of RUNTIMES) {
   const rtIt = unless(it, which(rt.bin) ? undefined : `${rt.bin} is not installed`);

@@ -220,6 +220,11 @@ export function cgroupFileOf(pid: number, controller: string, v1: string, v2: st
   return join(base, unified!.slice(3), v2);
 }
 
+/** Whether a pid is a live process (not gone, not a zombie awaiting its reaper). */
+function alive(pid: number): boolean {
+  try { return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
+}
+
 /** What a removed pod left: state dirs, cgroups below its parent, processes, mounts and its netns. */
 export function podLeftovers(pod: Pod, ids: string[], pids: number[], netns: string | undefined): string[] {
   const found: string[] = [];
@@ -228,7 +233,7 @@ export function podLeftovers(pod: Pod, ids: string[], pids: number[], netns: str
     for (const e of readdirSync(dir)) if (statSync(join(dir, e)).isDirectory()) found.push(`cgroup ${join(dir, e)}`);
   }
   for (const pid of pidsInCgroup(pod.cgroupParent)) found.push(`process ${pid} in ${pod.cgroupParent}`);
-  for (const pid of pids) if (existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z')) found.push(`process ${pid}`);
+  for (const pid of pids) if (alive(pid)) found.push(`process ${pid}`);
   const daemon = pod.h.ctd.mountNsPid;
   if (daemon) {
     for (const m of mountsOf(daemon)) {

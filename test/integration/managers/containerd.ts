@@ -27,6 +27,8 @@ export class Containerd {
   private daemon?: ChildProcess;
   private imported = new Set<string>();
   private namespaces = new Set<string>();
+  /** The CRI plugin's namespace, when it runs: its pods' cgroups are under their own parents, not /<ns>. */
+  private criNamespace?: string;
 
   private constructor() {
     this.dir = mkdtempSync(join(tmpdir(), 'tsrun-ctd-'));
@@ -42,6 +44,7 @@ export class Containerd {
   static async start(cri?: (dir: string) => CriSettings): Promise<Containerd> {
     const c = new Containerd();
     try {
+      if (cri) c.criNamespace = 'k8s.io';
       await c.boot(cri?.(c.dir));
     } catch (e) {
       await c.stop();
@@ -205,6 +208,7 @@ export class Containerd {
       await sleep(500);
     }
     for (const ns of this.namespaces) {
+      if (ns === this.criNamespace) continue;
       const left = await removeCgroupTree(`/${ns}`);
       if (left.length) notes.push(`could not remove cgroups: ${left.join(' ')}`);
     }
