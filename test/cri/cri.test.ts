@@ -59,7 +59,9 @@ for (const rt of RUNTIMES) {
     t.is(status.network.ip, '127.0.0.1', 'the loopback network answered with its fixed address');
     const pause = info.pid as number;
     t.true(pause > 0 && existsSync(`/proc/${pause}`), `pause pid ${pause}`);
-    t.is(readFileSync(`/proc/${pause}/cmdline`, 'utf8').replace(/\0/g, ' ').trim(), '/pause');
+    // `start` may return before the init has exec'd /pause (runc's does: it only signals it).
+    const cmdline = () => readFileSync(`/proc/${pause}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+    t.true(await eventually(() => cmdline() === '/pause', 5000), `pause runs /pause: ${cmdline()}`);
 
     const c = await p.start('app', { command: SLEEP });
     const pid = await p.pid(c);
