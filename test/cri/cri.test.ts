@@ -59,7 +59,7 @@ for (const rt of RUNTIMES) {
     t.is(status.network.ip, '127.0.0.1', 'the loopback network answered with its fixed address');
     const pause = info.pid as number;
     t.true(pause > 0 && existsSync(`/proc/${pause}`), `pause pid ${pause}`);
-    // `start` may return before the init has exec'd /pause (runc's does: it only signals it).
+    // RunPodSandbox may return before the init has exec'd /pause (runc's start only signals it).
     const cmdline = () => readFileSync(`/proc/${pause}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
     t.true(await eventually(() => cmdline() === '/pause', 5000), `pause runs /pause: ${cmdline()}`);
 

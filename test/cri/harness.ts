@@ -146,10 +146,17 @@ export class Pod {
     return (await this.h.cri.call('ContainerStatus', { container_id: id })).status;
   }
 
-  /** The host pid of a container's process (ContainerStatus verbose info). */
+  /**
+   * The host pid of a running container's process (ContainerStatus verbose info), once it runs
+   * the image's program: StartContainer may return before the runtime's init has exec'd it
+   * (runc's start only signals its init), and until then it has neither the program's
+   * seccomp filter nor its command line.
+   */
   async pid(id: string): Promise<number> {
     const r = await this.h.cri.call('ContainerStatus', { container_id: id, verbose: true });
-    return JSON.parse(r.info.info).pid;
+    const pid: number = JSON.parse(r.info.info).pid;
+    await eventually(() => IMAGE_PROGRAMS.includes(exeOf(pid)), 5000, 20);
+    return pid;
   }
 
   /** PodSandboxStatus verbose: the status and the parsed info (pid, netns path, runtime spec). */
@@ -182,6 +189,13 @@ export class Pod {
     await this.h.cri.call('RemovePodSandbox', { pod_sandbox_id: this.id });
     this.h.forget(this);
   }
+}
+
+/** What the images' processes run, as /proc/<pid>/exe names it in their mount namespace. */
+const IMAGE_PROGRAMS = ['/bin/busybox', '/pause'];
+
+function exeOf(pid: number): string {
+  try { return readlinkSync(`/proc/${pid}/exe`); } catch { return ''; }
 }
 
 /** The inode a /proc/<pid>/ns/<kind> link names ("net:[4026531992]"). */
