@@ -667,6 +667,27 @@ void op_move_root(void)
 	reopen_root();
 }
 
+/* No mount namespace of its own: the root fd's mounts stay in tsrun's namespace, so the
+ * container gets its root by chroot, the only way without moving the caller's "/". */
+void op_chroot(void)
+{
+	if (g_root_fd < 0)
+		bail_msg(EBADF, "chroot: no root set (OP_SET_ROOT)");
+	if (fchdir(g_root_fd) < 0)
+		bail_errno(errno, "chroot: chdir to the root");
+	if (chroot(".") < 0)
+		bail_errno(errno, "chroot");
+	if (chdir("/") < 0)
+		bail_errno(errno, "chroot: chdir \"/\"");
+	reopen_root();
+}
+
+void op_umount(const struct op_umount *o)
+{
+	if (umount2(o->path, (int)o->flags) < 0 && errno != EINVAL && errno != ENOENT)
+		bail_errno(errno, "umount \"%s\"", o->path);
+}
+
 void op_mask_path(const struct op_mask_path *o)
 {
 	const char *path = o->path;

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define TSRUN_FRAME_MAGIC 0x4e525354u
-#define TSRUN_PROTOCOL_VERSION 9
+#define TSRUN_PROTOCOL_VERSION 10
 #define TSRUN_FRAME_HEADER_SIZE 12
 #define TSRUN_OP_HEADER_SIZE 8
 #define TSRUN_MAX_FRAME 16777216
@@ -86,6 +86,8 @@
 #define OP_SOURCE_HELPER 49
 #define OP_CLONE_TREE 50
 #define OP_PASSWD_HOME 51
+#define OP_CHROOT 52
+#define OP_UMOUNT 53
 
 /* The list kinds: strs is NULL-terminated too (an argv), bytes point into the plan. */
 struct strs {
@@ -307,6 +309,11 @@ struct op_passwd_home {
 	uint32_t uid;
 };
 
+struct op_umount {
+	uint32_t flags;
+	const char *path;
+};
+
 /* One op of the plan: its code and its fields, decoded by parse_plan (wire.c). */
 struct op {
 	uint16_t code;
@@ -352,6 +359,7 @@ struct op {
 		struct op_chdir_privileged chdir_privileged;
 		struct op_clone_tree clone_tree;
 		struct op_passwd_home passwd_home;
+		struct op_umount umount;
 	};
 };
 
@@ -545,6 +553,11 @@ static const struct op_layout op_layouts[] = {
 	[OP_PASSWD_HOME] = {"PASSWD_HOME", 1, {
 		{FIELD_U32, offsetof(struct op, passwd_home.uid)},
 	}},
+	[OP_CHROOT] = {"CHROOT", 0},
+	[OP_UMOUNT] = {"UMOUNT", 2, {
+		{FIELD_U32, offsetof(struct op, umount.flags)},
+		{FIELD_STR, offsetof(struct op, umount.path)},
+	}},
 };
 
 /* The op handlers (fsops.c, nsops.c, procops.c). */
@@ -599,6 +612,8 @@ void op_chdir_privileged(const struct op_chdir_privileged *o);
 void op_source_helper(void);
 void op_clone_tree(const struct op_clone_tree *o);
 void op_passwd_home(const struct op_passwd_home *o);
+void op_chroot(void);
+void op_umount(const struct op_umount *o);
 
 /* Runs the handler of o; -1 for an opcode without one. */
 static inline int run_op(const struct op *o)
@@ -655,6 +670,8 @@ static inline int run_op(const struct op *o)
 	case OP_SOURCE_HELPER: op_source_helper(); return 0;
 	case OP_CLONE_TREE: op_clone_tree(&o->clone_tree); return 0;
 	case OP_PASSWD_HOME: op_passwd_home(&o->passwd_home); return 0;
+	case OP_CHROOT: op_chroot(); return 0;
+	case OP_UMOUNT: op_umount(&o->umount); return 0;
 	}
 	return -1;
 }

@@ -23,6 +23,7 @@ export default {
       fifoPath: `${ctx.store.root}/<id>/exec.fifo`,
       consoleSocket: a['console-socket'],
       noPivot: a['no-pivot'],
+      chrootMount: `${ctx.store.root}/.chroot/<id>`,
       sessionKeyring: '<id>',
       extraFds: 0,
       privileged: euid() === 0,

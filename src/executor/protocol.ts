@@ -40,7 +40,7 @@
  */
 
 export const FRAME_MAGIC = 0x4e525354; // "TSRN" read as little endian bytes
-export const PROTOCOL_VERSION = 9;
+export const PROTOCOL_VERSION = 10;
 export const FRAME_HEADER_SIZE = 12;
 export const OP_HEADER_SIZE = 8;
 /** Upper bound on any frame, to refuse garbage early on both sides. */
@@ -240,6 +240,13 @@ export enum Op {
    * pivot or setns) for OP_EXECVE to add HOME=<dir> to envp; "/" when the file or the entry is missing (runc).
    */
   PASSWD_HOME = 51,
+  /**
+   * A config without a mount namespace: chroot into the root fd (the rootfs bound in tsrun's own
+   * mount namespace, or an exec's /proc/<init>/root), chdir("/"); the root fd becomes "/".
+   */
+  CHROOT = 52,
+  /** umount2(path, flags); a path that is no mount point (EINVAL) or is gone (ENOENT) is left as is. */
+  UMOUNT = 53,
 }
 
 export type FieldKind = 'u32' | 'u64' | 'str' | 'strs' | 'u32s' | 'bytes';
@@ -319,6 +326,8 @@ export const OP_FIELDS: Record<Op, ReadonlyArray<readonly [string, FieldKind]>> 
   [Op.MOUNT_SETATTR]: [['how', 'u32'], ['attrSet', 'u64'], ['attrClr', 'u64'], ['target', 'str'], ['options', 'str']],
   [Op.STDIO_OWNER]: [['uid', 'u32']],
   [Op.PASSWD_HOME]: [['uid', 'u32']],
+  [Op.CHROOT]: [],
+  [Op.UMOUNT]: [['flags', 'u32'], ['path', 'str']],
   [Op.CHDIR_PRIVILEGED]: [['path', 'str']],
   [Op.SOURCE_HELPER]: [],
   [Op.CLONE_TREE]: [['how', 'u32'], ['slot', 'u32'], ['source', 'str']],

@@ -8,7 +8,7 @@ import { childProcess } from '../sys/builtins.js';
 import { namespacesToJoin } from '../sys/proc.js';
 import { TsrunError } from '../errors.js';
 import { debug, debugOn } from '../log.js';
-import type { HookFilter } from '../plan/exec.js';
+import type { HookAsProcess } from '../plan/exec.js';
 
 export interface Hook {
   path: string;
@@ -29,8 +29,12 @@ export interface HookPlace {
   initPid: number;
   /** The hook's working directory in those namespaces (default: where joining the mount namespace leaves it, its root). */
   cwd?: string;
-  /** The container's seccomp filter, loaded last (startContainer); `listenerState` gives what its listener gets. */
-  seccomp?: HookFilter & { listenerState?(hookPid: number): Uint8Array | undefined };
+  /** startContainer: the hook runs as the container's process would (plan/exec.ts, HookAsProcess). */
+  asProcess?: HookAsProcess;
+  /** What the seccomp filter's listener gets with the hook's notify fd. */
+  listenerState?(hookPid: number): Uint8Array | undefined;
+  /** The hook process exists: put it in the container's cgroup (startContainer: runc runs it from the init). */
+  onSpawn?(pid: number): void;
 }
 
 /**
@@ -81,7 +85,7 @@ export async function runHook(hook: Hook, state: object, phase: HookPhase, index
   try {
     await runExecutor(
       {
-        ops: buildHookPlan(hook, place.initPid, namespacesToJoin(place.initPid), place.cwd, place.seccomp).ops,
+        ops: buildHookPlan(hook, { initPid: place.initPid, joinTypes: namespacesToJoin(place.initPid), cwd: place.cwd, asProcess: place.asProcess }).ops,
         extraFds: 0,
         pipeStdio: true,
         onChild: (child) => {
@@ -89,7 +93,7 @@ export async function runHook(hook: Hook, state: object, phase: HookPhase, index
           supervised.catch(() => undefined);
         },
       },
-      { onReady: (hookPid) => place.seccomp?.listenerState?.(hookPid) },
+      { onSpawn: place.onSpawn, onReady: (hookPid) => place.listenerState?.(hookPid) },
     );
   } catch (e) {
     throw new HookError(`${where}: ${(e as Error).message}`);

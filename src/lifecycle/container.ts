@@ -69,3 +69,12 @@ export const canPause = (s: Status) => s === 'running' || s === 'created';
 export const canResume = (s: Status) => s === 'paused';
 /** Without --ignore-paused; with it, paused too. */
 export const canExec = (s: Status) => s === 'running' || s === 'created';
+
+/**
+ * The init got its root by chroot (no mount namespace of its own, or --no-pivot): a process that
+ * joins its mount namespace must chroot into /proc/<init>/root too (plan/exec.ts).
+ */
+export function initChrooted(rec: ContainerRecord): boolean {
+  const namespaces = (rec.config.linux as { namespaces?: Array<{ type: string }> } | undefined)?.namespaces ?? [];
+  return rec.noPivot || !namespaces.some((n) => n.type === 'mount');
+}

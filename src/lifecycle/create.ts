@@ -10,7 +10,7 @@ import { startExecutor, type StartedExecutor } from '../executor/spawn.js';
 import { Op, SYNC_SECCOMP_STATE, type PlanOp } from '../executor/protocol.js';
 import { runHooks } from '../hooks/index.js';
 import { buildCreatePlan, executorJoinsCgroup, type PlanContext } from '../plan/index.js';
-import type { CompiledFilter } from '../plan/types.js';
+import { compileSpecSeccomp, listenerState } from '../seccomp/spec-filter.js';
 import { loadSpec, type Spec } from '../spec/index.js';
 import { StateStore, writePidFile, type ContainerRecord } from '../state/store.js';
 import { readProcStat } from '../sys/proc.js';
@@ -18,8 +18,10 @@ import type { CgroupManager } from '../cgroups/index.js';
 import { cgroupMountSources } from './cgroup.js';
 import { checkUserNamespace, containerCgroup, writeIdMaps } from './rootless.js'; // userns/rootless
 import { euid } from '../state/root.js';
-import { checkHostSupport, probeHostSecurity } from './host-checks.js';
+import { checkHostSupport, checkMountNsNotOwn, probeHostSecurity } from './host-checks.js';
 import { hookState } from './container.js';
+import { releaseChrootMount } from './chroot-mount.js';
+import { findNamespace } from '../plan/namespaces.js';
 import { mark } from '../trace.js';
 import { warmAttachLock } from '../cgroups/warmup.js';
 import { isoTimestamp } from '../state/timestamp.js';
@@ -85,7 +87,7 @@ export function resolveRootfs(spec: Spec, bundle: string): string {
 function withHookSync(ops: PlanOp[], spec: Spec): PlanOp[] {
   const h = spec.hooks;
   if (!h?.prestart?.length && !h?.createRuntime?.length && !h?.createContainer?.length) return ops;
-  const at = ops.findIndex((o) => o.op === Op.PIVOT_ROOT || o.op === Op.MOVE_ROOT);
+  const at = ops.findIndex((o) => o.op === Op.PIVOT_ROOT || o.op === Op.MOVE_ROOT || o.op === Op.CHROOT);
   return [...ops.slice(0, at), { op: Op.SYNC, args: { tag: SYNC_CREATE_RUNTIME }, note: 'prestart, createRuntime, createContainer hooks' }, ...ops.slice(at)];
 }
 
@@ -107,6 +109,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     consoleSocket = await opts.foregroundTerminal();
   }
   checkHostSupport(spec, probeHostSecurity(), 'config.json', '/process', opts.debug);
+  checkMountNsNotOwn(spec);
   checkUserNamespace(spec); // userns/rootless: devices, id-mapped mounts, a user namespace when not root
   const rootfs = resolveRootfs(spec, bundle);
   const seccomp = await compileSpecSeccomp(spec, opts.debug);
@@ -132,6 +135,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       fifoPath: store.fifoPath(opts.id),
       consoleSocket: consoleSocket ? resolve(consoleSocket) : undefined,
       noPivot: opts.noPivot,
+      chrootMount: findNamespace(spec.linux, 'mount') ? undefined : store.chrootMountPath(opts.id),
       sessionKeyring: opts.noNewKeyring ? undefined : opts.id,
       extraFds: fds.count,
       cgroupV1Mounts: cg ? cgroupMountSources(cg) : undefined,
@@ -195,6 +199,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     // What is left is ours to remove.
     try {
       await executor?.abort();
+      await releaseChrootMount(store, opts.id);
       cg?.destroy({ parents: true });
     } finally {
       store.remove(opts.id);
@@ -202,33 +207,3 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     throw e;
   }
 }
-
-/** Compiles linux.seccomp in the parent (cached by profile); the executor only loads the bytes. */
-export async function compileSpecSeccomp(spec: Spec, debug?: (m: string) => void): Promise<CompiledFilter | undefined> {
-  const profile = spec.linux?.seccomp;
-  if (!profile) return undefined;
-  // Loaded for a config with seccomp only: syscall tables, the default profile and the compiler
-  // are a sixth of create's code, which a compiled Bun program loads as a whole otherwise.
-  const { compileSeccomp } = await import('../seccomp/index.js');
-  const compiled = compileSeccomp(profile);
-  for (const w of compiled.warnings) debug?.(w);
-  return { program: compiled.program, flags: compiled.flags, ...(compiled.notify ? { listenerPath: profile.listenerPath } : {}) };
-}
-
-/**
- * What a seccomp listener receives with the notify fd (runtime-spec config-linux.md,
- * "ContainerProcessState"): the fd's name, the process, the profile's metadata, the state.
- */
-export function listenerState(spec: Spec, state: Record<string, unknown>, pid: number): Uint8Array | undefined {
-  if (!spec.linux?.seccomp?.listenerPath) return undefined;
-  return Buffer.from(
-    JSON.stringify({
-      ociVersion: spec.ociVersion,
-      fds: ['seccompFd'],
-      pid,
-      ...(spec.linux.seccomp.listenerMetadata ? { metadata: spec.linux.seccomp.listenerMetadata } : {}),
-      state,
-    }),
-  );
-}
-

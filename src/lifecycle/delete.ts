@@ -12,6 +12,7 @@ import { isSameLiveProcess } from '../sys/proc.js';
 import { cgroupWasFound, removeContainerCgroup } from '../cgroups/remove.js';
 import { canDelete, hookState, loadContainer, type Container } from './container.js';
 import { signalAll } from './signal-all.js';
+import { releaseChrootMount } from './chroot-mount.js';
 
 const KILL_WAIT_MS = 10_000;
 const FOUND_CGROUP_WAIT_MS = 1_000;
@@ -31,6 +32,7 @@ export async function deleteContainer(store: StateStore, id: string, force: bool
       // A brand check: the store (and its errors) may come from another bundle than this code.
       if (isTsrunError(e)) {
         if (!force) throw e;
+        await releaseChrootMount(store, id);
         store.remove(id);
         return [];
       }
@@ -62,6 +64,7 @@ function sharesHostPidNs(rec: ContainerRecord): boolean {
 
 async function destroy(store: StateStore, rec: ContainerRecord): Promise<string[]> {
   const warnings = rec.cgroup ? await removeCgroup(rec) : [];
+  await releaseChrootMount(store, rec.id);
   store.remove(rec.id);
   const hooks = (rec.config.hooks as { poststop?: Hook[] } | undefined)?.poststop;
   return [...warnings, ...(await runHooksReportingErrors(hooks, hookState(rec, 'stopped'), 'poststop'))];

@@ -6,7 +6,7 @@
  */
 import { join, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { IncorrectStatusError, SysError, TsrunError, UnsupportedError } from '../errors.js';
+import { IncorrectStatusError, SysError, TsrunError } from '../errors.js';
 import { runExecutor } from '../executor/spawn.js';
 import { SYNC_SECCOMP_STATE } from '../executor/protocol.js';
 import { buildExecPlan } from '../plan/index.js';
@@ -18,8 +18,9 @@ import { setChildSubreaper } from '../sys/libc.js';
 import { startConsoleProxy, type ConsoleProxy } from '../console/proxy.js';
 import { waitForeground } from './run.js';
 import { cgroupOf } from './cgroup.js';
-import { canExec, hookState, loadContainer, type Container } from './container.js';
-import { compileSpecSeccomp, inheritedFds, listenerState } from './create.js';
+import { canExec, hookState, initChrooted, loadContainer, type Container } from './container.js';
+import { inheritedFds } from './create.js';
+import { compileSpecSeccomp, listenerState } from '../seccomp/spec-filter.js';
 import { checkHostSupport, probeHostSecurity } from './host-checks.js';
 import type { Spec } from '../spec/index.js';
 
@@ -88,7 +89,6 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
   const proc = o.processFile ? loadProcess(o.processFile) : processFromFlags(c.rec.config.process as SpecProcess | undefined, o);
   if (proc.terminal && o.detach && !o.consoleSocket) throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');
   if (!proc.terminal && o.consoleSocket) throw new TsrunError('cannot use console socket if tsrun will not detach or allocate tty');
-  if (c.rec.noPivot) throw new UnsupportedError('exec into a container created with --no-pivot is not supported yet');
   const spec = c.rec.config as unknown as Spec;
   checkHostSupport({ ...spec, process: proc }, probeHostSecurity(), o.processFile ? 'process.json' : 'exec', '');
   const fds = inheritedFds(o.preserveFds);
@@ -100,6 +100,7 @@ export async function execProcess(store: StateStore, o: ExecOptions): Promise<nu
     const plan = buildExecPlan(proc, {
       initPid: c.rec.pid,
       joinTypes: namespacesToJoin(c.rec.pid),
+      chrootRoot: initChrooted(c.rec),
       consoleSocket: proxy?.socket ?? (o.consoleSocket ? resolve(o.consoleSocket) : undefined),
       extraFds: fds.count,
       seccomp: await compileSpecSeccomp(spec, o.debug),

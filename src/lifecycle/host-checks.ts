@@ -4,8 +4,8 @@
  * the field and the reason, instead of an EPERM from deep inside the container set-up. SELinux
  * labels on a host without SELinux are the exception: ignored, with a note.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { UnsupportedError } from '../errors.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { ConfigError, UnsupportedError } from '../errors.js';
 import { CAPABILITIES } from '../plan/linux-constants.js';
 import type { Spec } from '../spec/index.js';
 import { readProcStatus } from '../sys/proc.js';
@@ -68,4 +68,22 @@ function dropSelinuxLabels(spec: Spec, source: string, prefix: string, note: (ms
     ignored('/linux/mountLabel');
     delete spec.linux.mountLabel;
   }
+}
+
+/**
+ * A mount namespace joined by path that is tsrun's own: setting the rootfs up "inside" it would
+ * pivot the root of every process in it. Leaving the namespace out of the config shares it safely
+ * (plan/rootfs.ts, chroot). A path that cannot be read is left to the executor's setns to report.
+ */
+export function checkMountNsNotOwn(spec: Spec): void {
+  const path = spec.linux?.namespaces?.find((n) => n.type === 'mount')?.path;
+  if (!path) return;
+  let same = false;
+  try {
+    const [a, b] = [statSync(path), statSync('/proc/self/ns/mnt')];
+    same = a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return;
+  }
+  if (same) throw new ConfigError(`config.json: /linux/namespaces: the mount namespace at ${path} is the runtime's own: leave the mount namespace out of the config to share it`);
 }

@@ -10,7 +10,7 @@ import type { ContainerRecord, StateStore } from '../state/store.js';
 import { signalAll } from './signal-all.js';
 import { isSameLiveProcess } from '../sys/proc.js';
 import { O, closeFile, openFile, readInto, unlinkPath } from '../sys/file.js';
-import { canStart, hookState, loadContainer } from './container.js';
+import { canStart, hookState, initChrooted, loadContainer } from './container.js';
 import type { Hook, HookPlace } from '../hooks/index.js';
 import type { Spec } from '../spec/index.js';
 
@@ -31,7 +31,7 @@ export async function startContainer(store: StateStore, id: string): Promise<voi
     const hooks = hooksOf(c.rec).startContainer;
     if (hooks?.length) {
       const state = hookState(c.rec, 'created');
-      await stopOnFailure(c.rec, async () => runHooks(hooks, state, 'startContainer', { initPid: c.rec.pid, seccomp: await hookFilter(store, c.rec, state) }));
+      await stopOnFailure(c.rec, async () => runHooks(hooks, state, 'startContainer', await startHookPlace(c.rec, state)));
     }
     await releaseInit(store.fifoPath(id), alive);
     return c.rec;
@@ -52,17 +52,20 @@ function hooksOf(rec: ContainerRecord): { startContainer?: Hook[]; poststart?: H
 }
 
 /**
- * The container's seccomp filter for its startContainer hooks (runc runs them from the init, after
- * the filter): compiled as create did (the compile cache answers), loaded by each hook.
+ * Where startContainer hooks run: in the container, as its process, in its cgroup (runc runs them
+ * from the init, after it took the process's identity and filter). Loaded only for a container
+ * with such hooks: start stays small otherwise.
  */
-async function hookFilter(store: StateStore, rec: ContainerRecord, state: Record<string, unknown>): Promise<HookPlace['seccomp']> {
+async function startHookPlace(rec: ContainerRecord, state: Record<string, unknown>): Promise<HookPlace> {
   const spec = rec.config as unknown as Spec;
-  if (!spec.linux?.seccomp) return undefined;
-  // Loaded only for a container with hooks and a filter: start stays small otherwise.
-  const { compileSpecSeccomp, listenerState } = await import('./create.js');
-  const filter = await compileSpecSeccomp(spec);
-  if (!filter) return undefined;
-  return { filter, noNewPrivileges: spec.process?.noNewPrivileges === true, listenerState: (pid) => listenerState(spec, state, pid) };
+  const [{ compileSpecSeccomp, listenerState }, { cgroupOf }] = await Promise.all([import('../seccomp/spec-filter.js'), import('./cgroup.js')]);
+  return {
+    initPid: rec.pid,
+    // The filter compiles as create's did (the compile cache answers).
+    asProcess: { proc: spec.process!, chrootRoot: initChrooted(rec), seccomp: await compileSpecSeccomp(spec) },
+    listenerState: (pid) => listenerState(spec, state, pid),
+    onSpawn: (pid) => cgroupOf(rec)?.apply(pid),
+  };
 }
 
 /** Runs fn; if it throws, kills the container's processes before passing the error on. */

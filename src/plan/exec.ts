@@ -6,7 +6,7 @@
 import { Op, type PlanOp } from '../executor/protocol.js';
 import { NAMESPACE_FLAGS, execJoinOrder } from './namespaces.js';
 import { NS_PROC_NAME } from '../sys/proc.js';
-import { credentialOps, rlimitOps } from './process.js';
+import { credentialOps, filterOps, identityOps, rlimitOps } from './process.js';
 import { checkPlanSize } from './size.js';
 import type { CompiledFilter, Plan, PlanContext, SpecProcess } from './types.js';
 
@@ -16,6 +16,11 @@ export interface ExecContext extends Omit<PlanContext, 'rootfs' | 'bundle' | 'fi
   initPid: number;
   /** Namespace types whose /proc/<init>/ns entry differs from tsrun's own: these are joined. */
   joinTypes: ReadonlySet<string>;
+  /**
+   * The init got its root by chroot (no mount namespace of its own, or --no-pivot): joining the
+   * mount namespace gives that namespace's root, not the container's.
+   */
+  chrootRoot?: boolean;
 }
 
 /** setns ops into the init's namespaces of the given types, in execJoinOrder (userns), mount last. */
@@ -34,11 +39,14 @@ export function buildExecPlan(proc: SpecProcess, ctx: ExecContext): Plan {
   for (let fd = 3; fd < 3 + ctx.extraFds; fd++) ops.push({ op: Op.INHERIT_FD, args: { fd } });
   if (ctx.consoleSocket) ops.push({ op: Op.CONSOLE_CONNECT, args: { path: ctx.consoleSocket } });
   if (ctx.seccomp?.listenerPath) ops.push({ op: Op.SECCOMP_LISTENER_CONNECT, args: { path: ctx.seccomp.listenerPath } });
+  // A chrooted init's root is opened before any join, from tsrun's /proc.
+  if (ctx.chrootRoot) ops.push({ op: Op.SET_ROOT, args: { path: `/proc/${ctx.initPid}/root` }, note: "the init's root (it chrooted)" });
   ops.push(...joinOps(ctx.initPid, ctx.joinTypes));
   ops.push({ op: Op.FORK, args: { wait: 0 }, note: 'the child is in the pid namespace' });
   ops.push({ op: Op.SETSID, args: {} });
-  // Joining a mount namespace moves the root to that namespace's root: the container's.
-  ops.push({ op: Op.SET_ROOT, args: { path: '/' } });
+  // Joining a mount namespace moves the root to that namespace's root: the container's, unless
+  // the init chrooted.
+  ops.push(ctx.chrootRoot ? { op: Op.CHROOT, args: {} } : { op: Op.SET_ROOT, args: { path: '/' } });
   if (proc.terminal) {
     const size = proc.consoleSize;
     // runc binds no /dev/console for exec: the new pty is only the process's terminal.
@@ -62,44 +70,62 @@ export interface HookSpec {
 }
 
 /**
- * The container's seccomp filter for a startContainer hook, which runc runs from the init after
- * the filter is loaded (so the hook inherits it, and no_new_privs with it).
+ * A startContainer hook runs as the container's process would, since runc runs it from the init
+ * after the init took the process's identity: its root, rlimits, working directory, user, groups,
+ * capabilities, no_new_privs and seccomp filter. So a hook binary that the image or the container
+ * put at the hook's path never gets more than the container's own process gets.
  */
-export interface HookFilter {
-  filter: CompiledFilter;
-  noNewPrivileges: boolean;
+export interface HookAsProcess {
+  proc: SpecProcess;
+  /** The init chrooted (ExecContext.chrootRoot). */
+  chrootRoot: boolean;
+  /** The container's filter; a notifying one sends its fd to the listener with the state GO brings. */
+  seccomp?: CompiledFilter;
+}
+
+export interface HookRun {
+  /** Host pid of the container's init. */
+  initPid: number;
+  /** Namespace types to join (ExecContext.joinTypes). */
+  joinTypes: ReadonlySet<string>;
+  /** createContainer: the hook starts here (the rootfs, as runc does; ldconfig-style hooks write relative paths). */
+  cwd?: string;
+  /** startContainer: see HookAsProcess. */
+  asProcess?: HookAsProcess;
 }
 
 /**
  * A createContainer or startContainer hook, run "in the container namespace": every namespace of
  * the init, then a fork into its pid namespace whose parent stays to report the hook's exit
- * status, then exec of the hook (its state comes on stdin). With `cwd` (createContainer: the
- * rootfs, as runc does; ldconfig-style hooks write relative paths) the hook starts there. With
- * `seccomp`, the hook loads the container's filter last; a notifying filter's fd goes to the
- * listener with the state GO brings (a filter cannot be shared with a process that is not a child
- * of the init: the agent gets one per hook, as it does per exec).
+ * status, then exec of the hook (its state comes on stdin). A notifying filter's fd goes to the
+ * listener per hook (a filter cannot be shared with a process that is not a child of the init: the
+ * agent gets one per hook, as it does per exec).
  */
-export function buildHookPlan(hook: HookSpec, initPid: number, joinTypes: ReadonlySet<string>, cwd?: string, seccomp?: HookFilter): Plan {
-  const listener = seccomp?.filter.listenerPath;
+export function buildHookPlan(hook: HookSpec, run: HookRun): Plan {
+  const as = run.asProcess;
+  const listener = as?.seccomp?.listenerPath;
+  const warnings: string[] = [];
   const ops: PlanOp[] = [
     { op: Op.CLOEXEC_FROM, args: { fd: 3 } },
     ...(listener ? [{ op: Op.SECCOMP_LISTENER_CONNECT, args: { path: listener } }] : []),
-    ...joinOps(initPid, joinTypes),
-    ...(cwd === undefined ? [] : [{ op: Op.CHDIR, args: { path: cwd }, note: 'the hook starts in the rootfs' }]),
+    ...(as?.chrootRoot ? [{ op: Op.SET_ROOT, args: { path: `/proc/${run.initPid}/root` }, note: "the init's root (it chrooted)" }] : []),
+    ...joinOps(run.initPid, run.joinTypes),
+    ...(as?.chrootRoot ? [{ op: Op.CHROOT, args: {} }] : []),
+    ...(run.cwd === undefined ? [] : [{ op: Op.CHDIR, args: { path: run.cwd }, note: 'the hook starts in the rootfs' }]),
     { op: Op.FORK, args: { wait: 1 }, note: 'the parent passes the hook status on' },
+    ...(as ? rlimitOps(as.proc) : []),
     { op: Op.RESOLVE_EXEC, args: { arg0: hook.path, path: '' } },
     { op: Op.READY, args: {} },
     { op: Op.CLOSE_SYNC, args: {} },
-    ...(seccomp ? hookFilterOps(seccomp) : []),
+    ...(as ? hookIdentityOps(as, warnings) : []),
     { op: Op.EXECVE, args: { argv: hook.args && hook.args.length > 0 ? hook.args : [hook.path], envp: hook.env ?? [] } },
   ];
-  return { ops, warnings: [] };
+  return { ops, warnings };
 }
 
-function hookFilterOps({ filter, noNewPrivileges }: HookFilter): PlanOp[] {
-  return [
-    ...(noNewPrivileges ? [{ op: Op.NO_NEW_PRIVS, args: {} }] : []),
-    { op: Op.SECCOMP, args: { flags: filter.flags, program: filter.program }, note: "the container's seccomp filter" },
-    ...(filter.listenerPath ? [{ op: Op.SECCOMP_NOTIFY_SEND, args: {}, note: "the hook's notify fd to the listener" }] : []),
-  ];
+/** The process's identity and filter, in the init's order: the filter first while root unless no_new_privs lets it go last. */
+function hookIdentityOps({ proc, seccomp }: HookAsProcess, warnings: string[]): PlanOp[] {
+  const filter = seccomp ? filterOps(seccomp, "the container's seccomp filter") : [];
+  const identity = identityOps(proc, warnings);
+  return proc.noNewPrivileges ? [...identity, ...filter] : [...filter, ...identity];
 }

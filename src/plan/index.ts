@@ -124,4 +124,4 @@ function renderValue(key: string, v: unknown): string {
 }
 
 export { CLONE };
-export { buildExecPlan, buildHookPlan, joinOps, type ExecContext, type HookFilter, type HookSpec } from './exec.js';
+export { buildExecPlan, buildHookPlan, joinOps, type ExecContext, type HookAsProcess, type HookRun, type HookSpec } from './exec.js';

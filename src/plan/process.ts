@@ -5,7 +5,7 @@
 import { ConfigError } from '../errors.js';
 import { Op, SYNC_SECCOMP_STATE, type PlanOp } from '../executor/protocol.js';
 import { CAPABILITIES, RLIMIT } from './linux-constants.js';
-import type { PlanContext, Spec, SpecProcess } from './types.js';
+import type { CompiledFilter, PlanContext, Spec, SpecProcess } from './types.js';
 
 /** Bit mask of a capability list; an unknown name is a config error naming it. */
 export function capabilityMask(names: readonly string[] | undefined, where: string): bigint {
@@ -73,37 +73,26 @@ export function processSetupOps(spec: Spec, ctx: PlanContext): PlanOp[] {
   return ops;
 }
 
-/** User, groups, capabilities and the rest of the process's credentials, then the exec lookup. */
-export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: string[] = []): { beforeGate: PlanOp[]; afterGate: PlanOp[] } {
+/**
+ * The process's identity, as the init takes it: bounding set, working directory, groups and ids,
+ * umask, capabilities, no_new_privs. `whileRoot` runs after the first chdir, before the user switch.
+ */
+export function identityOps(proc: SpecProcess, warnings: string[], whileRoot: readonly PlanOp[] = []): PlanOp[] {
   const caps = proc.capabilities ?? {};
   const user = proc.user ?? { uid: 0, gid: 0 };
-  const beforeGate: PlanOp[] = [];
-  const afterGate: PlanOp[] = [];
-  const seccompOp = ctx.seccomp ? { op: Op.SECCOMP, args: { flags: ctx.seccomp.flags, program: ctx.seccomp.program } } : undefined;
-  // The notify fd goes to the listener right after the filter, before any other syscall it may
-  // notify (runc's parent sends it before the init goes on): nobody answers those until then.
-  const notify = ctx.seccomp?.listenerPath ? [{ op: Op.SECCOMP_NOTIFY_SEND, args: {}, note: 'seccomp notify fd to the listener' }] : [];
-  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN in the effective set: load it while
-  // still root, before the user switch clears the effective capabilities (runc: before finalizeNamespace).
-  // The listener's state comes with SYNC_ACK then: GO comes after syscalls the filter may notify.
-  if (seccompOp && !proc.noNewPrivileges) {
-    if (notify.length) beforeGate.push({ op: Op.SYNC, args: { tag: SYNC_SECCOMP_STATE }, note: 'the seccomp listener state, before the filter' });
-    beforeGate.push(seccompOp, ...notify);
-  }
-  beforeGate.push({ op: Op.CAPS_BOUNDING, args: { mask: capabilityMask(caps.bounding, '/process/capabilities/bounding') } });
   // As runc: first while privileged (a cwd only root can enter), again as the user if that was denied.
   const cwd = proc.cwd ?? '/';
-  beforeGate.push({ op: Op.CHDIR_PRIVILEGED, args: { path: cwd } });
-  // As runc: the process user owns its terminal or pipes, or it could not reopen them (tty, /proc/self/fd/1).
-  beforeGate.push({ op: Op.STDIO_OWNER, args: { uid: user.uid ?? 0 } });
-  // As runc: HOME from the container's /etc/passwd when the env has none, looked up while still root.
-  if (!hasEnv(proc.env, 'HOME')) beforeGate.push({ op: Op.PASSWD_HOME, args: { uid: user.uid ?? 0 }, note: 'HOME from /etc/passwd' });
-  beforeGate.push({ op: Op.SETGROUPS, args: { gids: [...(user.additionalGids ?? [])] } });
-  beforeGate.push({ op: Op.SETRESGID, args: { gid: user.gid ?? 0 } });
-  beforeGate.push({ op: Op.SETRESUID, args: { uid: user.uid ?? 0 } });
-  beforeGate.push({ op: Op.CHDIR, args: { path: cwd }, note: 'as the user, unless entered already' });
-  if (user.umask !== undefined) beforeGate.push({ op: Op.UMASK, args: { mask: user.umask } });
-  beforeGate.push({
+  const ops: PlanOp[] = [
+    { op: Op.CAPS_BOUNDING, args: { mask: capabilityMask(caps.bounding, '/process/capabilities/bounding') } },
+    { op: Op.CHDIR_PRIVILEGED, args: { path: cwd } },
+    ...whileRoot,
+    { op: Op.SETGROUPS, args: { gids: [...(user.additionalGids ?? [])] } },
+    { op: Op.SETRESGID, args: { gid: user.gid ?? 0 } },
+    { op: Op.SETRESUID, args: { uid: user.uid ?? 0 } },
+    { op: Op.CHDIR, args: { path: cwd }, note: 'as the user, unless entered already' },
+  ];
+  if (user.umask !== undefined) ops.push({ op: Op.UMASK, args: { mask: user.umask } });
+  ops.push({
     op: Op.CAPSET,
     args: {
       effective: capabilityMask(caps.effective, '/process/capabilities/effective'),
@@ -111,8 +100,39 @@ export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: str
       inheritable: capabilityMask(caps.inheritable, '/process/capabilities/inheritable'),
     },
   });
-  beforeGate.push({ op: Op.CAPS_AMBIENT, args: { mask: raisableAmbient(caps, warnings) } });
-  if (proc.noNewPrivileges) beforeGate.push({ op: Op.NO_NEW_PRIVS, args: {} });
+  ops.push({ op: Op.CAPS_AMBIENT, args: { mask: raisableAmbient(caps, warnings) } });
+  if (proc.noNewPrivileges) ops.push({ op: Op.NO_NEW_PRIVS, args: {} });
+  return ops;
+}
+
+/**
+ * Loading a seccomp filter, then handing its notify fd to the listener at once, before any other
+ * syscall it may notify (runc's parent sends it before the init goes on): nobody answers those until then.
+ */
+export function filterOps(filter: CompiledFilter, note?: string): PlanOp[] {
+  return [
+    { op: Op.SECCOMP, args: { flags: filter.flags, program: filter.program }, ...(note ? { note } : {}) },
+    ...(filter.listenerPath ? [{ op: Op.SECCOMP_NOTIFY_SEND, args: {}, note: 'seccomp notify fd to the listener' }] : []),
+  ];
+}
+
+/** User, groups, capabilities and the rest of the process's credentials, then the exec lookup. */
+export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: string[] = []): { beforeGate: PlanOp[]; afterGate: PlanOp[] } {
+  const user = proc.user ?? { uid: 0, gid: 0 };
+  const beforeGate: PlanOp[] = [];
+  const afterGate: PlanOp[] = [];
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN in the effective set: load it while
+  // still root, before the user switch clears the effective capabilities (runc: before finalizeNamespace).
+  // The listener's state comes with SYNC_ACK then: GO comes after syscalls the filter may notify.
+  if (ctx.seccomp && !proc.noNewPrivileges) {
+    if (ctx.seccomp.listenerPath) beforeGate.push({ op: Op.SYNC, args: { tag: SYNC_SECCOMP_STATE }, note: 'the seccomp listener state, before the filter' });
+    beforeGate.push(...filterOps(ctx.seccomp));
+  }
+  // As runc: the process user owns its terminal or pipes, or it could not reopen them (tty, /proc/self/fd/1).
+  const whileRoot: PlanOp[] = [{ op: Op.STDIO_OWNER, args: { uid: user.uid ?? 0 } }];
+  // As runc: HOME from the container's /etc/passwd when the env has none, looked up while still root.
+  if (!hasEnv(proc.env, 'HOME')) whileRoot.push({ op: Op.PASSWD_HOME, args: { uid: user.uid ?? 0 }, note: 'HOME from /etc/passwd' });
+  beforeGate.push(...identityOps(proc, warnings, whileRoot));
   const args = proc.args ?? [];
   if (args.length === 0) throw new ConfigError('config.json: /process/args: must have at least one element');
   // LSM labels take effect at execve; tsrun checked the module is enabled (host-checks.ts).
@@ -121,7 +141,7 @@ export function credentialOps(proc: SpecProcess, ctx: PlanContext, warnings: str
   beforeGate.push({ op: Op.RESOLVE_EXEC, args: { arg0: args[0]!, path: pathOf(proc.env) }, note: 'a missing binary fails create, not start' });
   // With no_new_privs the filter goes last, so it needs to allow nothing but execve; the
   // listener's state came with GO.
-  if (seccompOp && proc.noNewPrivileges) afterGate.push(seccompOp, ...notify);
+  if (ctx.seccomp && proc.noNewPrivileges) afterGate.push(...filterOps(ctx.seccomp));
   afterGate.push({ op: Op.EXECVE, args: { argv: args, envp: proc.env ?? [] } });
   return { beforeGate, afterGate };
 }

@@ -1,7 +1,7 @@
 /**
  * The container's filesystem: the rootfs made a mount point, every spec mount in order, /dev,
- * pivot_root (or, for --no-pivot, a move mount after the host's proc and sysfs mounts are hidden),
- * masked and read-only paths. Mount targets are resolved by the executor beneath the rootfs
+ * pivot_root (or, for --no-pivot, a move mount after the host's proc and sysfs mounts are hidden;
+ * or, without a mount namespace, chroot), masked and read-only paths. Mount targets are resolved by the executor beneath the rootfs
  * (openat2 RESOLVE_IN_ROOT), so a symlink in the image can never send a mount to the host.
  */
 import { isAbsolute, posix, resolve } from 'node:path';
@@ -386,20 +386,46 @@ export function finishRootOps(spec: Spec): PlanOp[] {
   return ops;
 }
 
+/**
+ * A config without a mount namespace (runtime-spec: the container inherits tsrun's): the rootfs
+ * is bound at a mount point of tsrun's own (ctx.chrootMount), made private, every mount goes
+ * beneath it, in tsrun's namespace, and the init chroots there. Nothing changes the propagation of
+ * the caller's "/", and delete detaches that one mount point (with all beneath).
+ */
+function chrootRootOps(linux: SpecLinux | undefined, ctx: PlanContext): PlanOp[] {
+  if (findNamespace(linux, 'user')) {
+    throw new ConfigError('config.json: /linux/namespaces: a user namespace needs a mount namespace too (without one, the rootfs is mounted in the runtime\'s own mount namespace, which a user namespace cannot mount in)');
+  }
+  if (linux?.rootfsPropagation !== undefined) {
+    throw new ConfigError('config.json: /linux/rootfsPropagation: needs a mount namespace (without one it would change the propagation of the runtime\'s own "/")');
+  }
+  if (!ctx.chrootMount) throw new ConfigError('config.json: /linux/namespaces: no mount namespace, and no mount point of the runtime\'s for the rootfs');
+  return [
+    mountOp(PathFlag.CREATE_DIR, MS.BIND | MS.REC, ctx.rootfs, ctx.chrootMount, '', '', "rootfs bound at the runtime's mount point for it (no mount namespace)"),
+    // A bind of a shared mount joins its peer group: what goes beneath would show at the
+    // rootfs's own path (runc's container mounts do) and in every peer.
+    mountOp(0, MS.PRIVATE | MS.REC, '', ctx.chrootMount, '', '', 'that mount point made private: the mounts beneath stay there'),
+    { op: Op.SET_ROOT, args: { path: ctx.chrootMount } },
+  ];
+}
+
 /** Every filesystem op of a new container, in order, up to (not including) the console. */
 export function rootfsOps(spec: Spec, ctx: PlanContext, warnings: string[] = []): { beforePivot: PlanOp[]; pivot: PlanOp[]; afterPivot: PlanOp[] } {
   const linux = spec.linux;
-  // A joined mount namespace (by path) is set up like a new one, inside it (as runc does); only
-  // the runtime's own mount namespace is refused (docs/design.md).
-  if (!findNamespace(linux, 'mount')) {
-    throw new ConfigError('config.json: /linux/namespaces: a mount namespace (new, or joined by path) is required (tsrun does not set up a rootfs in its own mount namespace)');
-  }
+  // A joined mount namespace (by path) is set up like a new one, inside it (as runc does).
+  const chroot = !findNamespace(linux, 'mount');
   const inUserNs = (linux?.namespaces ?? []).some((n) => n.type === 'user');
   const beforePivot = markLastClone([
-    ...prepareRootOps(linux, ctx.rootfs),
+    ...(chroot ? chrootRootOps(linux, ctx) : prepareRootOps(linux, ctx.rootfs)),
     ...(spec.mounts ?? []).flatMap((m, i) => mountOps(m, i, ctx, linux, warnings)),
     ...deviceOps(spec, inUserNs),
   ]);
-  const pivot = [ctx.noPivot ? { op: Op.MOVE_ROOT, args: {}, note: "--no-pivot: the host's full proc and sysfs mounts detached or covered, then the rootfs moved onto /" } : { op: Op.PIVOT_ROOT, args: {} }];
-  return { beforePivot, pivot, afterPivot: finishRootOps(spec) };
+  return { beforePivot, pivot: [rootChangeOp(chroot, ctx.noPivot)], afterPivot: finishRootOps(spec) };
+}
+
+/** How the init's root becomes the rootfs: pivot_root, --no-pivot's move, or chroot without a mount namespace. */
+function rootChangeOp(chroot: boolean, noPivot: boolean | undefined): PlanOp {
+  if (chroot) return { op: Op.CHROOT, args: {}, note: "chroot: the mounts stay in the runtime's mount namespace until delete" };
+  if (noPivot) return { op: Op.MOVE_ROOT, args: {}, note: "--no-pivot: the host's full proc and sysfs mounts detached or covered, then the rootfs moved onto /" };
+  return { op: Op.PIVOT_ROOT, args: {} };
 }

@@ -25,6 +25,11 @@ export interface PlanContext {
   fifoPath?: string;
   consoleSocket?: string;
   noPivot?: boolean;
+  /**
+   * Where the rootfs is bound in tsrun's own mount namespace when the config has none (the init
+   * chroots there; delete detaches it). Only such a config needs it.
+   */
+  chrootMount?: string;
   /** Count of fds from 3 up that the container inherits (--preserve-fds plus LISTEN_FDS). */
   extraFds: number;
   /** Sources for `cgroup` type mounts on a v1 host; undefined on a pure v2 host. */

@@ -63,6 +63,15 @@ export class StateStore {
     return `${this.root}/${checkContainerId(id)}`;
   }
 
+  /**
+   * Where a container without a mount namespace has its rootfs bound, in tsrun's namespace:
+   * outside the container's folder, so that no recursive removal of the folder can reach the
+   * rootfs through it.
+   */
+  chrootMountPath(id: string): string {
+    return `${this.root}/.chroot/${checkContainerId(id)}`;
+  }
+
   fifoPath(id: string): string {
     return `${this.dir(id)}/${FIFO_FILE}`;
   }

@@ -188,7 +188,8 @@ export function runPipeline(text: string, opts: PipelineOptions): CaseResult {
   // Hooks run in the container's namespaces.
   for (const phase of ['createContainer', 'startContainer'] as const) {
     for (const hook of spec.hooks?.[phase] ?? []) {
-      note('hooks', attempt('hooks', () => encodePlan(buildHookPlan(hook, INIT_PID, joinTypes).ops)));
+      const asProcess = phase === 'startContainer' && spec.process ? { proc: spec.process, chrootRoot: !joinTypes.has('mount') } : undefined;
+      note('hooks', attempt('hooks', () => encodePlan(buildHookPlan(hook, { initPid: INIT_PID, joinTypes, asProcess }).ops)));
     }
   }
   return first ? rejected(first.stage, first.error) : done({ outcome: 'created' });

@@ -34,13 +34,37 @@ test('with no_new_privs, the filter and its fd stay last, the state coming with 
   t.false(ops.some((o) => o.op === Op.SYNC && o.args.tag === SYNC_SECCOMP_STATE));
 });
 
-test('a startContainer hook loads the container filter last, with no_new_privs when the process has it', (t) => {
+test('a startContainer hook runs as the container process: its rlimits, user, groups and capabilities, then the filter last with no_new_privs', (t) => {
   const hook = { path: '/bin/sh', args: ['sh', '-c', 'true'] };
-  const { ops } = buildHookPlan(hook, 42, new Set(['mount']), undefined, { filter, noNewPrivileges: true });
+  const proc = spec((s) => {
+    s.process.noNewPrivileges = true;
+    s.process.user = { uid: 1000, gid: 1000, additionalGids: [10] };
+    s.process.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 64, soft: 64 }];
+  }).process!;
+  const { ops } = buildHookPlan(hook, { initPid: 42, joinTypes: new Set(['mount']), asProcess: { proc, chrootRoot: false, seccomp: filter } });
   t.is(ops[1]!.op, Op.SECCOMP_LISTENER_CONNECT, 'the listener is reached before the namespaces');
+  const after = (op: Op) => ops.findIndex((o) => o.op === op) > ops.findIndex((o) => o.op === Op.FORK);
+  t.true(after(Op.RLIMIT) && after(Op.CAPS_BOUNDING) && after(Op.CAPSET));
+  t.deepEqual(ops.find((o) => o.op === Op.SETGROUPS)!.args.gids, [10]);
+  t.is(ops.find((o) => o.op === Op.SETRESUID)!.args.uid, 1000);
   t.deepEqual(names(ops.slice(-4)), ['NO_NEW_PRIVS', 'SECCOMP', 'SECCOMP_NOTIFY_SEND', 'EXECVE']);
-  const plain = buildHookPlan(hook, 42, new Set(['mount'])).ops;
-  t.false(plain.some((o) => o.op === Op.SECCOMP || o.op === Op.SECCOMP_LISTENER_CONNECT));
+});
+
+test('a startContainer hook without no_new_privs loads the filter while still root, before the user switch', (t) => {
+  const hook = { path: '/bin/sh' };
+  const proc = spec((s) => (s.process.noNewPrivileges = false)).process!;
+  const { ops } = buildHookPlan(hook, { initPid: 42, joinTypes: new Set(['mount']), asProcess: { proc, chrootRoot: false, seccomp: filter } });
+  t.true(ops.findIndex((o) => o.op === Op.SECCOMP) < ops.findIndex((o) => o.op === Op.SETRESUID));
+  t.false(ops.some((o) => o.op === Op.NO_NEW_PRIVS));
+});
+
+test('a startContainer hook of a chrooted init enters its root; a createContainer hook keeps root\'s identity and loads no filter', (t) => {
+  const hook = { path: '/bin/sh' };
+  const chrooted = buildHookPlan(hook, { initPid: 42, joinTypes: new Set(['pid']), asProcess: { proc: spec(() => undefined).process!, chrootRoot: true } }).ops;
+  t.true(chrooted.findIndex((o) => o.op === Op.SET_ROOT && o.args.path === '/proc/42/root') < chrooted.findIndex((o) => o.op === Op.SETNS));
+  t.true(chrooted.findIndex((o) => o.op === Op.CHROOT) < chrooted.findIndex((o) => o.op === Op.FORK));
+  const plain = buildHookPlan(hook, { initPid: 42, joinTypes: new Set(['mount']), cwd: '/b/rootfs' }).ops;
+  t.false(plain.some((o) => [Op.SECCOMP, Op.SECCOMP_LISTENER_CONNECT, Op.SETRESUID, Op.CAPSET, Op.CHROOT].includes(o.op)));
 });
 
 const userBinds = spec((s) => {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Op, PathFlag, type PlanOp } from '../../src/executor/protocol.js';
-import { buildCreatePlan, capabilityMask, describePlan, parseMountOptions } from '../../src/plan/index.js';
+import { buildCreatePlan, buildExecPlan, capabilityMask, describePlan, parseMountOptions } from '../../src/plan/index.js';
 import { CLONE, MS } from '../../src/plan/linux-constants.js';
 import { ctx, spec } from './plan-fixtures.js';
 
@@ -135,8 +135,35 @@ test('preserved fds are inherited and no other', (t) => {
   t.deepEqual(ops.slice(0, 3).map((o) => [Op[o.op], o.args.fd]), [['CLOEXEC_FROM', 3], ['INHERIT_FD', 3], ['INHERIT_FD', 4]]);
 });
 
-test('no mount namespace is refused with a clear error', (t) => {
-  t.throws(() => buildCreatePlan(spec((s) => (s.linux.namespaces = [{ type: 'pid' }])), ctx), { message: /a mount namespace \(new, or joined by path\) is required/ });
+const noMountNs = (s: any) => (s.linux.namespaces = [{ type: 'pid' }]);
+const chrootCtx = { ...ctx, chrootMount: '/run/tsrun/.chroot/x' };
+
+test('no mount namespace: the rootfs is bound at the runtime\'s mount point for it, the init chroots there, "/" keeps its propagation', (t) => {
+  const { ops } = buildCreatePlan(spec(noMountNs), chrootCtx);
+  const bind = ops.find((o) => o.op === Op.MOUNT)!;
+  t.is(ops[ops.indexOf(bind) + 2]!.op, Op.SET_ROOT);
+  t.deepEqual([bind.args.source, bind.args.target, bind.args.flags], ['/b/rootfs', '/run/tsrun/.chroot/x', BigInt(MS.BIND | MS.REC)]);
+  const made = ops[ops.indexOf(bind) + 1]!;
+  t.deepEqual([made.args.target, made.args.flags], ['/run/tsrun/.chroot/x', BigInt(MS.PRIVATE | MS.REC)]);
+  t.is(ops[ops.indexOf(bind) + 2]!.args.path, '/run/tsrun/.chroot/x');
+  t.false(ops.slice(0, index(ops, Op.CHROOT)).some((o) => o.op === Op.MOUNT && o.args.target === '/'), 'nothing changes the caller\'s "/"');
+  t.false(ops.some((o) => o.op === Op.PIVOT_ROOT || o.op === Op.MOVE_ROOT));
+  t.true(index(ops, Op.CHROOT) > index(ops, Op.MKNOD));
+  t.true(index(ops, Op.CHROOT) < index(ops, Op.MASK_PATH));
+});
+
+test('no mount namespace: a user namespace, rootfsPropagation, or no mount point for the rootfs is refused naming the field', (t) => {
+  t.throws(() => buildCreatePlan(spec((s) => (noMountNs(s), s.linux.namespaces.push({ type: 'user' }))), chrootCtx), { message: /\/linux\/namespaces: a user namespace needs a mount namespace too/ });
+  t.throws(() => buildCreatePlan(spec((s) => (noMountNs(s), (s.linux.rootfsPropagation = 'rslave'))), chrootCtx), { message: /\/linux\/rootfsPropagation: needs a mount namespace/ });
+  t.throws(() => buildCreatePlan(spec(noMountNs), ctx), { message: /no mount point of the runtime's for the rootfs/ });
+});
+
+test('exec into a chrooted init: its root is opened before any join and chrooted into after the fork', (t) => {
+  const { ops } = buildExecPlan(spec().process!, { initPid: 42, joinTypes: new Set(['pid', 'mount']), extraFds: 0, chrootRoot: true });
+  const open = ops.findIndex((o) => o.op === Op.SET_ROOT && o.args.path === '/proc/42/root');
+  t.true(open >= 0 && open < index(ops, Op.SETNS));
+  t.true(index(ops, Op.CHROOT) > index(ops, Op.FORK));
+  t.false(ops.some((o) => o.op === Op.SET_ROOT && o.args.path === '/'));
 });
 
 test('a mount namespace joined by path is set up inside it: setns, then the same rootfs ops and pivot_root', (t) => {

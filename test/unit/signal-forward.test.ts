@@ -44,7 +44,8 @@ test.serial('SIGWINCH goes to the console proxy, not the process, when there is 
   await new Promise((r) => setTimeout(r, 100));
   proxied = false;
   process.emit('SIGWINCH', 'SIGWINCH'); // the process's
-  await new Promise((r) => setTimeout(r, 100));
+  // Its trap runs once the current sleep ends; a HUP pending with it would be taken first.
+  while (!out.includes('winch')) await once(child.stdout, 'data');
   process.emit('SIGHUP', 'SIGHUP');
   await once(child, 'exit');
   f.detach();
