@@ -5,6 +5,7 @@ EXECUTOR := build/tsrun-executor
 CONSOLE := build/tsrun-console
 LAUNCHER := bin/tsrun
 ADDON := build/tsrun-sys.node
+PAUSE := build/tsrun-pause
 CC ?= gcc
 EXEC_CFLAGS := -O2 -g0 -Wall -Wextra -Werror=implicit-function-declaration -std=gnu11 -static -D_GNU_SOURCE
 EXEC_SRCS := $(wildcard native/executor/*.c)
@@ -15,9 +16,9 @@ ROOTFS := build/rootfs-busybox/.done
 
 ENGINE ?= bun
 
-.PHONY: FORCE all deps ts proto executor addon launcher rootfs bundles engine test test-unit test-integration test-conformance test-runtime-tools bench clean
+.PHONY: FORCE all deps ts proto executor addon launcher pause rootfs bundles engine test test-unit test-integration test-conformance test-runtime-tools test-cri bench clean
 
-all: deps ts executor addon launcher bundles engine
+all: deps ts executor addon launcher bundles engine pause
 
 # The engine bin/tsrun runs on: bun (the default: the fastest, docs/engines.md says why), or
 # `make ENGINE=node` (the system's Node 20) or `make ENGINE=node22`.
@@ -75,6 +76,12 @@ $(LAUNCHER): native/launcher/tsrun.c
 	@mkdir -p bin
 	$(CC) $(EXEC_CFLAGS) -o $@ $<
 
+# The pod sandbox binary of the CRI tests' pause image (test/cri/pause.c).
+pause: $(PAUSE)
+$(PAUSE): test/cri/pause.c
+	@mkdir -p build
+	$(CC) $(EXEC_CFLAGS) -o $@ $<
+
 # A busybox rootfs built from Debian's busybox-static: the static binary plus its applet links.
 rootfs: $(ROOTFS)
 $(ROOTFS): scripts/make-rootfs.sh
@@ -100,6 +107,10 @@ test-conformance: all
 # failures in conformance/runtime-tools-expected.txt. RUNTIME_TOOLS_COMPARE=runc adds runc's score.
 test-runtime-tools: all
 	bash scripts/test-all.sh runtime-tools
+
+# Pods through containerd 1.6's CRI plugin, on tsrun and runc side by side (test/cri/).
+test-cri: all
+	bash scripts/test-all.sh cri
 
 bench: all
 	bash test/bench/run.sh

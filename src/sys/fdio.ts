@@ -11,6 +11,15 @@ export function writeOut(text: string): void {
   writeAll(1, text);
 }
 
+/**
+ * Best effort, as runc's logrus is: the caller may hand over an fd 2 that cannot be written
+ * (containerd's shim gives a pod sandbox's `create` /dev/null opened read-only). Throwing here
+ * would turn the failure being reported into a crash before the --log file gets its line.
+ */
 export function writeErr(text: string): void {
-  writeAll(2, text);
+  try {
+    writeAll(2, text);
+  } catch {
+    /* nowhere else to say it */
+  }
 }

@@ -9,6 +9,9 @@
  *   - `state` of a running container, then `kill KILL` + `delete --force`;
  *   - N (50) containers created in parallel, then started in parallel, then deleted in parallel;
  *   - `ctr run --rm` end to end through a private containerd (runc shim, --runc-binary);
+ *   - BENCH_PODS (20) pods through containerd's CRI plugin in parallel, each with one container:
+ *     RunPodSandbox, CreateContainer, StartContainer, ExecSync, StopPodSandbox, RemovePodSandbox
+ *     (tsrun and runc, each a runtime handler of the same daemon; test/cri/);
  *   - the init's RSS, thread count and cgroup memory charge between create and start, and the
  *     smallest memory limit under which `run` of /bin/true succeeds (binary search);
  *   - each engine's empty-script start (`node -e 0`, NODE_EXTRA_CA_CERTS unset).
@@ -18,14 +21,16 @@
  * (and `bench.js cleanup` does it again from the manifest, for test/bench/run.sh's trap).
  *
  * Settings (environment): BENCH_RUNS (rounds, default 10), BENCH_PARALLEL (containers, 50),
- * BENCH_PARALLEL_RUNS (3), BENCH_FOOTPRINT_RUNS (5), BENCH_MEM_TRIES (3), BENCH_MEM_STEP_KIB (16),
+ * BENCH_PARALLEL_RUNS (3, also the pods' rounds), BENCH_PODS (20), BENCH_FOOTPRINT_RUNS (5), BENCH_MEM_TRIES (3), BENCH_MEM_STEP_KIB (16),
  * BENCH_ENGINES (auto | comma list of node, bun, deno, each optionally name=/path/to/binary),
- * BENCH_OPS (comma list of engines,run,lifecycle,state,parallel,ctr,footprint,memlimit,images),
+ * BENCH_OPS (comma list of engines,run,lifecycle,state,parallel,ctr,pods,footprint,memlimit,images),
  * BENCH_OUT (output dir, default test/bench), BENCH_README (0: leave README.md alone),
  * BENCH_TMP and BENCH_ID (set by run.sh).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { privateContainerdConfig } from '../support/containerd-config.js';
+import { type CriSettings, privateContainerdConfig } from '../support/containerd-config.js';
+import { CriClient } from '../cri/client.js';
+import { CRI_NS, containerConfig, criSettings, pauseArchive, podConfig } from '../cri/pods.js';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -58,7 +63,8 @@ const PAR_RUNS = intEnv('BENCH_PARALLEL_RUNS', 3);
 const FOOT_RUNS = intEnv('BENCH_FOOTPRINT_RUNS', 5);
 const MEM_TRIES = intEnv('BENCH_MEM_TRIES', 3);
 const MEM_STEP = intEnv('BENCH_MEM_STEP_KIB', 16) * 1024;
-const ALL_OPS = ['engines', 'run', 'lifecycle', 'state', 'parallel', 'ctr', 'footprint', 'memlimit', 'images'];
+const PODS = intEnv('BENCH_PODS', 20);
+const ALL_OPS = ['engines', 'run', 'lifecycle', 'state', 'parallel', 'ctr', 'pods', 'footprint', 'memlimit', 'images'];
 /** The image rows (images.ts): rounds and the image's file count. */
 const IMAGE_RUNS = intEnv('BENCH_IMAGE_RUNS', 3);
 const IMAGE_FILES = intEnv('BENCH_IMAGE_FILES', 5_000);
@@ -450,17 +456,18 @@ async function opParallel(tmp: string, rts: Runtime[], res: Results): Promise<vo
   }
 }
 
-// A private containerd: its own root, state, sockets and config in a temp dir, CRI disabled.
-// The shim keeps sockets under /run/containerd/s whatever the config says, so the daemon runs in
-// a private mount namespace with a tmpfs on /run (as test/integration/managers/containerd.ts).
-async function startContainerd(tmp: string, m: Manifest): Promise<{ daemon: ChildProcess; address: string; fifoDir: string; dir: string }> {
+// A private containerd: its own root, state, sockets and config in a temp dir, CRI disabled
+// unless `cri` gives its settings (for the dir). The shim keeps sockets under /run/containerd/s
+// whatever the config says, so the daemon runs in a private mount namespace with a tmpfs on /run
+// (as test/integration/managers/containerd.ts).
+async function startContainerd(tmp: string, m: Manifest, cri?: (dir: string) => CriSettings): Promise<{ daemon: ChildProcess; address: string; fifoDir: string; dir: string }> {
   const dir = join(tmp, 'ctd');
   const address = join(dir, 'containerd.sock');
   const fifoDir = join(dir, 'fifo');
   mkdirSync(fifoDir, { recursive: true });
   mkdirSync(join(dir, 'tmp'));
   const config = join(dir, 'config.toml');
-  writeFileSync(config, privateContainerdConfig(dir, address, 'info'));
+  writeFileSync(config, privateContainerdConfig(dir, address, 'info', cri?.(dir)));
   const script = [
     'set -e',
     'mount -t tmpfs -o mode=0755 tsrun-bench-run /run',
@@ -532,6 +539,79 @@ async function opCtr(tmp: string, rts: Runtime[], res: Results, m: Manifest): Pr
   } catch (e) {
     for (const rt of rts) if (!row.samples[rt.key]?.length) res.fail(row, rt, (e as Error).message);
   } finally {
+    if (ctd) {
+      for (const n of cleanup({ ...m, runtimes: [], holderPid: undefined })) log(`containerd clean-up: ${n}`);
+      ctd.daemon.stdin?.end();
+      m.ctd = undefined;
+      saveManifest(m);
+    }
+  }
+}
+
+/**
+ * PODS pods at once through the CRI plugin, each with one container: RunPodSandbox,
+ * CreateContainer + StartContainer, ExecSync `true`, StopPodSandbox, RemovePodSandbox. The time
+ * of the whole batch; tsrun (each engine) and runc only, every runtime a handler of one daemon.
+ */
+async function opPods(tmp: string, rts: Runtime[], res: Results, m: Manifest): Promise<void> {
+  const row = res.row('pods', `${PODS} pods in parallel through containerd's CRI: run pod and container, \`ExecSync\`, stop, remove`, 'ms', 'time', `${PODS}× CRI pod`);
+  const measured = rts.filter((rt) => rt.kind !== 'crun');
+  for (const rt of rts) if (rt.kind === 'crun') res.skip(row, rt, 'not measured: the pods row compares tsrun with runc');
+  const missing = ['containerd', 'ctr', 'containerd-shim-runc-v2', '/usr/lib/cni/loopback'].filter((c) => !which(c));
+  if (missing.length) { for (const rt of measured) res.fail(row, rt, `${missing.join(', ')} not installed`); return; }
+  let ctd: Awaited<ReturnType<typeof startContainerd>> | undefined;
+  let cri: CriClient | undefined;
+  try {
+    log(`pods: a private containerd with the CRI plugin, ${measured.length} runtime handlers`);
+    ctd = await startContainerd(tmp, m, (dir) => criSettings(dir, measured.map((rt) => ({ name: rt.key, bin: rt.shimBin }))));
+    for (const archive of [pauseArchive(join(tmp, 'pause-image')), buildImageArchive(ROOTFS, join(tmp, 'pods-image'))]) {
+      const imp = output(['ctr', '--address', ctd.address, '--namespace', CRI_NS, 'images', 'import', archive], { timeoutMs: 120_000 });
+      if (!imp.ok) throw new Error(`ctr images import: ${imp.err}`);
+    }
+    const client = (cri = new CriClient(ctd.address));
+    const deadline = Date.now() + 30_000;
+    while (!(await client.call('Version', {}, 5000).then(() => true, () => false))) {
+      if (Date.now() > deadline) throw new Error('the CRI plugin did not answer');
+      await sleep(200);
+    }
+    const logs = join(tmp, 'pod-logs');
+    mkdirSync(logs, { recursive: true });
+    let n = 0;
+    const onePod = async (rt: Runtime): Promise<void> => {
+      const name = `${BENCH_ID}-${rt.key}-pod${n++}`;
+      const config = podConfig(name, logs, `/${BENCH_ID}/${name}`);
+      const { pod_sandbox_id: pod } = await client.call('RunPodSandbox', { config, runtime_handler: rt.key });
+      try {
+        const { container_id: c } = await client.call('CreateContainer', { pod_sandbox_id: pod, config: containerConfig('app', { command: ['sleep', '3600'] }), sandbox_config: config });
+        await client.call('StartContainer', { container_id: c });
+        const r = await client.call('ExecSync', { container_id: c, cmd: ['true'], timeout: 60 });
+        if (r.exit_code !== 0) throw new Error(`ExecSync true: exit ${r.exit_code}`);
+      } finally {
+        await client.call('StopPodSandbox', { pod_sandbox_id: pod });
+        await client.call('RemovePodSandbox', { pod_sandbox_id: pod });
+      }
+    };
+    const batch = async (rt: Runtime, count: number): Promise<Timed> => {
+      const t0 = process.hrtime.bigint();
+      const out = await Promise.allSettled(Array.from({ length: count }, () => onePod(rt)));
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const failed = out.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      return failed ? { ok: false, ms, err: (failed.reason as Error).message.split('\n')[0] } : { ok: true, ms, err: '' };
+    };
+    // A warm-up pod per runtime (it also unpacks the snapshots once); a runtime failing it is n/a.
+    const ok: Runtime[] = [];
+    for (const rt of measured) {
+      const t = await batch(rt, 1);
+      if (t.ok) ok.push(rt); else res.fail(row, rt, `through containerd's CRI: ${t.err}`);
+    }
+    for (let r = 0; r < PAR_RUNS; r++) {
+      log(`pods: round ${r + 1}/${PAR_RUNS}`);
+      for (const rt of order(ok, r)) res.record(row, rt, await batch(rt, PODS));
+    }
+  } catch (e) {
+    for (const rt of measured) if (!row.samples[rt.key]?.length) res.fail(row, rt, (e as Error).message);
+  } finally {
+    cri?.close();
     if (ctd) {
       for (const n of cleanup({ ...m, runtimes: [], holderPid: undefined })) log(`containerd clean-up: ${n}`);
       ctd.daemon.stdin?.end();
@@ -748,6 +828,7 @@ async function main(): Promise<void> {
     if (OPS.has('state')) opStateKill(tmp, live, res);
     if (OPS.has('parallel')) await opParallel(tmp, live, res);
     if (OPS.has('ctr')) await opCtr(tmp, live, res, m);
+    if (OPS.has('pods')) await opPods(tmp, live, res, m);
     if (OPS.has('footprint')) opFootprint(tmp, live, res);
     if (OPS.has('memlimit')) opMemLimit(tmp, live, res);
     let images = '';

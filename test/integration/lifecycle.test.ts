@@ -142,6 +142,22 @@ it('errors are one line in json in --log with --log-format json', async (t) => {
   t.false(Number.isNaN(Date.parse(last.time)));
 });
 
+it('an unwritable stderr (read-only /dev/null, as containerd\'s shim gives a pod sandbox) still leaves the error in --log', async (t) => {
+  const root = privateRoot(t);
+  const dir = makeDir(t, 'tsrun-log-');
+  const log = join(dir, 'log.json');
+  const devNull = openSync('/dev/null', 'r');
+  try {
+    const r = await tsrun(root, ['--log', log, '--log-format', 'json', 'start', 'nope'], { stdio: ['ignore', devNull, devNull] });
+    t.is(r.code, 1);
+  } finally {
+    closeSync(devNull);
+  }
+  const last = JSON.parse(readFileSync(log, 'utf8').trim().split('\n').at(-1)!);
+  t.is(last.level, 'error');
+  t.regex(last.msg, /container does not exist/);
+});
+
 it('--preserve-fds passes fd 3 and nothing else leaks', async (t) => {
   const root = privateRoot(t);
   const dir = makeDir(t, 'tsrun-fds-');

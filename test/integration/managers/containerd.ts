@@ -5,7 +5,8 @@
  * `socketRoot`), so the daemon runs in a private mount namespace with a tmpfs on /run: nothing
  * reaches the host's /run. `ctr` talks to it with --address, its IO fifos in a private --fifo-dir.
  * Containers run through io.containerd.runc.v2 with --runc-binary (the runtime under test) and
- * --runc-root (private; the shim appends the namespace).
+ * --runc-root (private; the shim appends the namespace). With CRI settings, the CRI plugin runs
+ * too (test/cri/harness.ts): its runtime handlers name their binaries and roots in the config.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import {
   removeCgroupTree, run, runPty, sleep, tail,
 } from './common.js';
 import { IMAGE_REF } from './image.js';
-import { privateContainerdConfig } from '../../support/containerd-config.js';
+import { type CriSettings, privateContainerdConfig } from '../../support/containerd-config.js';
 
 export class Containerd {
   readonly dir: string;
@@ -26,6 +27,8 @@ export class Containerd {
   private daemon?: ChildProcess;
   private imported = new Set<string>();
   private namespaces = new Set<string>();
+  /** The CRI plugin's namespace, when it runs: its pods' cgroups are under their own parents, not /<ns>. */
+  private criNamespace?: string;
 
   private constructor() {
     this.dir = mkdtempSync(join(tmpdir(), 'tsrun-ctd-'));
@@ -34,11 +37,15 @@ export class Containerd {
     this.log = join(this.dir, 'containerd.log');
   }
 
-  /** Starts the daemon and waits until it answers; throws (with its log) when it does not. */
-  static async start(): Promise<Containerd> {
+  /**
+   * Starts the daemon and waits until it answers; throws (with its log) when it does not.
+   * `cri` (given the daemon's dir) turns the CRI plugin on with those settings.
+   */
+  static async start(cri?: (dir: string) => CriSettings): Promise<Containerd> {
     const c = new Containerd();
     try {
-      await c.boot();
+      if (cri) c.criNamespace = 'k8s.io';
+      await c.boot(cri?.(c.dir));
     } catch (e) {
       await c.stop();
       throw e;
@@ -46,11 +53,11 @@ export class Containerd {
     return c;
   }
 
-  private async boot(): Promise<void> {
+  private async boot(cri?: CriSettings): Promise<void> {
     const d = this.dir;
     mkdirSync(this.fifoDir);
     const config = join(d, 'config.toml');
-    writeFileSync(config, privateContainerdConfig(d, this.address, 'debug'));
+    writeFileSync(config, privateContainerdConfig(d, this.address, 'debug', cri));
     mkdirSync(join(d, 'tmp'));
     // The daemon runs under a shell that owns the private mount namespace and stops containerd
     // when its stdin closes: at stop(), or when this test process dies.
@@ -78,6 +85,11 @@ export class Containerd {
       return v.code === 0;
     }, 30_000, 200);
     if (!ok || exited) throw new Error(`private containerd did not start:\n${tail(this.log)}`);
+  }
+
+  /** A process in the daemon's private mount namespace (for nsenter -m), while it runs. */
+  get mountNsPid(): number | undefined {
+    return this.daemon && this.daemon.exitCode === null ? this.daemon.pid : undefined;
   }
 
   /** `ctr --address A --namespace NS args…`. */
@@ -196,6 +208,7 @@ export class Containerd {
       await sleep(500);
     }
     for (const ns of this.namespaces) {
+      if (ns === this.criNamespace) continue;
       const left = await removeCgroupTree(`/${ns}`);
       if (left.length) notes.push(`could not remove cgroups: ${left.join(' ')}`);
     }

@@ -17,8 +17,8 @@ function tar(args: string[]): void {
   if (r.status !== 0) throw new Error(`tar ${args.join(' ')}: ${r.stderr || r.error?.message}`);
 }
 
-/** Writes `<dir>/image.tar` from `rootfs` and returns its path. */
-export function buildImageArchive(rootfs: string, dir: string, ref = IMAGE_REF): string {
+/** Writes `<dir>/image.tar` from `rootfs` (its default command `cmd`) and returns its path. */
+export function buildImageArchive(rootfs: string, dir: string, ref = IMAGE_REF, cmd = ['sh']): string {
   const work = join(dir, 'image');
   mkdirSync(work, { recursive: true });
   // The layer: the rootfs as root-owned files (the .done stamp of the Makefile left out).
@@ -31,9 +31,9 @@ export function buildImageArchive(rootfs: string, dir: string, ref = IMAGE_REF):
     architecture: process.arch === 'x64' ? 'amd64' : process.arch === 'arm64' ? 'arm64' : process.arch,
     os: 'linux',
     created: '2026-01-01T00:00:00Z',
-    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/' },
+    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: cmd, WorkingDir: '/' },
     rootfs: { type: 'layers', diff_ids: [`sha256:${diffId}`] },
-    history: [{ created: '2026-01-01T00:00:00Z', created_by: 'tsrun integration tests: build/rootfs-busybox' }],
+    history: [{ created: '2026-01-01T00:00:00Z', created_by: `tsrun tests: ${ref}` }],
   });
   const configName = `${sha256(config)}.json`;
   writeFileSync(join(work, configName), config);
