@@ -2,9 +2,10 @@
 # Installs the Debian packages tsrun's build and tests need, when they are missing (root only).
 # Build: gcc and libc6-dev (the static executor), libseccomp2. Rootfs: busybox-static.
 # Tests: runc and crun (conformance comparisons), containerd, podman, conmon (real clients),
-# uidmap (rootless), tmux (terminal tests), hyperfine (benchmarks).
+# uidmap (rootless), tmux (terminal tests), hyperfine (benchmarks), dbus-daemon (a private bus
+# for the systemd driver's fake systemd).
 set -euo pipefail
-want=(gcc libc6-dev make libseccomp2 busybox-static runc crun containerd podman conmon uidmap tmux hyperfine strace)
+want=(gcc libc6-dev make libseccomp2 busybox-static runc crun containerd podman conmon uidmap tmux hyperfine strace dbus-daemon)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
