@@ -6,8 +6,8 @@
  * resource into the unit's cgroup files through the cgroupfs manager of the host's mode, as
  * runc does; remove() stops the unit. Everything else (freeze, ps, kill --all, stats) is the
  * cgroupfs manager's, on the unit's directories.
- * The D-Bus client (systemd-dbus.ts, dbus/) is imported on first use: the cgroupfs driver never
- * loads it.
+ * The D-Bus client (systemd-dbus.ts, dbus/) and the property conversion (systemd-props.ts) are
+ * imported on first use: the cgroupfs driver never loads them.
  */
 import { readFileSync } from 'node:fs';
 import { warn } from '../log.js';
@@ -17,7 +17,6 @@ import type { RemoveOptions } from './remove.js';
 import type { SystemdRecord } from './state.js';
 import type { Stats } from './stats.js';
 import type { SystemdClient } from './systemd-dbus.js';
-import { parseProcDevices, parseSystemdVersion, unitProperties, v1ResourceProperties, v2ResourceProperties } from './systemd-props.js';
 import type { CgroupWrite, LinuxResources } from './types.js';
 
 /**
@@ -58,6 +57,7 @@ export class SystemdManager implements CgroupManager {
   }
 
   async start(firstPid: number): Promise<void> {
+    const { parseSystemdVersion, unitProperties } = await import('./systemd-props.js');
     const sd = await this.client();
     let started = false;
     try {
@@ -84,8 +84,9 @@ export class SystemdManager implements CgroupManager {
   }
 
   async set(res: LinuxResources, opts?: SetOptions): Promise<CgroupWrite[]> {
+    const { parseProcDevices, v1ResourceProperties, v2ResourceProperties } = await import('./systemd-props.js');
     const gen = this.mode === 'v2' ? v2ResourceProperties : v1ResourceProperties;
-    const props = gen(res, { systemdVersion: this.state.systemd.version, groups: procDevices(), warn, update: opts?.update === true });
+    const props = gen(res, { systemdVersion: this.state.systemd.version, groups: procDevices(parseProcDevices), warn, update: opts?.update === true });
     if (props.length) {
       const sd = await this.client();
       try {
@@ -170,9 +171,9 @@ export class SystemdManager implements CgroupManager {
   }
 }
 
-function procDevices() {
+function procDevices(parse: typeof import('./systemd-props.js').parseProcDevices) {
   try {
-    return parseProcDevices(readFileSync('/proc/devices', 'utf8'));
+    return parse(readFileSync('/proc/devices', 'utf8'));
   } catch {
     return () => undefined;
   }

@@ -3,6 +3,9 @@
  * alignment) and the conversion of linux.resources into unit properties, as runc converts them.
  */
 import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { authExternalLine, parseBusAddress } from '../../src/cgroups/dbus/connection.js';
 import { decodeMessage, encodeMessage, messageLength, parseSignature, Reader, Writer, type Message } from '../../src/cgroups/dbus/marshal.js';
 import { unitCgroupState } from '../../src/cgroups/systemd-manager.js';
@@ -163,4 +166,19 @@ test('the unit directories: each hierarchy, below the manager own cgroup', (t) =
   t.is(parseSystemdVersion('252.33-1~deb12u1'), 252);
   t.is(parseSystemdVersion('v245'), 245);
   t.is(parseSystemdVersion('x'), 0);
+});
+
+test('the cgroupfs driver loads no D-Bus code: index.ts reaches dbus/, systemd-dbus.ts and systemd-props.ts only through import()', (t) => {
+  const cgroups = resolve(fileURLToPath(import.meta.url), '../../../../src/cgroups');
+  const staticImports = (file: string) =>
+    [...readFileSync(file, 'utf8').matchAll(/(?:^|\n)(?:import|export)\s+(?!type\b)[^'"]*?from\s*'(\.[^']+)'/g)].map((m) => resolve(dirname(file), m[1]!).replace(/\.js$/, '.ts'));
+  const seen = new Set<string>();
+  const walk = (f: string) => {
+    if (seen.has(f) || !f.startsWith(cgroups)) return;
+    seen.add(f);
+    staticImports(f).forEach(walk);
+  };
+  walk(join(cgroups, 'index.ts'));
+  t.true(seen.has(join(cgroups, 'systemd-manager.ts')));
+  t.deepEqual([...seen].map((f) => relative(cgroups, f)).filter((f) => /^dbus\/|^systemd-(dbus|props)\.ts$/.test(f)), []);
 });
