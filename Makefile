@@ -15,7 +15,7 @@ ROOTFS := build/rootfs-busybox/.done
 
 ENGINE ?= bun
 
-.PHONY: FORCE all deps ts proto executor addon launcher rootfs bundles engine test test-unit test-integration test-conformance test-runtime-tools bench clean
+.PHONY: FORCE all deps ts proto executor addon launcher rootfs bundles engine test test-unit test-integration test-conformance test-runtime-tools test-vm bench clean
 
 all: deps ts executor addon launcher bundles engine
 
@@ -100,6 +100,11 @@ test-conformance: all
 # failures in conformance/runtime-tools-expected.txt. RUNTIME_TOOLS_COMPARE=runc adds runc's score.
 test-runtime-tools: all
 	bash scripts/test-all.sh runtime-tools
+
+# The suites about cgroups and the real clients inside a test VM (Debian 12, systemd, pure cgroup
+# v2 with every controller) that the script builds and boots: docs/vm.md.
+test-vm: all
+	bash scripts/test-all.sh vm
 
 bench: all
 	bash test/bench/run.sh
