@@ -19,20 +19,24 @@ const JOB_REMOVED_MATCH = `type='signal',sender='${SYSTEMD}',path='${MANAGER_PAT
 /**
  * Where to reach systemd, in the order runc (go-systemd) tries: root, the system bus
  * ($DBUS_SYSTEM_BUS_ADDRESS, else /run/dbus/system_bus_socket), then systemd's private socket;
- * a user, its session bus ($DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus), the user
- * manager's own.
+ * a user, its session bus ($DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus), then the user
+ * manager's private socket ($XDG_RUNTIME_DIR/systemd/private).
  */
 export function systemdAddresses(user: boolean, env: NodeJS.ProcessEnv = process.env, exists = existsSync): BusAddress[] {
   if (user) {
     const fromEnv = env.DBUS_SESSION_BUS_ADDRESS ? parseBusAddress(env.DBUS_SESSION_BUS_ADDRESS) : undefined;
     const runtime = env.XDG_RUNTIME_DIR;
-    const found = fromEnv ?? (runtime && exists(`${runtime}/bus`) ? `${runtime}/bus` : undefined);
-    if (!found) {
+    const out: BusAddress[] = [];
+    if (fromEnv) out.push({ path: fromEnv, bus: true });
+    else if (runtime && exists(`${runtime}/bus`)) out.push({ path: `${runtime}/bus`, bus: true });
+    // The user manager's own socket, there without dbus-user-session.
+    if (runtime && exists(`${runtime}/systemd/private`)) out.push({ path: `${runtime}/systemd/private`, bus: false });
+    if (out.length === 0) {
       throw new UnsupportedError(
-        'systemd cgroup driver: rootless: no user bus ($DBUS_SESSION_BUS_ADDRESS unset and no $XDG_RUNTIME_DIR/bus): the user needs a login session with systemd --user (or use the cgroupfs driver)',
+        'systemd cgroup driver: rootless: no user bus ($DBUS_SESSION_BUS_ADDRESS unset, no $XDG_RUNTIME_DIR/bus or systemd/private): the user needs a login session with systemd --user (or use the cgroupfs driver)',
       );
     }
-    return [{ path: found, bus: true }];
+    return out;
   }
   const fromEnv = env.DBUS_SYSTEM_BUS_ADDRESS ? parseBusAddress(env.DBUS_SYSTEM_BUS_ADDRESS) : undefined;
   const out: BusAddress[] = [];

@@ -84,7 +84,8 @@ test('bus addresses and EXTERNAL authentication', (t) => {
   t.is(authExternalLine(0), 'AUTH EXTERNAL 30\r\n');
   t.deepEqual(systemdAddresses(false, {}, () => true), [{ path: '/run/dbus/system_bus_socket', bus: true }, { path: '/run/systemd/private', bus: false }]);
   t.deepEqual(systemdAddresses(false, {}, () => false), [{ path: '/run/systemd/private', bus: false }]);
-  t.deepEqual(systemdAddresses(true, { XDG_RUNTIME_DIR: '/run/user/5' }, () => true), [{ path: '/run/user/5/bus', bus: true }]);
+  t.deepEqual(systemdAddresses(true, { XDG_RUNTIME_DIR: '/run/user/5' }, () => true), [{ path: '/run/user/5/bus', bus: true }, { path: '/run/user/5/systemd/private', bus: false }]);
+  t.deepEqual(systemdAddresses(true, { XDG_RUNTIME_DIR: '/run/user/5' }, (p) => p.endsWith('private')), [{ path: '/run/user/5/systemd/private', bus: false }]);
   t.throws(() => systemdAddresses(true, {}, () => false), { message: /rootless: no user bus/ });
 });
 
