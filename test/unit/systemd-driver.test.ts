@@ -85,7 +85,7 @@ test('bus addresses and EXTERNAL authentication', (t) => {
   t.deepEqual(systemdAddresses(false, {}, () => true), [{ path: '/run/dbus/system_bus_socket', bus: true }, { path: '/run/systemd/private', bus: false }]);
   t.deepEqual(systemdAddresses(false, {}, () => false), [{ path: '/run/systemd/private', bus: false }]);
   t.deepEqual(systemdAddresses(true, { XDG_RUNTIME_DIR: '/run/user/5' }, () => true), [{ path: '/run/user/5/bus', bus: true }, { path: '/run/user/5/systemd/private', bus: false }]);
-  t.deepEqual(systemdAddresses(true, { XDG_RUNTIME_DIR: '/run/user/5' }, (p) => p.endsWith('private')), [{ path: '/run/user/5/systemd/private', bus: false }]);
+  t.deepEqual(systemdAddresses(true, { XDG_RUNTIME_DIR: '/run/user/5' }, (p) => String(p).endsWith('private')), [{ path: '/run/user/5/systemd/private', bus: false }]);
   t.throws(() => systemdAddresses(true, {}, () => false), { message: /rootless: no user bus/ });
 });
 
