@@ -9,7 +9,7 @@
  * The D-Bus client (systemd-dbus.ts, dbus/) and the property conversion (systemd-props.ts) are
  * imported on first use: the cgroupfs driver never loads them.
  */
-import { readFileSync } from 'node:fs';
+import { nodeFs } from '../sys/builtins.js';
 import { warn } from '../log.js';
 import type { CgroupLayout } from './detect.js';
 import type { CgroupManager, CgroupState, FreezerState, SetOptions } from './manager.js';
@@ -173,7 +173,7 @@ export class SystemdManager implements CgroupManager {
 
 function procDevices(parse: typeof import('./systemd-props.js').parseProcDevices) {
   try {
-    return parse(readFileSync('/proc/devices', 'utf8'));
+    return parse(nodeFs().readFileSync('/proc/devices', 'utf8'));
   } catch {
     return () => undefined;
   }
