@@ -4,18 +4,17 @@
  * cgroup is a transient scope, `ctr task metrics` reads it, pause/resume freeze it, and after
  * kill and delete no unit and no cgroup is left.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RUNTIMES, ROOTFS, basicPrerequisites, describe, ensureCommands, eventually, which } from './managers/common.js';
 import { serialUnless, unless } from './helpers.js';
+import { stopUnit, systemdMissing, unitProperty } from '../support/systemd.js';
 import { Containerd } from './managers/containerd.js';
 import { IMAGE_REF, buildImageArchive } from './managers/image.js';
 
 function whyNot(): string | undefined {
-  if (!existsSync('/run/systemd/system')) return 'needs systemd as PID 1 (the test VM: make test-vm)';
-  return basicPrerequisites() ?? ensureCommands({ containerd: 'containerd', ctr: 'containerd', 'containerd-shim-runc-v2': 'containerd' });
+  return systemdMissing() ?? basicPrerequisites() ?? ensureCommands({ containerd: 'containerd', ctr: 'containerd', 'containerd-shim-runc-v2': 'containerd' });
 }
 const it = serialUnless(whyNot());
 
@@ -34,8 +33,6 @@ it.after.always(async () => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-const show = (unit: string, prop: string) => spawnSync('systemctl', ['show', unit, '-p', prop, '--value'], { encoding: 'utf8' }).stdout.trim();
-
 for (const rt of RUNTIMES) {
   const rtTest = unless(it, which(rt.bin) ? undefined : `${rt.bin} is not installed`);
   rtTest(`${rt.name}: ctr run --runc-systemd-cgroup: a scope per task, metrics, pause, and nothing left after delete`, async (t) => {
@@ -46,14 +43,13 @@ for (const rt of RUNTIMES) {
     const unit = `ctd-${rt.name}-${id}.scope`;
     t.teardown(async () => {
       if ((await c.containerIds(ns)).includes(id)) await c.remove(ns, id);
-      spawnSync('systemctl', ['stop', unit], { stdio: 'ignore' });
-      spawnSync('systemctl', ['reset-failed', unit], { stdio: 'ignore' });
+      stopUnit(unit);
     });
     const r = await c.ctr(ns, ['run', '-d', '--runc-systemd-cgroup', '--cgroup', `system.slice:ctd-${rt.name}:${id}`, '--memory-limit', String(64 << 20), ...c.runFlags(rt), IMAGE_REF, id, 'sleep', '1000']);
     t.is(r.code, 0, describe(r));
     t.true(await eventually(async () => (await c.taskStatus(ns, id)) === 'RUNNING', 15_000), 'task RUNNING');
-    t.is(show(unit, 'ActiveState'), 'active');
-    t.is(show(unit, 'MemoryMax'), String(64 << 20));
+    t.is(unitProperty(unit, 'ActiveState'), 'active');
+    t.is(unitProperty(unit, 'MemoryMax'), String(64 << 20));
     const dir = `/sys/fs/cgroup/system.slice/${unit}`;
     t.is(readFileSync(`${dir}/memory.max`, 'utf8').trim(), String(64 << 20));
     const pid = await c.taskPid(ns, id);
@@ -68,6 +64,6 @@ for (const rt of RUNTIMES) {
     t.true(await eventually(async () => (await c.taskStatus(ns, id)) === 'STOPPED', 15_000), 'task STOPPED');
     t.is((await c.ctr(ns, ['task', 'delete', id])).code, 0);
     t.is((await c.ctr(ns, ['containers', 'rm', id])).code, 0);
-    t.true(await eventually(() => show(unit, 'LoadState') === 'not-found' && !existsSync(dir), 10_000), 'no unit and no cgroup left');
+    t.true(await eventually(() => unitProperty(unit, 'LoadState') === 'not-found' && !existsSync(dir), 10_000), 'no unit and no cgroup left');
   });
 }

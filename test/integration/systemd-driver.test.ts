@@ -6,21 +6,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { showUnit, stopUnit, systemdMissing } from '../support/systemd.js';
 import { eachRuntime, makeBundle, privateRoot, requireRootAndBuild, runRuntime, serialUnless, uniqueId, type Suite } from './helpers.js';
 
 function systemdV2Missing(): string | undefined {
-  if (!existsSync('/run/systemd/system')) return 'needs systemd as PID 1 (the test VM: make test-vm)';
-  if (!existsSync('/sys/fs/cgroup/cgroup.controllers')) return 'needs a pure cgroup v2 host (the test VM)';
-  return undefined;
+  return systemdMissing() ?? (existsSync('/sys/fs/cgroup/cgroup.controllers') ? undefined : 'needs a pure cgroup v2 host (the test VM)');
 }
 
 const suite: Suite = serialUnless(requireRootAndBuild() ?? systemdV2Missing());
-
-/** `systemctl show UNIT -p A -p B` as a map. */
-function show(unit: string, ...props: string[]): Record<string, string> {
-  const r = spawnSync('systemctl', ['show', unit, ...props.flatMap((p) => ['-p', p])], { encoding: 'utf8' });
-  return Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
-}
 
 const cg = (unit: string, file: string) => readFileSync(`/sys/fs/cgroup/system.slice/${unit}/${file}`, 'utf8').trim();
 
@@ -32,8 +25,7 @@ eachRuntime(suite, (rt, it) => {
     const run = (...args: string[]) => runRuntime(rt.bin, root, ['--systemd-cgroup', ...args]);
     t.teardown(() => {
       spawnSync(rt.bin, ['--root', root, '--systemd-cgroup', 'delete', '--force', id], { stdio: 'ignore' });
-      spawnSync('systemctl', ['stop', unit], { stdio: 'ignore' });
-      spawnSync('systemctl', ['reset-failed', unit], { stdio: 'ignore' });
+      stopUnit(unit);
     });
     const bundle = makeBundle(t, (s) => {
       s.process.args = ['sleep', '300'];
@@ -46,7 +38,7 @@ eachRuntime(suite, (rt, it) => {
     });
     const created = await run('create', '--bundle', bundle, id);
     t.is(created.code, 0, created.stderr);
-    const p = show(unit, 'ActiveState', 'Slice', 'Delegate', 'DefaultDependencies', 'MemoryMax', 'MemoryLow', 'MemorySwapMax', 'CPUWeight', 'CPUQuotaPerSecUSec', 'CPUQuotaPeriodUSec', 'TasksMax', 'AllowedCPUs', 'DevicePolicy');
+    const p = showUnit(unit, 'ActiveState', 'Slice', 'Delegate', 'DefaultDependencies', 'MemoryMax', 'MemoryLow', 'MemorySwapMax', 'CPUWeight', 'CPUQuotaPerSecUSec', 'CPUQuotaPeriodUSec', 'TasksMax', 'AllowedCPUs', 'DevicePolicy');
     t.like(p, {
       ActiveState: 'active', Slice: 'system.slice', Delegate: 'yes', MemoryMax: String(64 << 20), MemoryLow: String(32 << 20), MemorySwapMax: String(32 << 20),
       CPUWeight: '39', CPUQuotaPerSecUSec: '500ms', CPUQuotaPeriodUSec: '100ms', TasksMax: '64', AllowedCPUs: '0', DevicePolicy: 'strict',
@@ -62,7 +54,7 @@ eachRuntime(suite, (rt, it) => {
 
     const up = await run('update', '--memory', String(128 << 20), '--memory-swap', String(256 << 20), '--pids-limit', '99', id);
     t.is(up.code, 0, up.stderr);
-    t.like(show(unit, 'MemoryMax', 'TasksMax'), { MemoryMax: String(128 << 20), TasksMax: '99' });
+    t.like(showUnit(unit, 'MemoryMax', 'TasksMax'), { MemoryMax: String(128 << 20), TasksMax: '99' });
     t.is(cg(unit, 'memory.max'), String(128 << 20));
     t.is(cg(unit, 'pids.max'), '99');
 
@@ -81,7 +73,7 @@ eachRuntime(suite, (rt, it) => {
     for (let i = 0; i < 200 && JSON.parse((await runRuntime(rt.bin, root, ['state', id])).stdout).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 25));
     const del = await run('delete', id);
     t.is(del.code, 0, del.stderr);
-    t.is(show(unit, 'LoadState').LoadState, 'not-found', 'no unit is left');
+    t.is(showUnit(unit, 'LoadState').LoadState, 'not-found', 'no unit is left');
     t.false(existsSync(`/sys/fs/cgroup/system.slice/${unit}`), 'no cgroup is left');
   });
 
@@ -90,8 +82,7 @@ eachRuntime(suite, (rt, it) => {
     const id = uniqueId(`sd${rt.name}`);
     const unit = `${rt.name}-${id}.scope`;
     t.teardown(() => {
-      spawnSync('systemctl', ['stop', unit], { stdio: 'ignore' });
-      spawnSync('systemctl', ['reset-failed', unit], { stdio: 'ignore' });
+      stopUnit(unit);
     });
     const bundle = makeBundle(t, (s) => {
       s.process.args = ['sleep', '300'];
@@ -99,10 +90,10 @@ eachRuntime(suite, (rt, it) => {
     });
     const run = (...args: string[]) => runRuntime(rt.bin, root, ['--systemd-cgroup', ...args]);
     t.is((await run('run', '--detach', '--bundle', bundle, id)).code, 0);
-    t.is(show(unit, 'ActiveState').ActiveState, 'active');
+    t.is(showUnit(unit, 'ActiveState').ActiveState, 'active');
     // later commands know the driver from the state (no flag)
     const del = await runRuntime(rt.bin, root, ['delete', '--force', id]);
     t.is(del.code, 0, del.stderr);
-    t.is(show(unit, 'LoadState').LoadState, 'not-found');
+    t.is(showUnit(unit, 'LoadState').LoadState, 'not-found');
   });
 });

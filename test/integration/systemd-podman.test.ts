@@ -4,19 +4,18 @@
  * machine.slice, made by the runtime's systemd driver, with the memory limit podman asked for;
  * after `podman rm -f` no unit and no cgroup is left.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RUNTIMES, ROOTFS, basicPrerequisites, describe, ensureCommands, eventually, which } from './managers/common.js';
 import { serialUnless, unless } from './helpers.js';
+import { stopUnit, systemdMissing, unitProperty } from '../support/systemd.js';
 import { Podman } from './managers/podman.js';
 import { IMAGE_REF, buildImageArchive } from './managers/image.js';
 
 function whyNot(): string | undefined {
-  if (!existsSync('/run/systemd/system')) return 'needs systemd as PID 1 (the test VM: make test-vm)';
-  if (!existsSync('/run/dbus/system_bus_socket')) return 'needs the system bus (podman talks to systemd over it)';
-  return basicPrerequisites() ?? ensureCommands({ podman: 'podman', conmon: 'conmon' });
+  const bus = existsSync('/run/dbus/system_bus_socket') ? undefined : 'needs the system bus (podman talks to systemd over it)';
+  return systemdMissing() ?? bus ?? basicPrerequisites() ?? ensureCommands({ podman: 'podman', conmon: 'conmon' });
 }
 const it = serialUnless(whyNot());
 
@@ -34,8 +33,6 @@ it.after.always(async () => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-const show = (unit: string, prop: string) => spawnSync('systemctl', ['show', unit, '-p', prop, '--value'], { encoding: 'utf8' }).stdout.trim();
-
 for (const rt of RUNTIMES) {
   const rtTest = unless(it, which(rt.bin) ? undefined : `${rt.bin} is not installed`);
   rtTest(`${rt.name}: podman --cgroup-manager systemd: the container is a scope in machine.slice, gone after rm`, async (t) => {
@@ -49,11 +46,10 @@ for (const rt of RUNTIMES) {
     const unit = `libpod-${id}.scope`;
     t.teardown(async () => {
       await p.podman(rt, [...sd, 'rm', '-f', id]);
-      spawnSync('systemctl', ['stop', unit], { stdio: 'ignore' });
-      spawnSync('systemctl', ['reset-failed', unit], { stdio: 'ignore' });
+      stopUnit(unit);
     });
-    t.is(show(unit, 'ActiveState'), 'active', `${unit}: ${describe(r)}`);
-    t.is(show(unit, 'MemoryMax'), String(64 << 20));
+    t.is(unitProperty(unit, 'ActiveState'), 'active', `${unit}: ${describe(r)}`);
+    t.is(unitProperty(unit, 'MemoryMax'), String(64 << 20));
     const dir = `/sys/fs/cgroup/machine.slice/${unit}`;
     t.is(readFileSync(`${dir}/memory.max`, 'utf8').trim(), String(64 << 20));
     const st = await p.podman(rt, [...sd, 'stats', '--no-stream', '--format', '{{.MemUsage}}', id]);
@@ -63,6 +59,6 @@ for (const rt of RUNTIMES) {
     t.is((await p.podman(rt, [...sd, 'unpause', id])).code, 0);
     const rm = await p.podman(rt, [...sd, 'rm', '-f', id]);
     t.is(rm.code, 0, describe(rm));
-    t.true(await eventually(() => show(unit, 'LoadState') === 'not-found' && !existsSync(dir), 10_000), 'no unit and no cgroup left');
+    t.true(await eventually(() => unitProperty(unit, 'LoadState') === 'not-found' && !existsSync(dir), 10_000), 'no unit and no cgroup left');
   });
 }
