@@ -51,9 +51,22 @@ export class SystemdManager implements CgroupManager {
     return this.state.systemd.unit;
   }
 
-  private async client(): Promise<SystemdClient> {
-    const { SystemdClient, systemdAddresses } = await import('./systemd-dbus.js');
-    return SystemdClient.connect(systemdAddresses(this.state.systemd.user));
+  /**
+   * One connection from start() to the set() that follows it in create (a connection costs four
+   * round trips: connect, authenticate, Hello, AddMatch); its socket does not keep the process
+   * alive, so one left open is harmless.
+   */
+  private connection: Promise<SystemdClient> | undefined;
+
+  private client(): Promise<SystemdClient> {
+    this.connection ??= import('./systemd-dbus.js').then(({ SystemdClient, systemdAddresses }) => SystemdClient.connect(systemdAddresses(this.state.systemd.user)));
+    return this.connection;
+  }
+
+  private disconnect(): void {
+    const c = this.connection;
+    this.connection = undefined;
+    void c?.then((sd) => sd.close(), () => undefined);
   }
 
   async start(firstPid: number): Promise<void> {
@@ -77,9 +90,8 @@ export class SystemdManager implements CgroupManager {
       if (!unit.endsWith('.scope')) this.files.apply(firstPid);
     } catch (e) {
       if (started) await sd.stopUnit(this.unit).catch(() => undefined);
+      this.disconnect();
       throw e;
-    } finally {
-      sd.close();
     }
   }
 
@@ -87,24 +99,20 @@ export class SystemdManager implements CgroupManager {
     const { parseProcDevices, v1ResourceProperties, v2ResourceProperties } = await import('./systemd-props.js');
     const gen = this.mode === 'v2' ? v2ResourceProperties : v1ResourceProperties;
     const props = gen(res, { systemdVersion: this.state.systemd.version, groups: procDevices(parseProcDevices), warn, update: opts?.update === true });
-    if (props.length) {
-      const sd = await this.client();
-      try {
-        await sd.setUnitProperties(this.unit, props);
-      } finally {
-        sd.close();
-      }
+    try {
+      if (props.length) await (await this.client()).setUnitProperties(this.unit, props);
+    } finally {
+      this.disconnect();
     }
     return this.files.setResources(res, opts);
   }
 
   async remove(opts?: RemoveOptions): Promise<void> {
-    const sd = await this.client();
     try {
-      const result = await sd.stopUnit(this.unit);
+      const result = await (await this.client()).stopUnit(this.unit);
       if (result !== undefined && result !== 'done') warn(`systemd cgroup driver: stop unit ${this.unit}: the job ended "${result}"; continuing`);
     } finally {
-      sd.close();
+      this.disconnect();
     }
     // What systemd does not own (v1 hierarchies it does not manage) goes as with cgroupfs.
     this.files.destroy({ ...opts, found: true });

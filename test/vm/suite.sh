@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export TSRUN_SUITE_PREFIX=vm- TSRUN_TEST_ENGINES=${TSRUN_TEST_ENGINES:-bun}
-export TSRUN_INTEGRATION_FILES=${TSRUN_VM_TESTS:-"dist/test/integration/cgroup2-limits.test.js dist/test/integration/cgroups.test.js dist/test/integration/resources.test.js dist/test/integration/lifecycle.test.js dist/test/integration/runc-parity-cgroups.test.js dist/test/integration/containerd.test.js dist/test/integration/podman.test.js dist/test/integration/systemd-driver.test.js"}
+export TSRUN_INTEGRATION_FILES=${TSRUN_VM_TESTS:-"dist/test/integration/cgroup2-limits.test.js dist/test/integration/cgroups.test.js dist/test/integration/resources.test.js dist/test/integration/lifecycle.test.js dist/test/integration/runc-parity-cgroups.test.js dist/test/integration/containerd.test.js dist/test/integration/podman.test.js dist/test/integration/systemd-driver.test.js dist/test/integration/systemd-containerd.test.js dist/test/integration/systemd-podman.test.js"}
 
 # What exists before the tests: cgroups, mounts, runtime state. The same must exist after.
 snapshot() {

@@ -76,6 +76,8 @@ export class DBusConnection {
       sock.destroy();
       throw e;
     }
+    // The socket alone keeps no process alive: a call waiting for its reply does (its timer).
+    sock.unref();
     const c = new DBusConnection(sock, address);
     sock.on('data', (d: Buffer) => c.receive(d));
     sock.on('error', (e) => c.fail(e));
