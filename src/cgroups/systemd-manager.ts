@@ -11,6 +11,7 @@
  */
 import { nodeFs } from '../sys/builtins.js';
 import { warn } from '../log.js';
+import { mark } from '../trace.js';
 import type { CgroupLayout } from './detect.js';
 import type { CgroupManager, CgroupState, FreezerState, SetOptions } from './manager.js';
 import type { RemoveOptions } from './remove.js';
@@ -72,6 +73,7 @@ export class SystemdManager implements CgroupManager {
   async start(firstPid: number): Promise<void> {
     const { parseSystemdVersion, unitProperties } = await import('./systemd-props.js');
     const sd = await this.client();
+    mark('dbus');
     let started = false;
     try {
       const { unit, slice } = this.state.systemd;
@@ -79,6 +81,7 @@ export class SystemdManager implements CgroupManager {
       this.state.systemd.version = parseSystemdVersion(String(version));
       const props = unitProperties({ unit, slice, pid: unit.endsWith('.scope') ? firstPid : undefined, description: `tsrun container ${unit}` });
       await sd.startTransientUnit(unit, props);
+      mark('unit');
       started = true;
       this.files = this.relocate(String(managerCgroup || '/'));
       // The unit's directories are the container's own: delete removes them, create's check
@@ -101,6 +104,7 @@ export class SystemdManager implements CgroupManager {
     const props = gen(res, { systemdVersion: this.state.systemd.version, groups: procDevices(parseProcDevices), warn, update: opts?.update === true });
     try {
       if (props.length) await (await this.client()).setUnitProperties(this.unit, props);
+      mark('props');
     } finally {
       this.disconnect();
     }
