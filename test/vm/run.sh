@@ -51,7 +51,7 @@ trap 'echo "vm: interrupted, stopping the VM" >&2; exit 130' INT TERM
 # the tests write; ../shared (schemas, runtime-tools) likewise when it is there.
 disk_image() { # dir image
   local mb=$(( $(du -sm "$1" | cut -f1) * 3 / 2 + 1024 ))
-  mke2fs -q -t ext4 -E root_owner=0:0 -d "$1" "$2" "${mb}M"
+  mke2fs -q -t ext4 -E root_owner=0:0 -d "$1" "$2" "${mb}M" >/dev/null
 }
 # The checkout without build/vm (this cache and these runs), hard-linked: no data is copied twice.
 stage() {
