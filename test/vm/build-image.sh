@@ -2,9 +2,10 @@
 # Builds the test VM's boot files under build/vm/<key>/ unless they are there: a Debian 12
 # (bookworm) root filesystem made by debootstrap as an ext4 image (mke2fs -d, no mount), and the
 # kernel and initramfs of its own linux-image-amd64 package. <key> hashes the package list, this
-# script and the host's node binary (copied in for ava), so a change to any of them builds a new
-# image. The image only boots and hands over to test/vm/inside.sh from the checkout's disk, so
-# what runs inside changes without a rebuild. Prints the directory on its last line.
+# script (comments aside) and the host's node binary (copied in for ava), so a change to any of
+# them builds a new image, and the older images are removed. The image only boots and hands over
+# to test/vm/inside.sh from the checkout's disk, so what runs inside changes without a rebuild.
+# Prints the directory on its last line.
 # docs/vm.md says how the VM is put together.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,7 +20,7 @@ packages=(systemd systemd-sysv dbus udev kmod initramfs-tools
   iproute2 uidmap procps python3 tmux strace util-linux e2fsprogs libstdc++6 ca-certificates)
 node=$(command -v node || true)
 [ -n "$node" ] || { echo "vm: build-image needs node on the host (it is copied into the image)" >&2; exit 1; }
-key=$( { printf '%s\n' "${packages[@]}" "$MIRROR"; cat "$0"; sha256sum "$node"; node --version; } | sha256sum | cut -c1-16)
+key=$( { printf '%s\n' "${packages[@]}" "$MIRROR"; grep -v '^ *#' "$0"; sha256sum "$node"; } | sha256sum | cut -c1-16)
 out=build/vm/$key
 if [ -f "$out/.done" ]; then echo "$PWD/$out"; exit 0; fi
 
@@ -111,5 +112,7 @@ rm -rf "$root"
 touch "$tmp/.done"
 trap - EXIT
 rm -rf "$out" && mv "$tmp" "$out"
+# Older images (other keys) go: one image is kept, with debootstrap's download cache.
+for old in build/vm/*/.done; do [ "$(dirname "$old")" = "$out" ] || rm -rf "$(dirname "$old")"; done
 echo "vm: image built in $((SECONDS - start)) s" >&2
 echo "$PWD/$out"
