@@ -38,7 +38,8 @@ mkdir -p "$repo/build/vm"
 tmp=$(mktemp -d "$repo/build/vm/run.XXXXXX")
 qemu_pid=
 cleanup() {
-  [ -n "$qemu_pid" ] && kill -9 "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
+  set +e # a failed kill or wait (qemu gone, or killed: 137) must not stop the clean-up
+  if [ -n "$qemu_pid" ]; then kill -9 "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null; fi
   rm -rf "$tmp"
   return 0
 }
