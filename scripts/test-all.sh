@@ -82,7 +82,8 @@ with_engine() {
 # as one suite here.
 run_vm() {
   echo "=== vm"
-  bash test/vm/run.sh -- bash test/vm/suite.sh 2>&1 | tee "$out/vm.txt"
+  # The VM gets no environment from here: the choice of tests goes on the command line.
+  bash test/vm/run.sh -- env "TSRUN_VM_TESTS=${TSRUN_VM_TESTS:-}" "TSRUN_VM_SUITES=${TSRUN_VM_SUITES:-}" bash test/vm/suite.sh 2>&1 | tee "$out/vm.txt"
   local rc=${PIPESTATUS[0]}
   count_suite vm "$rc" $(grep -E '^vm-[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out/vm.txt" |
     awk '{p += $2; f += $4; s += $6} END {print p + 0, f + 0, s + 0}')

@@ -2,9 +2,10 @@
 # Builds the test VM's boot files under build/vm/<key>/ unless they are there: a Debian 12
 # (bookworm) root filesystem made by debootstrap as an ext4 image (mke2fs -d, no mount), and the
 # kernel and initramfs of its own linux-image-amd64 package. <key> hashes the package list, this
-# script and the host's node binary (copied in for ava), so a change to any of them builds a new
-# image. The image only boots and hands over to test/vm/inside.sh from the checkout's disk, so
-# what runs inside changes without a rebuild. Prints the directory on its last line.
+# script (comments aside) and the host's node binary (copied in for ava), so a change to any of
+# them builds a new image, and the older images are removed. The image only boots and hands over
+# to test/vm/inside.sh from the checkout's disk, so what runs inside changes without a rebuild.
+# Prints the directory on its last line.
 # docs/vm.md says how the VM is put together.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,7 +20,7 @@ packages=(systemd systemd-sysv dbus udev kmod initramfs-tools
   iproute2 uidmap procps python3 tmux strace util-linux e2fsprogs libstdc++6 ca-certificates)
 node=$(command -v node || true)
 [ -n "$node" ] || { echo "vm: build-image needs node on the host (it is copied into the image)" >&2; exit 1; }
-key=$( { printf '%s\n' "${packages[@]}" "$MIRROR"; cat "$0"; sha256sum "$node"; } | sha256sum | cut -c1-16)
+key=$( { printf '%s\n' "${packages[@]}" "$MIRROR"; grep -v '^ *#' "$0"; sha256sum "$node"; } | sha256sum | cut -c1-16)
 out=build/vm/$key
 if [ -f "$out/.done" ]; then echo "$PWD/$out"; exit 0; fi
 
@@ -34,8 +35,10 @@ rm -rf "$tmp" && mkdir -p "$tmp"
 # A failure leaves no half-built tree behind (debootstrap's proc/sys mounts included).
 trap 'for m in proc sys dev/pts dev; do umount -l "$tmp/rootfs/$m" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 root=$tmp/rootfs
-debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" bookworm "$root" "$MIRROR" >"$tmp/debootstrap.log" 2>&1 ||
-  { tail -20 "$tmp/debootstrap.log" >&2; echo "vm: debootstrap failed (log above)" >&2; exit 1; }
+# The downloaded packages are kept (build/vm/debs) for the next image.
+mkdir -p build/vm/debs
+debootstrap --variant=minbase --cache-dir="$PWD/build/vm/debs" --include="$(IFS=,; echo "${packages[*]}")" bookworm "$root" "$MIRROR" >"$tmp/debootstrap.log" 2>&1 ||
+  { tail -20 "$tmp/debootstrap.log" "$root/debootstrap/debootstrap.log" >&2; echo "vm: debootstrap failed (logs above)" >&2; exit 1; }
 echo "vm: debootstrap done in $((SECONDS - start)) s" >&2
 # The kernel, with an initramfs of the few modules that mount the root (MODULES=most would take
 # minutes to pack every driver, under debootstrap twice).
@@ -47,7 +50,15 @@ DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -qq --no-instal
 umount "$root/proc"
 echo "vm: kernel installed at $((SECONDS - start)) s" >&2
 
+# node and the npm beside it (npx runs ava), as the host has them.
 cp "$node" "$root/usr/local/bin/node"
+npm_dir=$(dirname "$(readlink -f "$node")")/../lib/node_modules/npm
+if [ -d "$npm_dir" ]; then
+  mkdir -p "$root/usr/local/lib/node_modules"
+  cp -a "$npm_dir" "$root/usr/local/lib/node_modules/npm"
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
+  ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
+fi
 # The runner: once the system is up, mounts the checkout's disk (vdb) where it is on the host
 # (tsrun.repo= on the kernel command line: build/engine and the bundles hold absolute paths) and
 # ../shared's (vdc) beside it, runs test/vm/inside.sh from it, and powers off whatever happens.
@@ -96,10 +107,12 @@ rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
 
 cp "$root"/boot/vmlinuz-* "$tmp/vmlinuz"
 cp "$root"/boot/initrd.img-* "$tmp/initrd.img"
-mke2fs -q -t ext4 -L tsrun-vm -d "$root" "$tmp/rootfs.img" 3G
+mke2fs -q -t ext4 -L tsrun-vm -d "$root" "$tmp/rootfs.img" 3G >/dev/null
 rm -rf "$root"
 touch "$tmp/.done"
 trap - EXIT
 rm -rf "$out" && mv "$tmp" "$out"
+# Older images (other keys) go: one image is kept, with debootstrap's download cache.
+for old in build/vm/*/.done; do [ "$(dirname "$old")" = "$out" ] || rm -rf "$(dirname "$old")"; done
 echo "vm: image built in $((SECONDS - start)) s" >&2
 echo "$PWD/$out"

@@ -37,10 +37,9 @@ image=$(bash "$repo/test/vm/build-image.sh" | tail -1)
 mkdir -p "$repo/build/vm"
 tmp=$(mktemp -d "$repo/build/vm/run.XXXXXX")
 qemu_pid=
-tail_pid=
 cleanup() {
-  [ -n "$qemu_pid" ] && kill -9 "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
-  [ -n "$tail_pid" ] && kill "$tail_pid" 2>/dev/null
+  set +e # a failed kill or wait (qemu gone, or killed: 137) must not stop the clean-up
+  if [ -n "$qemu_pid" ]; then kill -9 "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null; fi
   rm -rf "$tmp"
   return 0
 }
@@ -51,7 +50,7 @@ trap 'echo "vm: interrupted, stopping the VM" >&2; exit 130' INT TERM
 # the tests write; ../shared (schemas, runtime-tools) likewise when it is there.
 disk_image() { # dir image
   local mb=$(( $(du -sm "$1" | cut -f1) * 3 / 2 + 1024 ))
-  mke2fs -q -t ext4 -E root_owner=0:0 -d "$1" "$2" "${mb}M"
+  mke2fs -q -t ext4 -E root_owner=0:0 -d "$1" "$2" "${mb}M" >/dev/null
 }
 # The checkout without build/vm (this cache and these runs), hard-linked: no data is copied twice.
 stage() {
@@ -114,11 +113,20 @@ fi
 [ -n "$qemu_pid" ] || boot "$accel"
 echo "vm: booting ($accel, image $(basename "$image")), up to ${timeout} s" >&2
 
-tail -n +1 -f --pid="$qemu_pid" "$tmp/out.log" &
-tail_pid=$!
+# Streams what the command wrote since the last call, by byte offset (tail -f printed some
+# chunks of the growing file twice).
+shown=0
+stream() {
+  local size
+  size=$(stat -c %s "$tmp/out.log")
+  [ "$size" -gt "$shown" ] || return 0
+  tail -c +"$((shown + 1))" "$tmp/out.log" | head -c "$((size - shown))"
+  shown=$size
+}
 deadline=$((SECONDS + timeout))
 started=
 while kill -0 "$qemu_pid" 2>/dev/null; do
+  stream
   if [ $SECONDS -ge $deadline ]; then
     echo "vm: timed out after ${timeout} s; the console's last lines:" >&2
     tail -20 "$tmp/console.log" >&2
@@ -129,8 +137,7 @@ while kill -0 "$qemu_pid" 2>/dev/null; do
 done
 wait "$qemu_pid" 2>/dev/null || true
 qemu_pid=
-wait "$tail_pid" 2>/dev/null || true
-tail_pid=
+stream
 rc=$(sed -n 's/^tsrun-vm: exit \([0-9]*\).*/\1/p' "$tmp/out.log" | tail -1)
 if [ -z "$rc" ]; then
   echo "vm: the VM stopped without the command's exit status; qemu said: $(tr '\n' ' ' <"$tmp/qemu.log")" >&2
