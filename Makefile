@@ -16,7 +16,7 @@ ROOTFS := build/rootfs-busybox/.done
 
 ENGINE ?= bun
 
-.PHONY: FORCE all deps ts proto executor addon launcher pause rootfs bundles engine test test-unit test-integration test-conformance test-runtime-tools test-cri bench clean
+.PHONY: FORCE all deps ts proto executor addon launcher pause rootfs bundles engine test test-unit test-integration test-conformance test-runtime-tools test-cri test-vm bench clean
 
 all: deps ts executor addon launcher bundles engine pause
 
@@ -111,6 +111,11 @@ test-runtime-tools: all
 # Pods through containerd 1.6's CRI plugin, on tsrun and runc side by side (test/cri/).
 test-cri: all
 	bash scripts/test-all.sh cri
+
+# The suites about cgroups and the real clients inside a test VM (Debian 12, systemd, pure cgroup
+# v2 with every controller) that the script builds and boots: docs/vm.md.
+test-vm: all
+	bash scripts/test-all.sh vm
 
 bench: all
 	bash test/bench/run.sh

@@ -3,9 +3,10 @@
 # Build: gcc and libc6-dev (the static executor), libseccomp2. Rootfs: busybox-static.
 # Tests: runc and crun (conformance comparisons), containerd, podman, conmon (real clients),
 # containernetworking-plugins (the CRI suite's loopback network), uidmap (rootless), tmux
-# (terminal tests), hyperfine (benchmarks), umoci, skopeo and zstd (image interop).
+# (terminal tests), hyperfine (benchmarks), umoci, skopeo and zstd (image interop), dbus-daemon
+# (a private bus for the systemd driver's fake systemd).
 set -euo pipefail
-want=(gcc libc6-dev make libseccomp2 busybox-static runc crun containerd containernetworking-plugins podman conmon uidmap tmux hyperfine strace umoci skopeo zstd)
+want=(gcc libc6-dev make libseccomp2 busybox-static runc crun containerd containernetworking-plugins podman conmon uidmap tmux hyperfine strace umoci skopeo zstd dbus-daemon)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suites (all by default, or those named: unit integration conformance
-# runtime-tools cri). Each suite
+# runtime-tools cri vm). Each suite
 # prints "name: N passed, N failed, N skipped"; the last line is the same totalled over every
 # suite. A suite that ran nothing counts as a failure, so a run that executed no test cannot pass
 # unnoticed.
@@ -23,7 +23,7 @@ count_suite() {
     echo "$name: no test ran"; f=1
   fi
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-  echo "$name: $p passed, $f failed, $s skipped"
+  echo "${TSRUN_SUITE_PREFIX:-}$name: $p passed, $f failed, $s skipped"
 }
 
 # Runs ava with TAP output, shows it, and counts it.
@@ -78,6 +78,20 @@ with_engine() {
   unset TSRUN_ENGINE
 }
 
+# The suites run inside the test VM (test/vm/suite.sh prefixes their names with vm-), totalled
+# as one suite here.
+run_vm() {
+  echo "=== vm"
+  # The VM gets no environment from here: the choice of tests goes on the command line.
+  bash test/vm/run.sh -- env "TSRUN_VM_TESTS=${TSRUN_VM_TESTS:-}" "TSRUN_VM_SUITES=${TSRUN_VM_SUITES:-}" bash test/vm/suite.sh 2>&1 | tee "$out/vm.txt"
+  local rc=${PIPESTATUS[0]}
+  count_suite vm "$rc" $(grep -E '^vm-[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out/vm.txt" |
+    awk '{p += $2; f += $4; s += $6} END {print p + 0, f + 0, s + 0}')
+}
+
+# The integration test files (TSRUN_INTEGRATION_FILES: globs, space-separated; all by default).
+read -ra integration_files <<<"${TSRUN_INTEGRATION_FILES:-dist/test/integration/**/*.test.js}"
+
 for suite in "${suites[@]}"; do
   case $suite in
     unit)
@@ -87,7 +101,7 @@ for suite in "${suites[@]}"; do
     integration)
       if [ "$(id -u)" != 0 ]; then echo "integration: needs root"; failed=$((failed + 1)); continue; fi
       for engine in "${engines[@]}"; do
-        with_engine "$engine" run_ava "integration-$engine" --serial --timeout=3m 'dist/test/integration/**/*.test.js'
+        with_engine "$engine" run_ava "integration-$engine" --serial --timeout=3m "${integration_files[@]}"
       done ;;
     conformance)
       for engine in "${engines[@]}"; do
@@ -99,6 +113,7 @@ for suite in "${suites[@]}"; do
     cri)
       if [ "$(id -u)" != 0 ]; then echo "cri: needs root"; failed=$((failed + 1)); continue; fi
       with_engine "${engines[0]}" run_ava cri --serial --timeout=3m 'dist/test/cri/**/*.test.js' ;;
+    vm) run_vm ;;
     *) echo "unknown suite $suite"; exit 2 ;;
   esac
 done

@@ -22,7 +22,9 @@ import type { DeviceFilterAttacher } from './ebpf/attach.js';
 import { hostCgroupFs, type CgroupFs } from './fs.js';
 import { checkCgroupState, type CgroupManager, type CgroupState } from './manager.js';
 import { resolveCgroupPaths, type ProcCgroup } from './path.js';
+import type { SystemdRecord } from './state.js';
 import { assertSystemdRunning, parseSystemdCgroupsPath } from './systemd.js';
+import { SystemdManager, unitCgroupState } from './systemd-manager.js';
 import { V1Manager } from './v1/manager.js';
 import { V2Manager } from './v2/manager.js';
 
@@ -73,11 +75,7 @@ export interface LoadOptions {
 }
 
 export function createManager(opts: ManagerOptions): CgroupManager {
-  if (opts.systemd) {
-    parseSystemdCgroupsPath(opts.cgroupsPath, opts.id);
-    assertSystemdRunning();
-    throw new UnsupportedError('systemd cgroup driver: not implemented (systemd D-Bus transient units); use the cgroupfs driver');
-  }
+  if (opts.systemd) return createSystemdManager(opts);
   const layout = opts.layout ?? detectHost();
   const p = resolveCgroupPaths({ cgroupsPath: opts.cgroupsPath, id: opts.id, layout, ...(opts.self ? { self: opts.self } : {}) });
   const mounts: Record<string, string> = {};
@@ -103,6 +101,34 @@ export function load(json: unknown, opts: LoadOptions = {}): CgroupManager {
 /** Rebuilds a manager from `toJSON()` (state.json). */
 export function loadManager(json: unknown, opts: LoadOptions = {}): CgroupManager {
   const state = JSON.parse(JSON.stringify(checkCgroupState(json))) as CgroupState;
+  if (state.systemd) {
+    const s = state as CgroupState & { systemd: SystemdRecord };
+    return new SystemdManager(s, filesManager(s, opts), () => filesManager(s, opts));
+  }
+  return filesManager(state, opts);
+}
+
+/**
+ * The systemd driver's manager: the unit from cgroupsPath "slice:prefix:name" (a user's own
+ * instance and user.slice when rootless, as runc), its directories known once start() asks systemd.
+ */
+function createSystemdManager(opts: ManagerOptions): CgroupManager {
+  const user = (process.geteuid?.() ?? 0) !== 0;
+  const unit = parseSystemdCgroupsPath(opts.cgroupsPath, opts.id, 'tsrun', user ? 'user.slice' : 'system.slice');
+  assertSystemdRunning();
+  const layout = opts.layout ?? detectHost();
+  const base: CgroupState = { version: 1, driver: 'systemd', mode: layout.mode, inner: unit.path, paths: {}, mounts: {}, created: [] };
+  for (const [c, h] of Object.entries(layout.v1)) base.mounts[c] = h.mountPoint;
+  const state = { ...unitCgroupState(base, layout, '/', unit.path), systemd: { unit: unit.unit, slice: unit.slice, user, version: 0 } };
+  const relocate = (managerCgroup: string) => {
+    Object.assign(state, unitCgroupState(state, layout, managerCgroup, unit.path));
+    return filesManager(state, opts);
+  };
+  return new SystemdManager(state, filesManager(state, opts), relocate);
+}
+
+/** The cgroupfs manager of a state's directories (shared, not copied: it records what it makes there). */
+function filesManager(state: CgroupState, opts: LoadOptions): CgroupManager {
   const fs = opts.fs ?? hostCgroupFs;
   const extras = {
     ...(opts.hugePageSizes ? { hugePageSizes: opts.hugePageSizes } : {}),

@@ -69,6 +69,16 @@ export interface CgroupManager {
   destroy(opts?: RemoveOptions): void;
   /** What to store in state.json; `loadManager(json)` rebuilds the manager. */
   toJSON(): CgroupState;
+  /**
+   * The driver-neutral forms `create`, `update` and `delete` use (the systemd driver talks to
+   * systemd in them): start makes the cgroup, with firstPid in it where the driver needs a
+   * process to make one (a systemd scope); cgroupfs: create(), the pid joins later (apply).
+   */
+  start(firstPid: number): Promise<void>;
+  /** setResources, after what the driver owns (systemd: the unit's properties). */
+  set(res: LinuxResources, opts?: SetOptions): Promise<CgroupWrite[]>;
+  /** destroy, after the driver let go (systemd: the unit stopped). */
+  remove(opts?: RemoveOptions): Promise<void>;
 }
 
 export abstract class BaseManager implements CgroupManager {
@@ -126,6 +136,18 @@ export abstract class BaseManager implements CgroupManager {
 
   toJSON(): CgroupState {
     return JSON.parse(JSON.stringify(this.state)) as CgroupState;
+  }
+
+  async start(_firstPid: number): Promise<void> {
+    this.create();
+  }
+
+  async set(res: LinuxResources, opts?: SetOptions): Promise<CgroupWrite[]> {
+    return this.setResources(res, opts);
+  }
+
+  async remove(opts?: RemoveOptions): Promise<void> {
+    this.destroy(opts);
   }
 
   /** mkdir -p below mountPoint, recording what was created. Returns the levels below the mount. */

@@ -113,3 +113,8 @@ export function cgroupWasFound(stored: unknown): boolean {
   const made = new Set(state.created);
   return ownDirs(state).some((d) => !made.has(d));
 }
+
+/** True when the systemd driver made the cgroup (a unit to stop, through the managers: CgroupManager.remove). */
+export function ownedBySystemd(stored: unknown): boolean {
+  return (stored as { driver?: unknown } | undefined)?.driver === 'systemd';
+}

@@ -9,7 +9,9 @@ import type { CgroupMode } from './detect.js';
 /** The serialisable description of a manager (state.json "cgroup"). */
 export interface CgroupState {
   version: 1;
-  driver: 'cgroupfs';
+  driver: 'cgroupfs' | 'systemd';
+  /** The systemd driver's unit; the directories above are that unit's cgroup. */
+  systemd?: SystemdRecord;
   mode: CgroupMode;
   /** The cleaned cgroupsPath (or the container id). */
   inner: string;
@@ -24,6 +26,17 @@ export interface CgroupState {
   created: string[];
 }
 
+export interface SystemdRecord {
+  /** "tsrun-<id>.scope", or a slice. */
+  unit: string;
+  /** The parent slice ("system.slice", "user.slice"). */
+  slice: string;
+  /** The user's systemd instance (rootless), reached over the session bus. */
+  user: boolean;
+  /** The manager's version at create (some properties need a minimum). */
+  version: number;
+}
+
 /** x as a CgroupState, or the error for a state.json whose cgroup tsrun did not write. */
 export function checkCgroupState(x: unknown): CgroupState {
   if (!isCgroupState(x)) throw new ConfigError('cgroup: the stored cgroup description is not one tsrun wrote');
@@ -32,7 +45,7 @@ export function checkCgroupState(x: unknown): CgroupState {
 
 export function isCgroupState(x: unknown): x is CgroupState {
   const s = x as CgroupState;
-  return !!s && s.version === 1 && s.driver === 'cgroupfs' && (s.mode === 'v1' || s.mode === 'v2' || s.mode === 'hybrid')
+  return !!s && s.version === 1 && (s.driver === 'cgroupfs' || (s.driver === 'systemd' && typeof s.systemd?.unit === 'string')) && (s.mode === 'v1' || s.mode === 'v2' || s.mode === 'hybrid')
     && typeof s.paths === 'object' && Array.isArray(s.created);
 }
 

@@ -38,7 +38,8 @@ export function expandSlice(slice: string): string {
   return path;
 }
 
-export function parseSystemdCgroupsPath(cgroupsPath: string | undefined, id: string, runtimeName = 'tsrun'): SystemdUnit {
+/** runc's defaults: slice system.slice (user.slice for a user's own systemd), prefix the runtime's name, name the id. */
+export function parseSystemdCgroupsPath(cgroupsPath: string | undefined, id: string, runtimeName = 'tsrun', defaultSlice = 'system.slice'): SystemdUnit {
   let slice = '';
   let prefix = runtimeName;
   let name = id;
@@ -52,7 +53,7 @@ export function parseSystemdCgroupsPath(cgroupsPath: string | undefined, id: str
     [slice, prefix, name] = parts as [string, string, string];
   }
   if (!name) throw new ConfigError(`linux.cgroupsPath: the unit name is empty in ${JSON.stringify(cgroupsPath)}`);
-  if (!slice) slice = 'system.slice';
+  if (!slice) slice = defaultSlice;
   const unit = name.endsWith('.slice') ? name : `${prefix}-${name}.scope`;
   const parent = expandSlice(slice);
   const path = unit.endsWith('.slice') ? expandSlice(unit) : `${parent === '/' ? '' : parent}/${unit}`;

@@ -16,19 +16,22 @@ export function defaultCgroupsPath(id: string): string {
   return `/tsrun/${id}`;
 }
 
-/** Makes the container's cgroup and applies every resource; the init joins it later (apply). */
-export function createCgroup(id: string, spec: Spec, systemd: boolean): CgroupManager {
+/**
+ * Makes the container's cgroup and applies every resource; the init joins it later (apply).
+ * firstPid is the executor's: the systemd driver starts its scope with it inside.
+ */
+export async function createCgroup(id: string, spec: Spec, systemd: boolean, firstPid: number): Promise<CgroupManager> {
   const linux = spec.linux;
   const cg = createManager({ id, cgroupsPath: linux?.cgroupsPath || (systemd ? undefined : defaultCgroupsPath(id)), systemd });
-  cg.create();
+  await cg.start(firstPid);
   if (debugOn()) debug(`cgroup: ${JSON.stringify(cg.paths())}`);
   warnIfPopulated(cg);
   try {
     // linux.devices nodes get no implicit allow rule: access comes from resources.devices only,
     // as runc does (measured with runc 1.1.5 here); managers add their rules.
-    cg.setResources(linux?.resources ?? {});
+    await cg.set(linux?.resources ?? {});
   } catch (e) {
-    cg.destroy({ parents: true });
+    await cg.remove({ parents: true });
     throw e;
   }
   return cg;

@@ -124,7 +124,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     executor = startExecutor({ extraFds: fds.count, nullStdio: spec.process?.terminal === true });
     mark('spawned');
     if (slowJoin) warmAttachLock(); // keeps the window open (one grace period after each write)
-    cg = await containerCgroup(opts.id, spec, opts.systemdCgroup === true, opts.debug); // userns/rootless: undefined where not delegated
+    cg = await containerCgroup(opts.id, spec, opts.systemdCgroup === true, opts.debug, executor.pid); // userns/rootless: undefined where not delegated
     // A frozen cgroup would hold the init before the start gate, and create would wait forever.
     cg?.checkNotFrozen();
     mark('cgroup');
@@ -200,7 +200,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     try {
       await executor?.abort();
       await releaseChrootMount(store, opts.id);
-      cg?.destroy({ parents: true });
+      await cg?.remove({ parents: true });
     } finally {
       store.remove(opts.id);
     }

@@ -9,7 +9,7 @@ import { ContainerNotExistError, IncorrectStatusError, TsrunError, isTsrunError,
 import { runHooksReportingErrors, type Hook } from '../hooks/index.js';
 import type { ContainerRecord, StateStore } from '../state/store.js';
 import { isSameLiveProcess } from '../sys/proc.js';
-import { cgroupWasFound, removeContainerCgroup } from '../cgroups/remove.js';
+import { cgroupWasFound, ownedBySystemd, removeContainerCgroup } from '../cgroups/remove.js';
 import { canDelete, hookState, loadContainer, type Container } from './container.js';
 import { signalAll } from './signal-all.js';
 import { releaseChrootMount } from './chroot-mount.js';
@@ -80,6 +80,12 @@ const isBusy = (e: unknown) => isTsrunError(e) && (e as SysError).errno === 'EBU
 async function removeCgroup(rec: ContainerRecord): Promise<string[]> {
   // Without a pid namespace of its own, the init's death does not take the rest with it.
   if (sharesHostPidNs(rec)) await signalAll(rec, 9);
+  // The systemd driver's unit: systemd stops it, which removes its cgroup.
+  if (ownedBySystemd(rec.cgroup)) {
+    const { cgroupOf } = await import('./cgroup.js');
+    await cgroupOf(rec)!.remove({ found: true });
+    return [];
+  }
   // Usually nothing is left (the init's pid namespace took its processes along): the cgroup
   // goes at once, from its record, without loading the managers or listing it first.
   try {

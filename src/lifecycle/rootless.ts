@@ -132,9 +132,10 @@ export async function containerCgroup(
   spec: Spec,
   systemd: boolean,
   note: (msg: string) => void = () => undefined,
+  firstPid = 0,
 ): Promise<CgroupManager | undefined> {
   const { createCgroup } = await import('./cgroup.js');
-  if (!isRootless()) return createCgroup(id, spec, systemd);
+  if (!isRootless()) return createCgroup(id, spec, systemd, firstPid);
   const { createManager } = await import('../cgroups/index.js');
   // Relative to the caller's own cgroup: the only place a delegated tree can be.
   const cgroupsPath = spec.linux?.cgroupsPath || (systemd ? undefined : `tsrun/${id}`);
@@ -146,7 +147,7 @@ export async function containerCgroup(
   }
   if (!why) {
     try {
-      return createCgroup(id, { ...spec, linux: { ...spec.linux, cgroupsPath } } as Spec, systemd);
+      return await createCgroup(id, { ...spec, linux: { ...spec.linux, cgroupsPath } } as Spec, systemd, firstPid);
     } catch (e) {
       if (!isPermissionError(e)) throw e;
       why = (e as Error).message;

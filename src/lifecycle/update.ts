@@ -203,7 +203,7 @@ export interface UpdateResult {
 }
 
 export async function updateContainer(store: StateStore, id: string, update: LinuxResources): Promise<UpdateResult> {
-  return store.withLock(id, () => {
+  return store.withLock(id, async () => {
     const c = loadContainer(store, id);
     if (c.status === 'stopped') throw new ContainerNotRunningError(id);
     const cg = cgroupOf(c.rec);
@@ -212,7 +212,7 @@ export async function updateContainer(store: StateStore, id: string, update: Lin
     const delta = effectiveDelta(update);
     const merged = mergeResources(linux.resources ?? {}, delta);
     checkEffective(merged);
-    cg.setResources(delta, { update: true });
+    await cg.set(delta, { update: true });
     linux.resources = merged;
     store.save(c.rec);
     return { resources: merged };

@@ -7,6 +7,7 @@
  * cgroups are /<ns>/<id>, and its own --runc-root.
  */
 import type { ExecutionContext } from 'ava';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ import {
   RUNTIMES, ROOTFS, type Runtime, basicPrerequisites, cgroupDirs, describe, ensureCommands, eventually, leftoversAfter,
   pidsInCgroup, which,
 } from './managers/common.js';
+import { freezerState, swapWithoutAccounting } from '../support/host.js';
+import { detectHost } from '../../src/cgroups/index.js';
 import { serialUnless, unless } from './helpers.js';
 import { Containerd } from './managers/containerd.js';
 import { IMAGE_REF, buildImageArchive } from './managers/image.js';
@@ -194,14 +197,31 @@ for (const rt of RUNTIMES) {
     await removeAndCheck(t, x);
   });
 
+  // Without swap accounting a v1 memory limit would swap the hog out instead of killing it.
+  unless(rtTest, swapWithoutAccounting(detectHost().v1.memory?.mountPoint))(title('a memory limit OOM-kills, and containerd publishes /tasks/oom'), async (t) => {
+    const x = await setup(t, rt, 'oom');
+    const events = spawn('ctr', ['--address', x.c.address, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    t.teardown(() => void events.kill('SIGKILL'));
+    let seen = '';
+    events.stdout!.on('data', (d: Buffer) => (seen += d.toString()));
+    const r = await x.c.ctr(x.ns, ['run', '-d', '--memory-limit', String(32 * 1024 * 1024), ...x.c.runFlags(rt), IMAGE_REF, x.id, 'sleep', '1000']);
+    t.is(r.code, 0, describe(r));
+    t.true(await eventually(async () => (await x.c.taskStatus(x.ns, x.id)) === 'RUNNING', 10_000), 'task RUNNING');
+    const hog = await x.c.ctr(x.ns, ['task', 'exec', '--fifo-dir', x.c.fifoDir, '--exec-id', 'hog', x.id,
+      'sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived'], { timeoutMs: 120_000 });
+    t.notRegex(hog.stdout, /survived/, 'the memory limit holds');
+    t.true(await eventually(async () => new RegExp(`/tasks/oom.*${x.id}`).test(seen), 15_000), `an oom event for ${x.id}; events seen:\n${seen}`);
+    await removeAndCheck(t, x);
+  });
+
   rtTest(title('ctr task pause / resume'), async (t) => {
     const x = await setup(t, rt, 'pause');
     await runDetached(t, x);
     const p = await x.c.ctr(x.ns, ['task', 'pause', x.id]);
     t.is(p.code, 0, describe(p));
     t.is(await x.c.taskStatus(x.ns, x.id), 'PAUSED');
-    const freezer = `/sys/fs/cgroup/freezer/${x.ns}/${x.id}/freezer.state`;
-    if (existsSync(freezer)) t.is(readFileSync(freezer, 'utf8').trim(), 'FROZEN', 'the freezer cgroup is frozen');
+    const frozen = freezerState(`/${x.ns}/${x.id}`);
+    if (frozen !== undefined) t.is(frozen, 'FROZEN', 'the container cgroup is frozen (v1 freezer or v2 cgroup.freeze)');
     const r = await x.c.ctr(x.ns, ['task', 'resume', x.id]);
     t.is(r.code, 0, describe(r));
     t.is(await x.c.taskStatus(x.ns, x.id), 'RUNNING');

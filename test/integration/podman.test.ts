@@ -13,6 +13,7 @@ import {
   RUNTIMES, ROOTFS, type Runtime, basicPrerequisites, cgroupDirs, describe, ensureCommands, eventually, leftoversAfter,
   pidsInCgroup, which,
 } from './managers/common.js';
+import { freezerState } from '../support/host.js';
 import { serialUnless, unless } from './helpers.js';
 import { IMAGE_REF, buildImageArchive } from './managers/image.js';
 import { Podman } from './managers/podman.js';
@@ -199,8 +200,8 @@ for (const rt of RUNTIMES) {
     const p = await x.p.podman(rt, ['pause', x.name]);
     t.is(p.code, 0, describe(p));
     t.is(await x.p.inspect(rt, id, '{{.State.Status}}'), 'paused');
-    const freezer = `/sys/fs/cgroup/freezer${x.p.cgroupParent(rt)}/libpod-${id}/freezer.state`;
-    if (existsSync(freezer)) t.is(readFileSync(freezer, 'utf8').trim(), 'FROZEN', 'the freezer cgroup is frozen');
+    const frozen = freezerState(`${x.p.cgroupParent(rt)}/libpod-${id}`);
+    if (frozen !== undefined) t.is(frozen, 'FROZEN', 'the container cgroup is frozen (v1 freezer or v2 cgroup.freeze)');
     const u = await x.p.podman(rt, ['unpause', x.name]);
     t.is(u.code, 0, describe(u));
     t.is(await x.p.inspect(rt, id, '{{.State.Status}}'), 'running');

@@ -134,6 +134,17 @@ export function kernelConfig(option: string): string | undefined {
   return new RegExp(`^${option}=(\\S+)$`, 'm').exec(text)?.[1] ?? 'n';
 }
 
+/**
+ * Whether the cgroup at rel (below the cgroup mounts) is frozen, as its freezer says: 'FROZEN' or
+ * 'THAWED' from v1's freezer.state, or from v2's cgroup.freeze; undefined when it has neither.
+ */
+export function freezerState(rel: string): string | undefined {
+  const v1 = readOr(`/sys/fs/cgroup/freezer${rel}/freezer.state`, '').trim();
+  if (v1) return v1;
+  const v2 = readOr(`${existsSync('/sys/fs/cgroup/unified') ? '/sys/fs/cgroup/unified' : '/sys/fs/cgroup'}${rel}/cgroup.freeze`, '').trim();
+  return v2 === '' ? undefined : v2 === '1' ? 'FROZEN' : 'THAWED';
+}
+
 function readOr(file: string, fallback: string): string {
   try {
     return readFileSync(file, 'utf8');

@@ -63,7 +63,12 @@ export class Containerd {
     // when its stdin closes: at stop(), or when this test process dies.
     const script = [
       'set -e',
+      // systemd's and the system bus's sockets stay reachable under the tmpfs (the systemd
+      // cgroup driver talks to systemd): bound back from the host's /run.
+      'mkdir "$2/host-run" && mount --rbind /run "$2/host-run"',
       'mount -t tmpfs -o mode=0755 tsrun-test-run /run',
+      'for x in systemd dbus; do if [ -d "$2/host-run/$x" ]; then mkdir /run/$x && mount --rbind "$2/host-run/$x" /run/$x; fi; done',
+      'umount -l "$2/host-run" && rmdir "$2/host-run"',
       'containerd --config "$1" & cpid=$!',
       'set +e',
       'read -r _',
@@ -71,7 +76,7 @@ export class Containerd {
       'wait "$cpid"',
     ].join('\n');
     const logFd = openSync(this.log, 'a');
-    this.daemon = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', config], {
+    this.daemon = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', config, d], {
       stdio: ['pipe', logFd, logFd],
     });
     closeSync(logFd);

@@ -78,7 +78,12 @@ export class Podman {
     writeFileSync(this.env.CONTAINERS_REGISTRIES_CONF!, 'unqualified-search-registries = []\n');
     const script = [
       'set -e',
+      // systemd's and the system bus's sockets stay reachable (podman's and the runtime's systemd
+      // cgroup driver talk to systemd): bound back from the host's /run.
+      `mkdir ${d}/host-run && mount --rbind /run ${d}/host-run`,
       'mount -t tmpfs -o mode=0755 tsrun-test-run /run',
+      `for x in systemd dbus; do if [ -d ${d}/host-run/$x ]; then mkdir /run/$x && mount --rbind ${d}/host-run/$x /run/$x; fi; done`,
+      `umount -l ${d}/host-run && rmdir ${d}/host-run`,
       `mount -t overlay tsrun-test-varlib -o lowerdir=/var/lib,upperdir=${d}/varlib-up,workdir=${d}/varlib-work /var/lib`,
       'echo ready',
       'read -r _ || true',
