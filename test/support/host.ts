@@ -145,6 +145,11 @@ export function freezerState(rel: string): string | undefined {
   return v2 === '' ? undefined : v2 === '1' ? 'FROZEN' : 'THAWED';
 }
 
+/** Whether this host has a freezer: a v1 freezer hierarchy, or a pure cgroup2 one (cgroup.freeze). */
+export function hasFreezer(): boolean {
+  return existsSync('/sys/fs/cgroup/freezer/freezer.state') || existsSync('/sys/fs/cgroup/freezer/cgroup.procs') || existsSync('/sys/fs/cgroup/cgroup.controllers');
+}
+
 function readOr(file: string, fallback: string): string {
   try {
     return readFileSync(file, 'utf8');
