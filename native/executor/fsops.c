@@ -651,35 +651,42 @@ static void hide_full_pseudo_mounts(void)
 	close(fd);
 }
 
+/* The working directory (the root fd's) becomes the root: chroot("."), chdir("/"). */
+static void chroot_here(const char *what)
+{
+	if (chroot(".") < 0)
+		bail_errno(errno, "%s: chroot", what);
+	if (chdir("/") < 0)
+		bail_errno(errno, "%s: chdir \"/\"", what);
+	reopen_root();
+}
+
+/* fchdir to the root fd set by OP_SET_ROOT. */
+static void enter_root_fd(const char *what)
+{
+	if (g_root_fd < 0)
+		bail_msg(EBADF, "%s: no root set (OP_SET_ROOT)", what);
+	if (fchdir(g_root_fd) < 0)
+		bail_errno(errno, "%s: chdir to the root", what);
+}
+
 void op_move_root(void)
 {
 	if (g_root_fd < 0)
 		bail_msg(EBADF, "move root: no root set (OP_SET_ROOT)");
 	hide_full_pseudo_mounts();
-	if (fchdir(g_root_fd) < 0)
-		bail_errno(errno, "move root: chdir to the root");
+	enter_root_fd("move root");
 	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 		bail_errno(errno, "move root: mount --move . /");
-	if (chroot(".") < 0)
-		bail_errno(errno, "move root: chroot");
-	if (chdir("/") < 0)
-		bail_errno(errno, "move root: chdir \"/\"");
-	reopen_root();
+	chroot_here("move root");
 }
 
 /* No mount namespace of its own: the root fd's mounts stay in tsrun's namespace, so the
  * container gets its root by chroot, the only way without moving the caller's "/". */
 void op_chroot(void)
 {
-	if (g_root_fd < 0)
-		bail_msg(EBADF, "chroot: no root set (OP_SET_ROOT)");
-	if (fchdir(g_root_fd) < 0)
-		bail_errno(errno, "chroot: chdir to the root");
-	if (chroot(".") < 0)
-		bail_errno(errno, "chroot");
-	if (chdir("/") < 0)
-		bail_errno(errno, "chroot: chdir \"/\"");
-	reopen_root();
+	enter_root_fd("chroot");
+	chroot_here("chroot");
 }
 
 void op_umount(const struct op_umount *o)
