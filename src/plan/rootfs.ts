@@ -1,8 +1,9 @@
 /**
  * The container's filesystem: the rootfs made a mount point, every spec mount in order, /dev,
  * pivot_root (or, for --no-pivot, a move mount after the host's proc and sysfs mounts are hidden;
- * or, without a mount namespace, chroot), masked and read-only paths. Mount targets are resolved by the executor beneath the rootfs
- * (openat2 RESOLVE_IN_ROOT), so a symlink in the image can never send a mount to the host.
+ * or, without a mount namespace, chroot), masked and read-only paths. Mount targets are resolved
+ * by the executor beneath the rootfs (openat2 RESOLVE_IN_ROOT), so a symlink in the image can
+ * never send a mount to the host.
  */
 import { isAbsolute, posix, resolve } from 'node:path';
 import { ConfigError, UnsupportedError } from '../errors.js';
