@@ -461,7 +461,8 @@ async function opParallel(tmp: string, rts: Runtime[], res: Results): Promise<vo
 // whatever the config says, so the daemon runs in a private mount namespace with a tmpfs on /run
 // (as test/integration/managers/containerd.ts).
 async function startContainerd(tmp: string, m: Manifest, cri?: (dir: string) => CriSettings): Promise<{ daemon: ChildProcess; address: string; fifoDir: string; dir: string }> {
-  const dir = join(tmp, 'ctd');
+  // A directory per daemon: the ctr and pods rows each start one.
+  const dir = join(tmp, cri ? 'ctd-cri' : 'ctd');
   const address = join(dir, 'containerd.sock');
   const fifoDir = join(dir, 'fifo');
   mkdirSync(fifoDir, { recursive: true });
