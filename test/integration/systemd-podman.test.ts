@@ -21,8 +21,11 @@ const it = serialUnless(whyNot());
 
 let pm: Podman | undefined;
 let workDir = '';
+/** machine.slice, which systemd makes for podman's first scope and keeps: stopped after if the tests made it. */
+let madeMachineSlice = false;
 
 it.before(async () => {
+  madeMachineSlice = !existsSync('/sys/fs/cgroup/machine.slice');
   workDir = mkdtempSync(join(tmpdir(), 'tsrun-podman-sd-'));
   pm = await Podman.start();
   await pm.load(buildImageArchive(ROOTFS, workDir));
@@ -31,6 +34,7 @@ it.before(async () => {
 it.after.always(async () => {
   if (pm) for (const n of await pm.stop()) console.warn(`podman (systemd) clean-up: ${n}`);
   if (workDir) rmSync(workDir, { recursive: true, force: true });
+  if (madeMachineSlice) stopUnit('machine.slice');
 });
 
 for (const rt of RUNTIMES) {
