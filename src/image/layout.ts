@@ -5,6 +5,7 @@
  * tsrun uses it. JSON documents are validated against the project's image-spec schemas.
  */
 import { createHash } from 'node:crypto';
+import { sha256hex } from '../sys/builtins.js';
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, SysError } from '../errors.js';
@@ -53,7 +54,7 @@ export function digestHasher(digest: string): ReturnType<typeof createHash> {
 }
 
 export function sha256Digest(data: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  return `sha256:${sha256hex(data)}`;
 }
 
 /** Reads the layout's `oci-layout` and `index.json`, validated. */

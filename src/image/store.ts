@@ -10,12 +10,13 @@
  * A bundle's ref is written before its layers are extracted, so gc (which removes only layers
  * no live ref names) never takes a layer an unpack is about to use.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { withLockFile } from '../state/store.js';
+import { sha256hex } from '../sys/builtins.js';
 import { parseDigest, writeAtomic } from './layout.js';
 
 /** Where layers go: TSRUN_LAYER_STORE, else /var/lib/tsrun/layers for root, else the XDG data dir. */
@@ -88,7 +89,7 @@ export class LayerStore {
   }
 
   private refFile(bundle: string): string {
-    return join(this.dir, 'refs', `${createHash('sha256').update(bundle).digest('hex').slice(0, 32)}.json`);
+    return join(this.dir, 'refs', `${sha256hex(bundle).slice(0, 32)}.json`);
   }
 
   /** Records that `bundle` uses `layers` (before they are extracted: gc keeps them from then on). */

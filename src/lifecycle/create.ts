@@ -21,7 +21,6 @@ import { euid } from '../state/root.js';
 import { checkHostSupport, checkMountNsNotOwn, probeHostSecurity } from './host-checks.js';
 import { hookState } from './container.js';
 import { releaseChrootMount } from './chroot-mount.js';
-import { findNamespace } from '../plan/namespaces.js';
 import { mark } from '../trace.js';
 import { warmAttachLock } from '../cgroups/warmup.js';
 import { isoTimestamp } from '../state/timestamp.js';
@@ -135,7 +134,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       fifoPath: store.fifoPath(opts.id),
       consoleSocket: consoleSocket ? resolve(consoleSocket) : undefined,
       noPivot: opts.noPivot,
-      chrootMount: findNamespace(spec.linux, 'mount') ? undefined : store.chrootMountPath(opts.id),
+      chrootMount: store.chrootMountPath(opts.id),
       sessionKeyring: opts.noNewKeyring ? undefined : opts.id,
       extraFds: fds.count,
       cgroupV1Mounts: cg ? cgroupMountSources(cg) : undefined,

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ConfigError, UnsupportedError } from '../errors.js';
 import { CAPABILITIES } from '../plan/linux-constants.js';
+import { findNamespace } from '../plan/namespaces.js';
 import type { Spec } from '../spec/index.js';
 import { readProcStatus } from '../sys/proc.js';
 
@@ -76,7 +77,7 @@ function dropSelinuxLabels(spec: Spec, source: string, prefix: string, note: (ms
  * (plan/rootfs.ts, chroot). A path that cannot be read is left to the executor's setns to report.
  */
 export function checkMountNsNotOwn(spec: Spec): void {
-  const path = spec.linux?.namespaces?.find((n) => n.type === 'mount')?.path;
+  const path = findNamespace(spec.linux, 'mount')?.path;
   if (!path) return;
   let same = false;
   try {

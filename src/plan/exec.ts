@@ -34,19 +34,30 @@ export function joinOps(initPid: number, joinTypes: ReadonlySet<string>, privile
   return ops;
 }
 
+/**
+ * The root of an init that chrooted: opened before any join, from tsrun's /proc (joining its mount
+ * namespace would give that namespace's root), and entered with chroot once joined.
+ */
+function chrootedInitRoot(initPid: number): { open: PlanOp; enter: PlanOp } {
+  return {
+    open: { op: Op.SET_ROOT, args: { path: `/proc/${initPid}/root` }, note: "the init's root (it chrooted)" },
+    enter: { op: Op.CHROOT, args: {} },
+  };
+}
+
 export function buildExecPlan(proc: SpecProcess, ctx: ExecContext): Plan {
   const ops: PlanOp[] = [{ op: Op.CLOEXEC_FROM, args: { fd: 3 } }];
   for (let fd = 3; fd < 3 + ctx.extraFds; fd++) ops.push({ op: Op.INHERIT_FD, args: { fd } });
   if (ctx.consoleSocket) ops.push({ op: Op.CONSOLE_CONNECT, args: { path: ctx.consoleSocket } });
   if (ctx.seccomp?.listenerPath) ops.push({ op: Op.SECCOMP_LISTENER_CONNECT, args: { path: ctx.seccomp.listenerPath } });
-  // A chrooted init's root is opened before any join, from tsrun's /proc.
-  if (ctx.chrootRoot) ops.push({ op: Op.SET_ROOT, args: { path: `/proc/${ctx.initPid}/root` }, note: "the init's root (it chrooted)" });
+  const root = ctx.chrootRoot ? chrootedInitRoot(ctx.initPid) : undefined;
+  if (root) ops.push(root.open);
   ops.push(...joinOps(ctx.initPid, ctx.joinTypes));
   ops.push({ op: Op.FORK, args: { wait: 0 }, note: 'the child is in the pid namespace' });
   ops.push({ op: Op.SETSID, args: {} });
   // Joining a mount namespace moves the root to that namespace's root: the container's, unless
   // the init chrooted.
-  ops.push(ctx.chrootRoot ? { op: Op.CHROOT, args: {} } : { op: Op.SET_ROOT, args: { path: '/' } });
+  ops.push(root ? root.enter : { op: Op.SET_ROOT, args: { path: '/' } });
   if (proc.terminal) {
     const size = proc.consoleSize;
     // runc binds no /dev/console for exec: the new pty is only the process's terminal.
@@ -103,14 +114,15 @@ export interface HookRun {
  */
 export function buildHookPlan(hook: HookSpec, run: HookRun): Plan {
   const as = run.asProcess;
+  const root = as?.chrootRoot ? chrootedInitRoot(run.initPid) : undefined;
   const listener = as?.seccomp?.listenerPath;
   const warnings: string[] = [];
   const ops: PlanOp[] = [
     { op: Op.CLOEXEC_FROM, args: { fd: 3 } },
     ...(listener ? [{ op: Op.SECCOMP_LISTENER_CONNECT, args: { path: listener } }] : []),
-    ...(as?.chrootRoot ? [{ op: Op.SET_ROOT, args: { path: `/proc/${run.initPid}/root` }, note: "the init's root (it chrooted)" }] : []),
+    ...(root ? [root.open] : []),
     ...joinOps(run.initPid, run.joinTypes),
-    ...(as?.chrootRoot ? [{ op: Op.CHROOT, args: {} }] : []),
+    ...(root ? [root.enter] : []),
     ...(run.cwd === undefined ? [] : [{ op: Op.CHDIR, args: { path: run.cwd }, note: 'the hook starts in the rootfs' }]),
     { op: Op.FORK, args: { wait: 1 }, note: 'the parent passes the hook status on' },
     ...(as ? rlimitOps(as.proc) : []),

@@ -27,7 +27,7 @@ export interface PlanContext {
   noPivot?: boolean;
   /**
    * Where the rootfs is bound in tsrun's own mount namespace when the config has none (the init
-   * chroots there; delete detaches it). Only such a config needs it.
+   * chroots there; delete detaches it). Used by such a config only.
    */
   chrootMount?: string;
   /** Count of fds from 3 up that the container inherits (--preserve-fds plus LISTEN_FDS). */

@@ -50,6 +50,18 @@ function chrootMounts(root: string): string[] {
 
 const tsrunOnly = serialUnless(requireRootAndBuild());
 
+/** A bundle without a mount namespace whose process sleeps, a private root, an id deleted at teardown. */
+function sleeperWithoutMountNs(t: ExecutionContext, prefix: string): { bundle: string; root: string; id: string } {
+  const bundle = makeBundle(t, (s) => {
+    withoutMountNs(s);
+    s.process.args = ['sleep', '1000'];
+  });
+  const root = privateRoot(t);
+  const id = uniqueId(prefix);
+  t.teardown(() => tsrun(root, ['delete', '--force', id]).then(() => undefined));
+  return { bundle, root, id };
+}
+
 tsrunOnly('no mount namespace: the container shares tsrun\'s, chrooted into its rootfs, with masked paths and a read-only root', async (t) => {
   const bundle = makeBundle(t, (s) => {
     withoutMountNs(s);
@@ -68,13 +80,7 @@ tsrunOnly('no mount namespace: the container shares tsrun\'s, chrooted into its 
 });
 
 tsrunOnly('no mount namespace under a shared "/" (a systemd host): the container\'s mounts stay beneath tsrun\'s mount point, not at the rootfs\'s own path', async (t) => {
-  const bundle = makeBundle(t, (s) => {
-    withoutMountNs(s);
-    s.process.args = ['sleep', '1000'];
-  });
-  const root = privateRoot(t);
-  const id = uniqueId('nomntns-shared');
-  t.teardown(() => tsrun(root, ['delete', '--force', id]).then(() => undefined));
+  const { bundle, root, id } = sleeperWithoutMountNs(t, 'nomntns-shared');
   const under = (dir: string) => `awk -v d=${dir}/ 'index($5, d) == 1' /proc/self/mountinfo | wc -l`;
   // A mount namespace of the test's own, "/" shared in it; it goes, with anything left, when the shell exits.
   const script = `${TSRUN} --root ${root} run -d -b ${bundle} ${id} </dev/null >/dev/null 2>&1 || exit 1; ${under(ROOTFS)}; ${under(`${root}/.chroot`)}; ${TSRUN} --root ${root} delete -f ${id}; ${under(`${root}/.chroot`)}`;
@@ -87,13 +93,7 @@ tsrunOnly('no mount namespace under a shared "/" (a systemd host): the container
 });
 
 tsrunOnly('no mount namespace: exec runs in the container\'s root; delete leaves no mount behind', async (t) => {
-  const bundle = makeBundle(t, (s) => {
-    withoutMountNs(s);
-    s.process.args = ['sleep', '1000'];
-  });
-  const root = privateRoot(t);
-  const id = uniqueId('nomntns-exec');
-  t.teardown(() => tsrun(root, ['delete', '--force', id]).then(() => undefined));
+  const { bundle, root, id } = sleeperWithoutMountNs(t, 'nomntns-exec');
   t.is((await tsrun(root, ['run', '-d', '-b', bundle, id])).code, 0);
   t.true(chrootMounts(root).length > 1, 'the rootfs and its mounts are in tsrun\'s namespace while it runs');
   const e = await tsrun(root, ['exec', id, 'sh', '-c', 'test -x /bin/busybox && cat /proc/1/cmdline']);
